@@ -1,0 +1,135 @@
+"""``pyg-rbm distill``: teacher to evaluated student, over seeds."""
+import argparse
+import json
+import os
+from typing import Any, Dict, List
+
+import yaml
+
+EXTRAS = dict(reliable_sampling='reliable neighbour distillation (KRD)',
+              positional_encoding='DeepWalk positional encodings (NOSMOG)',
+              adversarial='PGD feature augmentation (NOSMOG)',
+              similarity='representation-similarity distillation (NOSMOG)',
+              label_propagation='label-propagation features (CoHOp)')
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser('distill', help='distil a GNN teacher into a student',
+                       description='Trains a GNN teacher, distils it into a '
+                       'graph-free student and reports test accuracy at the '
+                       'best validation epoch, mean and std over seeds.')
+    p.add_argument('--dataset', default='cora')
+    p.add_argument('--root', default=None,
+                   help='data root (default: $PYG_RBM_DATA or ./data)')
+    p.add_argument('--setting', default=None,
+                   choices=['transductive', 'inductive', 'production'])
+    p.add_argument('--teacher', default=None, choices=['sage', 'gcn', 'gat'])
+    p.add_argument('--student', default=None, choices=['rbm', 'moe', 'mlp'])
+    p.add_argument('--seeds', type=int, default=None,
+                   help='number of seeds, 0..N-1 (default: 1)')
+    p.add_argument('--config', default=None, metavar='FILE',
+                   help='YAML overriding the shipped per-dataset defaults')
+    p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
+                   help='override one value, e.g. --set student.k=2')
+    p.add_argument('--epochs', type=int, default=None,
+                   help='student epochs after pretraining')
+    p.add_argument('--kd-variant', default=None,
+                   choices=['hinton', 'reference'])
+    p.add_argument('--baseline-mlp', action='store_true',
+                   help='also train an MLP on labels only (no teacher)')
+    for name, text in EXTRAS.items():
+        p.add_argument(f'--{name.replace("_", "-")}', action='store_true',
+                       help=text)
+    p.add_argument('--out', default='runs/latest',
+                   help='output folder for results.json')
+    p.add_argument('--no-progress', action='store_true')
+
+
+def overrides_from_args(args: argparse.Namespace) -> Dict[str, Any]:
+    """Nested config overrides from the command-line flags."""
+    out: Dict[str, Any] = {}
+
+    def put(path: str, value: Any) -> None:
+        node = out
+        *parents, leaf = path.split('.')
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+
+    for item in args.set:
+        if '=' not in item:
+            raise SystemExit(f"--set expects KEY=VALUE (got '{item}')")
+        key, value = item.split('=', 1)
+        put(key, yaml.safe_load(value))
+    for flag, path in (('teacher', 'teacher.name'),
+                       ('student', 'student.name'),
+                       ('epochs', 'train.epochs'),
+                       ('kd_variant', 'train.kd_variant')):
+        if getattr(args, flag) is not None:
+            put(path, getattr(args, flag))
+    if args.seeds is not None:
+        out['seeds'] = list(range(args.seeds))
+    if args.root is not None:
+        out['root'] = args.root
+    if args.baseline_mlp:
+        out['baseline_mlp'] = True
+    for name in EXTRAS:
+        if getattr(args, name):
+            put(f'extras.{name}', True)
+    return out
+
+
+def format_table(summary: Dict[str, Any], timings: Dict[str, float],
+                 config: Any) -> str:
+    """The end-of-run table: accuracy mean +- std and inference times."""
+    s, t = config.student, config.teacher
+    names = dict(teacher=f'teacher ({t.name})',
+                 student=f'student ({s.name})',
+                 mlp='MLP without teacher')
+    time_key = dict(teacher='teacher_inference_s',
+                    student='student_inference_s')
+    nodes = int(timings.get('nodes', 0))
+    header = (f'{"model":<22} {"test acc (%)":>16} '
+              f'{"inference, " + str(nodes) + " nodes (ms)":>30}')
+    lines = [f'{config.dataset}, {config.setting}, '
+             f'{len(config.seeds)} seed(s)', header, '-' * len(header)]
+    for key, value in summary.items():
+        acc = f'{value["mean"]:.2f} +- {value["std"]:.2f}'
+        ms = (f'{1000 * timings[time_key[key]]:.2f}'
+              if key in time_key and time_key[key] in timings else '')
+        lines.append(f'{names[key]:<22} {acc:>16} {ms:>30}')
+    return '\n'.join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pyg_rbm.config import load_config
+    from pyg_rbm.datasets import load_dataset
+    from pyg_rbm.train.pipeline import run_seed, summarize
+
+    config = load_config(args.config, overrides_from_args(args),
+                         dataset=args.dataset, setting=args.setting)
+    progress = not args.no_progress
+    # Fails with a clear message before any training if data is missing.
+    load_dataset(config.dataset, config.root, seed=config.seeds[0])
+    results: List[Any] = []
+    for seed in config.seeds:
+        result = run_seed(config, seed, progress=progress)
+        results.append(result)
+        print(f'seed {seed}: teacher {result.teacher} '
+              f'student {result.student}', flush=True)
+    summary = summarize(results, config.setting)
+    timings = {
+        key: sum(r.timings[key] for r in results) / len(results)
+        for key in results[0].timings
+    }
+    print(format_table(summary, timings, config))
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, 'results.json')
+    with open(path, 'w') as f:
+        json.dump(
+            dict(**summary, setting=config.setting, dataset=config.dataset,
+                 metric='test accuracy (%) at the best validation epoch',
+                 hyperparameters=config.to_dict(), timings=timings,
+                 per_seed=[r.to_dict() for r in results]), f, indent=2)
+    print(f'Wrote {path}')
+    return 0

@@ -1,0 +1,23 @@
+"""The ``pyg-rbm`` command line."""
+import argparse
+import sys
+from typing import List, Optional
+
+from pyg_rbm.cli import bench, data, distill, grid
+
+COMMANDS = dict(distill=distill, data=data, grid=grid, bench=bench)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog='pyg-rbm',
+        description='Routing-by-Memory graph knowledge distillation.')
+    sub = parser.add_subparsers(dest='command', required=True)
+    for name, module in COMMANDS.items():
+        module.add_parser(sub)
+    args = parser.parse_args(argv)
+    return COMMANDS[args.command].run(args) or 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,15 @@
+from .build import build_student
+from .expert_linear import ExpertLinear
+from .kmeans import kmeans
+from .mlp_student import MLPStudent
+from .moe import MoE
+from .rbm import RbM
+
+__all__ = [
+    'ExpertLinear',
+    'kmeans',
+    'RbM',
+    'MoE',
+    'MLPStudent',
+    'build_student',
+]

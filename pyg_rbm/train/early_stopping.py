@@ -1,0 +1,64 @@
+"""Early stopping on a validation metric, keeping the best state."""
+import copy
+from typing import Any, Dict, Optional
+
+import torch
+
+
+class EarlyStopping:
+    r"""Tracks the best validation score and the model state that gave it.
+
+    An epoch improves when its score is strictly higher than the best so
+    far; training stops once :obj:`patience` epochs passed without one.
+    Epochs before :obj:`start_epoch` are neither selected nor counted
+    (RbM's pretraining epochs).
+
+    Args:
+        patience (int, optional): Epochs without improvement before
+            stopping; :obj:`None` never stops. (default: :obj:`50`)
+        start_epoch (int, optional): First epoch that may be selected.
+            (default: :obj:`0`)
+    """
+    def __init__(self, patience: Optional[int] = 50, start_epoch: int = 0):
+        if patience is not None and patience < 1:
+            raise ValueError(f"'patience' must be positive or None in "
+                             f"'{self.__class__.__name__}' (got {patience})")
+        self.patience = patience
+        self.start_epoch = start_epoch
+        self.best_score = float('-inf')
+        self.best_epoch = -1
+        self.best_state: Optional[Dict[str, Any]] = None
+        self.bad_epochs = 0
+
+    def step(self, epoch: int, score: float,
+             model: torch.nn.Module) -> bool:
+        """Records an epoch; returns :obj:`True` when training should stop."""
+        if epoch < self.start_epoch:
+            return False
+        if score > self.best_score:
+            self.best_score = score
+            self.best_epoch = epoch
+            self.best_state = copy.deepcopy(model.state_dict())
+            self.bad_epochs = 0
+            return False
+        self.bad_epochs += 1
+        return self.patience is not None and self.bad_epochs >= self.patience
+
+    def restore(self, model: torch.nn.Module) -> None:
+        """Loads the best state into :obj:`model` (no-op if none)."""
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)
+
+    def state_dict(self) -> Dict[str, Any]:
+        return dict(best_score=self.best_score, best_epoch=self.best_epoch,
+                    best_state=self.best_state, bad_epochs=self.bad_epochs)
+
+    def load_state_dict(self, state: Dict[str, Any]) -> None:
+        self.best_score = state['best_score']
+        self.best_epoch = state['best_epoch']
+        self.best_state = state['best_state']
+        self.bad_epochs = state['bad_epochs']
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(patience={self.patience}, '
+                f'start_epoch={self.start_epoch})')

@@ -1,0 +1,254 @@
+"""One seed of the whole pipeline: teacher, transform, student, scores."""
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor
+from torch_geometric import seed_everything
+from torch_geometric.data import Data
+
+from pyg_rbm.config import DistillConfig
+from pyg_rbm.train.evaluate import (
+    accuracy_metrics,
+    ogb_metric,
+    predict,
+    time_inference,
+)
+from pyg_rbm.train.loop import EpochRecord
+from pyg_rbm.train.student import StudentTrainer
+from pyg_rbm.train.teacher import train_teacher
+
+
+@dataclass
+class SeedResult:
+    """Scores of one seed; metric dicts hold accuracies in [0, 1]."""
+    seed: int
+    setting: str
+    teacher: Dict[str, float]
+    student: Dict[str, float]
+    mlp: Optional[Dict[str, float]] = None
+    timings: Dict[str, float] = field(default_factory=dict)
+    student_epochs: int = 0
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dict(seed=self.seed, setting=self.setting,
+                    teacher=self.teacher, student=self.student,
+                    mlp=self.mlp, timings=self.timings,
+                    student_epochs=self.student_epochs)
+
+
+def headline(metrics: Dict[str, float], setting: str) -> float:
+    """The test accuracy of a setting: test nodes of the training graph
+    (transductive), held-out nodes (inductive), or
+    :math:`0.8 \\cdot` transductive :math:`+ 0.2 \\cdot` inductive
+    (production)."""
+    from pyg_rbm.datasets.settings import production_score
+    if setting == 'transductive':
+        return metrics['test']
+    if setting == 'inductive':
+        return metrics['inductive']
+    return production_score(metrics['test'], metrics['inductive'])
+
+
+def build_features(split: Any, config: DistillConfig,
+                   seed: int) -> Tuple[Tensor, Tensor]:
+    """Student inputs of the training graph and of the full graph.
+
+    Positional encodings come from the training graph only (unseen nodes
+    take the mean of their observed neighbours'); label propagation uses
+    training labels only.
+    """
+    from pyg_rbm.train.extras import (
+        deepwalk_embeddings,
+        extend_to_unseen,
+        label_propagation_features,
+    )
+    extras = config.extras
+    observed, full = split.observed, split.full
+    obs_parts, full_parts = [observed.x], [full.x]
+    if extras.positional_encoding:
+        pe = deepwalk_embeddings(observed.edge_index, observed.num_nodes,
+                                 embedding_dim=extras.pe_dim,
+                                 walk_length=extras.pe_walk_length,
+                                 walks_per_node=extras.pe_walks_per_node,
+                                 window_size=extras.pe_window, seed=seed)
+        obs_parts.append(pe)
+        full_parts.append(
+            extend_to_unseen(pe, split.node_ids, full.edge_index,
+                             full.num_nodes))
+    if extras.label_propagation:
+        num_classes = int(full.num_classes)
+        for graph, parts in ((observed, obs_parts), (full, full_parts)):
+            parts.append(
+                label_propagation_features(graph.edge_index, graph.y,
+                                           graph.train_mask, graph.num_nodes,
+                                           num_classes,
+                                           num_layers=extras.lp_layers,
+                                           alpha=extras.lp_alpha))
+    return torch.cat(obs_parts, dim=-1), torch.cat(full_parts, dim=-1)
+
+
+def _student_kwargs(config: DistillConfig) -> Dict[str, Any]:
+    s = config.student
+    kwargs = dict(hidden_channels=s.hidden_channels, num_layers=s.num_layers,
+                  dropout=s.dropout, norm=s.norm)
+    if s.name == 'rbm':
+        kwargs.update(num_experts=s.num_experts, k=s.k, momentum=s.momentum,
+                      commitment_weight=s.commitment_weight,
+                      similarity_weight=s.similarity_weight,
+                      load_balance_weight=s.load_balance_weight,
+                      input_attention=s.input_attention)
+    elif s.name == 'moe':
+        kwargs.update(num_experts=s.num_experts, k=s.k, noise_std=s.noise_std,
+                      load_balance_weight=s.load_balance_weight)
+    return kwargs
+
+
+def _trainer(model: torch.nn.Module, config: DistillConfig, seed: int,
+             lam: Optional[float] = None, **kwargs: Any) -> StudentTrainer:
+    t = config.train
+    return StudentTrainer(model, lr=t.lr, weight_decay=t.weight_decay,
+                          epochs=t.epochs, pretrain_epochs=t.pretrain_epochs,
+                          patience=t.patience, batch_size=t.batch_size,
+                          lam=t.lam if lam is None else lam, tau=t.tau,
+                          kd_variant=t.kd_variant,
+                          tau_squared=t.tau_squared, seed=seed, **kwargs)
+
+
+def run_seed(
+    config: DistillConfig,
+    seed: int,
+    data: Optional[Data] = None,
+    callbacks: Sequence[Callable[[EpochRecord], None]] = (),
+    progress: bool = True,
+    student_fn: Optional[Callable[[int, int], torch.nn.Module]] = None,
+) -> SeedResult:
+    r"""Runs teacher training, distillation and evaluation for one seed.
+
+    Args:
+        config (DistillConfig): The run's hyperparameters.
+        seed (int): Seeds the split, the initialisations and batch orders.
+        data (torch_geometric.data.Data, optional): The dataset; loaded with
+            :func:`~pyg_rbm.datasets.load_dataset` when :obj:`None`.
+        callbacks (list, optional): Called with each student epoch record.
+        progress (bool, optional): Show progress bars.
+        student_fn (callable, optional): Builds the student from
+            :obj:`(in_channels, out_channels)` instead of the config.
+    """
+    from pyg_rbm.datasets import get_evaluator, load_dataset
+    from pyg_rbm.datasets.settings import split_setting
+    from pyg_rbm.nn import MLPStudent, build_student
+    from pyg_rbm.teachers import build_teacher, teacher_inference
+    from pyg_rbm.transforms import KnowledgeDistillation
+
+    seed_everything(seed)
+    if data is None:
+        data = load_dataset(config.dataset, config.root, seed=seed)
+    split = split_setting(data, config.setting, seed=seed)
+    observed, full = split.observed, split.full
+    num_classes = int(full.num_classes)
+    evaluator = (ogb_metric(config.dataset)
+                 if get_evaluator(config.dataset) is not None else None)
+    held_out = split.held_out
+
+    t = config.teacher
+    teacher = build_teacher(t.name, full.num_features, t.hidden_channels,
+                            num_classes, num_layers=t.num_layers,
+                            dropout=t.dropout, norm=t.norm)
+    teacher_fit = train_teacher(teacher, observed, lr=t.lr,
+                                weight_decay=t.weight_decay, epochs=t.epochs,
+                                patience=t.patience, evaluator=evaluator,
+                                progress=progress)
+    teacher_scores = {
+        k: v
+        for k, v in teacher_fit.best_metrics.items() if k != 'train'
+    }
+    if held_out.numel():
+        full_logits = teacher_inference(teacher, full.x, full.edge_index)
+        teacher_scores.update(
+            accuracy_metrics(full_logits[held_out], full.y[held_out],
+                             dict(inductive=torch.ones(
+                                 held_out.numel(), dtype=torch.bool)),
+                             evaluator))
+
+    extras = config.extras
+    rsd = extras.similarity
+    observed = KnowledgeDistillation(teacher, temperature=config.train.tau,
+                                     store_hidden=rsd)(copy.copy(observed))
+    x_obs, x_full = build_features(split, config, seed)
+    train_data = copy.copy(observed)
+    train_data.x = x_obs
+    held_x = x_full[held_out] if held_out.numel() else None
+    held_y = full.y[held_out] if held_out.numel() else None
+
+    sampler = None
+    if extras.reliable_sampling:
+        from pyg_rbm.train.extras import ReliableSampler
+        noise = torch.randn(observed.x.shape) * extras.rs_noise
+        noisy = teacher_inference(teacher, observed.x + noise,
+                                  observed.edge_index)
+        sampler = ReliableSampler(teacher_logits=observed.teacher_logits,
+                                  noisy_teacher_logits=noisy,
+                                  edge_index=observed.edge_index,
+                                  num_bins=extras.rs_bins,
+                                  momentum=extras.rs_momentum, seed=seed)
+    adversarial = (dict(epsilon=extras.adv_epsilon, steps=extras.adv_steps,
+                        weight=extras.adv_weight)
+                   if extras.adversarial else None)
+
+    torch.manual_seed(seed)
+    student = (student_fn(x_obs.size(-1), num_classes) if student_fn else
+               build_student(config.student.name, x_obs.size(-1),
+                             num_classes, **_student_kwargs(config)))
+    trainer = _trainer(student, config, seed, sampler=sampler,
+                       sampler_start_epoch=extras.rs_start_epoch,
+                       adversarial=adversarial,
+                       rsd_weight=extras.rsd_weight if rsd else 0.0,
+                       evaluator=evaluator, callbacks=callbacks,
+                       progress=progress)
+    student_fit = trainer.fit(train_data, held_x, held_y)
+    student_scores = {
+        k: v
+        for k, v in student_fit.best_metrics.items() if k != 'train'
+    }
+
+    mlp_scores = None
+    if config.baseline_mlp:
+        torch.manual_seed(seed)
+        s = config.student
+        mlp = MLPStudent(x_obs.size(-1), s.hidden_channels, num_classes,
+                         num_layers=s.num_layers, dropout=s.dropout,
+                         norm=s.norm)
+        mlp_fit = _trainer(mlp, config, seed, lam=1.0, evaluator=evaluator,
+                           progress=progress).fit(train_data, held_x, held_y)
+        mlp_scores = {
+            k: v
+            for k, v in mlp_fit.best_metrics.items() if k != 'train'
+        }
+
+    bs = config.train.batch_size or None
+    timings = dict(
+        nodes=float(full.num_nodes),
+        teacher_inference_s=time_inference(lambda: teacher_inference(
+            teacher, full.x, full.edge_index), repeats=3),
+        student_inference_s=time_inference(
+            lambda: predict(student, x_full, bs), repeats=3),
+    )
+    return SeedResult(seed, config.setting, teacher_scores, student_scores,
+                      mlp_scores, timings, student_fit.epochs_run)
+
+
+def summarize(results: List[SeedResult], setting: str) -> Dict[str, Any]:
+    """Mean and std (percent) of each model's headline accuracy."""
+    summary: Dict[str, Any] = {}
+    for model in ('teacher', 'student', 'mlp'):
+        runs = [getattr(r, model) for r in results]
+        if any(run is None for run in runs):
+            continue
+        values = torch.tensor([100 * headline(run, setting) for run in runs])
+        summary[model] = dict(
+            mean=float(values.mean()),
+            std=float(values.std()) if len(values) > 1 else 0.0,
+            runs=[float(v) for v in values])
+    return summary

@@ -1,0 +1,334 @@
+"""Training a graph-free student from a teacher's outputs."""
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from pyg_rbm.train.evaluate import accuracy_metrics, predict
+from pyg_rbm.train.loop import EpochRecord, FitResult, TrainingState, fit
+from pyg_rbm.train.loss import KD_VARIANTS, distillation_objective
+
+
+class _SamplerState(TrainingState):
+    def __init__(self, sampler: Any):
+        self.sampler = sampler
+
+    def state_dict(self) -> Dict[str, Any]:
+        if self.sampler is None or not hasattr(self.sampler, 'state_dict'):
+            return {}
+        return self.sampler.state_dict()
+
+    def load_state_dict(self, state: Dict[str, Any]) -> None:
+        if state and self.sampler is not None:
+            self.sampler.load_state_dict(state)
+
+
+class StudentTrainer:
+    r"""Trains a student (:class:`~pyg_rbm.nn.RbM`, :class:`~pyg_rbm.nn.MoE`
+    or :class:`~pyg_rbm.nn.MLPStudent`) by knowledge distillation.
+
+    Every epoch shuffles the distillation pairs :math:`(u, v)` (each node of
+    the training graph with itself, plus the graph edges kept by an optional
+    reliable sampler), and for each mini-batch minimises
+
+    .. math::
+        \lambda \, \mathrm{CE}(f(\mathbf{x}_u), y_u)_{u = v,\, u \in
+        \mathrm{train}} + (1 - \lambda) \, \mathrm{KD}(f(\mathbf{x}_u),
+        \mathbf{t}_v) + \mathcal{L}_{\mathrm{aux}}
+
+    plus the optional adversarial and representation-similarity terms.
+    For a student with :meth:`init_routing` (RbM) the first
+    :obj:`pretrain_epochs` epochs train expert 0 only; then the routing is
+    initialised by k-means on the training graph's features, and the
+    memory is updated once after each optimizer step. Epochs are selected
+    on validation accuracy from the end of pretraining on, with early
+    stopping, and the best state is restored.
+
+    Args:
+        model (torch.nn.Module): The student.
+        lr (float, optional): Adam's learning rate. (default: :obj:`0.01`)
+        weight_decay (float, optional): Adam's weight decay.
+            (default: :obj:`5e-4`)
+        epochs (int, optional): Epochs after pretraining.
+            (default: :obj:`500`)
+        pretrain_epochs (int, optional): RbM pretraining epochs; ignored for
+            students without routing. (default: :obj:`0`)
+        patience (int, optional): Early-stopping patience.
+            (default: :obj:`50`)
+        batch_size (int, optional): Pairs per batch; :obj:`0` or
+            :obj:`None` means one full batch. (default: :obj:`4096`)
+        lam (float, optional): Weight :math:`\lambda` of the label term.
+            (default: :obj:`0.0`)
+        tau (float, optional): KD temperature. (default: :obj:`1.0`)
+        kd_variant (str, optional): :obj:`"hinton"` or :obj:`"reference"`,
+            see :func:`~pyg_rbm.train.loss.kd_loss`.
+            (default: :obj:`"hinton"`)
+        tau_squared (bool, optional): Scale the Hinton term by
+            :math:`\tau^2`. (default: :obj:`False`)
+        teacher_attr (str, optional): Prefix of the teacher attributes that
+            :class:`~pyg_rbm.transforms.KnowledgeDistillation` wrote.
+            (default: :obj:`"teacher"`)
+        seed (int, optional): Seed of the batch order and k-means.
+            (default: :obj:`0`)
+        sampler (optional): A
+            :class:`~pyg_rbm.train.extras.ReliableSampler` for neighbour
+            distillation. (default: :obj:`None`)
+        sampler_start_epoch (int, optional): First epoch at which the
+            sampler's exponent is refitted. (default: :obj:`50`)
+        adversarial (dict, optional): PGD options :obj:`epsilon`,
+            :obj:`steps`, :obj:`weight`; :obj:`None` disables it.
+        rsd_weight (float, optional): Weight of representation-similarity
+            distillation against the teacher's hidden embedding
+            (:obj:`0` disables it). (default: :obj:`0.0`)
+        optimizer (torch.optim.Optimizer, optional): Use this optimizer
+            instead of building Adam. (default: :obj:`None`)
+        evaluator (callable, optional): :obj:`(y_true, y_pred) -> float`
+            replacing plain accuracy (e.g. OGB's). (default: :obj:`None`)
+        callbacks (list, optional): Called with each epoch's record.
+        checkpoint_path (str, optional): Save checkpoints here.
+        resume (bool, optional): Resume from :obj:`checkpoint_path`.
+        progress (bool, optional): Show progress bars.
+            (default: :obj:`True`)
+    """
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        lr: float = 0.01,
+        weight_decay: float = 5e-4,
+        epochs: int = 500,
+        pretrain_epochs: int = 0,
+        patience: Optional[int] = 50,
+        batch_size: Optional[int] = 4096,
+        lam: float = 0.0,
+        tau: float = 1.0,
+        kd_variant: str = 'hinton',
+        tau_squared: bool = False,
+        teacher_attr: str = 'teacher',
+        seed: int = 0,
+        sampler: Any = None,
+        sampler_start_epoch: int = 50,
+        adversarial: Optional[Dict[str, float]] = None,
+        rsd_weight: float = 0.0,
+        optimizer: Optional[torch.optim.Optimizer] = None,
+        evaluator: Optional[Callable[[Tensor, Tensor], float]] = None,
+        callbacks: Sequence[Callable[[EpochRecord], None]] = (),
+        checkpoint_path: Optional[str] = None,
+        resume: bool = False,
+        progress: bool = True,
+    ):
+        name = self.__class__.__name__
+        if kd_variant not in KD_VARIANTS:
+            raise ValueError(f"'kd_variant' must be one of {KD_VARIANTS} in "
+                             f"'{name}' (got '{kd_variant}')")
+        if not 0.0 <= lam <= 1.0:
+            raise ValueError(f"'lam' must lie in [0, 1] in '{name}' "
+                             f"(got {lam})")
+        if tau <= 0:
+            raise ValueError(f"'tau' must be positive in '{name}' "
+                             f"(got {tau})")
+        if epochs < 1 or pretrain_epochs < 0:
+            raise ValueError(f"'epochs' must be positive and "
+                             f"'pretrain_epochs' non-negative in '{name}' "
+                             f"(got {epochs}, {pretrain_epochs})")
+        if batch_size is not None and batch_size < 0:
+            raise ValueError(f"'batch_size' must be non-negative in '{name}' "
+                             f"(got {batch_size})")
+        if adversarial is not None:
+            unknown = set(adversarial) - {'epsilon', 'steps', 'weight'}
+            if unknown:
+                raise ValueError(f"Unknown 'adversarial' options "
+                                 f"{sorted(unknown)} in '{name}'")
+        self.model = model
+        self.routed = hasattr(model, 'init_routing')
+        self.epochs = epochs
+        self.pretrain_epochs = pretrain_epochs if self.routed else 0
+        self.patience = patience
+        self.batch_size = batch_size or None
+        self.lam, self.tau = lam, tau
+        self.kd_variant, self.tau_squared = kd_variant, tau_squared
+        self.teacher_attr = teacher_attr
+        self.seed = seed
+        self.sampler = sampler
+        self.sampler_start_epoch = sampler_start_epoch
+        self.adversarial = adversarial
+        self.rsd_weight = rsd_weight
+        self.evaluator = evaluator
+        self.callbacks = list(callbacks)
+        self.checkpoint_path = checkpoint_path
+        self.resume = resume
+        self.progress = progress
+        self.optimizer = optimizer or torch.optim.Adam(
+            model.parameters(), lr=lr, weight_decay=weight_decay)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def _check(self, data: Data) -> None:
+        name = self.__class__.__name__
+        logits = data.get(f'{self.teacher_attr}_logits')
+        if logits is None:
+            raise ValueError(
+                f"'data' has no '{self.teacher_attr}_logits' in '{name}': "
+                f"apply 'KnowledgeDistillation' with a trained teacher first")
+        for key in ('x', 'y', 'train_mask', 'val_mask'):
+            if data.get(key) is None:
+                raise ValueError(f"'data' has no '{key}' in '{name}'")
+        if logits.size(0) != data.num_nodes:
+            raise ValueError(f"'{self.teacher_attr}_logits' has "
+                             f"{logits.size(0)} rows but 'data' has "
+                             f"{data.num_nodes} nodes in '{name}'")
+        if data.x.size(-1) != self.model.in_channels:
+            raise ValueError(f"'data.x' has {data.x.size(-1)} features but "
+                             f"the student expects {self.model.in_channels} "
+                             f"in '{name}'")
+        if not torch.isfinite(data.x).all():
+            raise ValueError(f"'data.x' holds non-finite values in '{name}'")
+        if not torch.isfinite(logits).all():
+            raise ValueError(f"'{self.teacher_attr}_logits' holds non-finite "
+                             f"values in '{name}'")
+        num_classes = logits.size(-1)
+        if self.model.out_channels != num_classes:
+            raise ValueError(f"The student predicts {self.model.out_channels}"
+                             f" classes but the teacher {num_classes} in "
+                             f"'{name}'")
+        y = data.y[data.train_mask]
+        if y.numel() and (y.min() < 0 or y.max() >= num_classes):
+            raise ValueError(f"'data.y' holds training labels outside "
+                             f"[0, {num_classes}) in '{name}'")
+        if self.rsd_weight > 0 and (data.get(f'{self.teacher_attr}_hidden')
+                                    is None):
+            raise ValueError(f"'rsd_weight' > 0 needs "
+                             f"'{self.teacher_attr}_hidden' on 'data' in "
+                             f"'{name}' (KnowledgeDistillation with "
+                             f"store_hidden=True)")
+
+    def _pairs(self, epoch: int, num_nodes: int) -> Tensor:
+        nodes = torch.arange(num_nodes)
+        pairs = torch.stack([nodes, nodes])
+        if self.sampler is not None:
+            pairs = torch.cat([pairs, self.sampler.sample(self.generator)],
+                              dim=1)
+        perm = torch.randperm(pairs.size(1), generator=self.generator)
+        return pairs[:, perm]
+
+    def _hidden_hook(self, store: List[Tensor]):
+        def hook(module: torch.nn.Module, inputs: Any) -> None:
+            store.append(inputs[0])
+
+        return self.model.output_layer.register_forward_pre_hook(hook)
+
+    def _batch_loss(self, x: Tensor, data: Data, src: Tensor,
+                    dst: Tensor) -> Tensor:
+        from pyg_rbm.train.extras import (
+            pgd_perturbation,
+            representation_similarity_loss,
+        )
+        teacher = data[f'{self.teacher_attr}_logits']
+        labeled = (src == dst) & data.train_mask[src]
+        y = data.y[src]
+
+        def objective(logits: Tensor) -> Tensor:
+            return distillation_objective(logits, teacher[dst], y, labeled,
+                                          self.lam, self.tau,
+                                          self.kd_variant, self.tau_squared)
+
+        hidden: List[Tensor] = []
+        handle = self._hidden_hook(hidden) if self.rsd_weight > 0 else None
+        logits, aux = self.model(x[src], return_aux_loss=True)
+        if handle is not None:
+            handle.remove()
+        loss = objective(logits) + aux
+        if handle is not None:
+            loss = loss + self.rsd_weight * representation_similarity_loss(
+                hidden[0], data[f'{self.teacher_attr}_hidden'][dst])
+        if self.adversarial is not None:
+            xs = x[src]
+
+            def adv_loss(inputs: Tensor) -> Tensor:
+                return objective(self.model(inputs))
+
+            delta = pgd_perturbation(adv_loss, xs,
+                                     self.adversarial.get('epsilon', 0.04),
+                                     int(self.adversarial.get('steps', 5)),
+                                     generator=self.generator)
+            loss = loss + self.adversarial.get('weight', 0.05) * adv_loss(
+                xs + delta)
+        return loss
+
+    def _train_epoch(self, epoch: int, data: Data) -> float:
+        self.model.train()
+        pairs = self._pairs(epoch, data.num_nodes)
+        size = self.batch_size or pairs.size(1)
+        total, count = 0.0, 0
+        for batch in pairs.split(size, dim=1):
+            self.optimizer.zero_grad()
+            loss = self._batch_loss(data.x, data, batch[0], batch[1])
+            loss.backward()
+            self.optimizer.step()
+            if hasattr(self.model, 'update_memory'):
+                self.model.update_memory()
+            total += float(loss) * batch.size(1)
+            count += batch.size(1)
+        return total / max(count, 1)
+
+    def _evaluate(self, data: Data, held_out_x: Optional[Tensor],
+                  held_out_y: Optional[Tensor]) -> Dict[str, float]:
+        logits = predict(self.model, data.x, self.batch_size)
+        masks = dict(train=data.train_mask, val=data.val_mask)
+        if data.get('test_mask') is not None and data.test_mask.any():
+            masks['test'] = data.test_mask
+        metrics = accuracy_metrics(logits, data.y, masks, self.evaluator)
+        if held_out_x is not None and held_out_y is not None:
+            held = predict(self.model, held_out_x, self.batch_size)
+            metrics.update(
+                accuracy_metrics(held, held_out_y,
+                                 dict(inductive=torch.ones_like(
+                                     held_out_y, dtype=torch.bool)),
+                                 self.evaluator))
+        return metrics
+
+    def _on_epoch_start(self, epoch: int, data: Data) -> None:
+        if (self.routed and epoch == self.pretrain_epochs
+                and self.model.in_pretraining):
+            self.model.init_routing(data.x, seed=self.seed)
+        if (self.sampler is not None and epoch >= self.sampler_start_epoch
+                and epoch > 0):
+            logits = predict(self.model, data.x, self.batch_size)
+            self.sampler.update(logits,
+                                data[f'{self.teacher_attr}_logits'])
+
+    def fit(self, data: Data, held_out_x: Optional[Tensor] = None,
+            held_out_y: Optional[Tensor] = None) -> FitResult:
+        r"""Trains on the training graph :obj:`data` and restores the best
+        state.
+
+        Args:
+            data (torch_geometric.data.Data): The graph training may see,
+                with :obj:`x`, :obj:`y`, the masks and the teacher's logits.
+            held_out_x (torch.Tensor, optional): Features of held-out nodes
+                (inductive setting), evaluated as metric :obj:`inductive`.
+            held_out_y (torch.Tensor, optional): Their labels.
+        """
+        self._check(data)
+        if held_out_x is not None and held_out_x.size(-1) != data.x.size(-1):
+            raise ValueError(f"'held_out_x' has {held_out_x.size(-1)} "
+                             f"features but 'data.x' {data.x.size(-1)} in "
+                             f"'{self.__class__.__name__}'")
+        if (self.routed and self.pretrain_epochs == 0
+                and self.model.in_pretraining):
+            self.model.init_routing(data.x, seed=self.seed)
+
+        def phase_of(epoch: int) -> str:
+            return 'pretrain' if epoch < self.pretrain_epochs else 'route'
+
+        return fit(
+            self.model, self.optimizer,
+            train_epoch=lambda epoch: self._train_epoch(epoch, data),
+            evaluate=lambda: self._evaluate(data, held_out_x, held_out_y),
+            epochs=self.pretrain_epochs + self.epochs,
+            patience=self.patience, selection_start=self.pretrain_epochs,
+            phase_of=phase_of,
+            on_epoch_start=lambda epoch: self._on_epoch_start(epoch, data),
+            callbacks=self.callbacks, generator=self.generator,
+            extra_state=_SamplerState(self.sampler),
+            checkpoint_path=self.checkpoint_path, resume=self.resume,
+            progress=self.progress, desc=f'student ({self.model.__class__.__name__})')

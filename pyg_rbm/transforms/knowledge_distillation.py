@@ -1,0 +1,181 @@
+import math
+from typing import Dict, Optional
+
+import torch
+from torch import Tensor
+
+from torch_geometric.data import Data
+from torch_geometric.data.datapipes import functional_transform
+from torch_geometric.transforms import BaseTransform
+
+from ..teachers.inference import teacher_inference
+
+# Substrings PyG treats specially when batching (`*index*`, `*batch*`) or
+# that would read as edge-level or split attributes.
+_RESERVED = ('index', 'batch', 'edge', 'val', 'test')
+
+
+@functional_transform('knowledge_distillation')
+class KnowledgeDistillation(BaseTransform):
+    r"""Adds a teacher's predictions to every node as knowledge distillation
+    targets, as used by graph-to-MLP distillation (*e.g.*, the Routing by
+    Memory student of the `"Graph Knowledge Distillation to Mixture of
+    Experts" <https://arxiv.org/abs/2406.11919>`_ paper)
+    (functional name: :obj:`knowledge_distillation`).
+
+    The targets come either from a trained :obj:`teacher`, run on the full
+    graph in evaluation mode and without gradients via
+    :meth:`~pyg_rbm.teachers.teacher_inference`, or from precomputed
+    :obj:`logits`. The transform stores the logits :math:`\mathbf{Z}` in
+    :obj:`data[f"{attr_name}_logits"]` and the soft labels
+
+    .. math::
+        \mathbf{P} = \mathrm{softmax}(\mathbf{Z} / \tau)
+
+    in :obj:`data[f"{attr_name}_soft"]`, both of shape
+    :obj:`[num_nodes, num_classes]`.
+    All inputs are checked before anything is written; on error the data
+    object is left unchanged.
+
+    Args:
+        teacher (torch.nn.Module, optional): A trained teacher called as
+            :obj:`teacher(x, edge_index)`. (default: :obj:`None`)
+        logits (torch.Tensor, optional): Precomputed teacher logits of shape
+            :obj:`[num_nodes, num_classes]`. Exactly one of :obj:`teacher`
+            and :obj:`logits` must be given. (default: :obj:`None`)
+        temperature (float, optional): The softmax temperature :math:`\tau`
+            of the soft labels. (default: :obj:`1.0`)
+        attr_name (str, optional): The prefix of the attribute names. It
+            must not contain :obj:`"index"`, :obj:`"batch"`, :obj:`"edge"`,
+            :obj:`"val"` or :obj:`"test"`. (default: :obj:`"teacher"`)
+        store_hidden (bool, optional): If set to :obj:`True`, will also store
+            the teacher's last hidden embedding in
+            :obj:`data[f"{attr_name}_hidden"]` (only with a
+            :class:`~torch_geometric.nn.models.basic_gnn.BasicGNN`
+            :obj:`teacher`). (default: :obj:`False`)
+        batch_size (int, optional): The number of nodes per chunk of the
+            layer-wise teacher inference. (default: :obj:`None`)
+    """
+    def __init__(
+        self,
+        teacher: Optional[torch.nn.Module] = None,
+        logits: Optional[Tensor] = None,
+        temperature: float = 1.0,
+        attr_name: str = 'teacher',
+        store_hidden: bool = False,
+        batch_size: Optional[int] = None,
+    ) -> None:
+        name = self.__class__.__name__
+        if (teacher is None) == (logits is None):
+            raise ValueError(f"'{name}' needs exactly one of 'teacher' and "
+                             f"'logits' (got "
+                             f"{'both' if teacher is not None else 'neither'})")
+        if teacher is not None and not isinstance(teacher, torch.nn.Module):
+            raise ValueError(f"'teacher' in '{name}' must be a "
+                             f"'torch.nn.Module' (got "
+                             f"'{type(teacher).__name__}')")
+        if logits is not None:
+            if (not isinstance(logits, Tensor) or logits.dim() != 2
+                    or not logits.is_floating_point()):
+                raise ValueError(f"'logits' in '{name}' must be a float "
+                                 f"tensor of shape [num_nodes, num_classes]")
+            if not bool(torch.isfinite(logits).all()):
+                raise ValueError(f"'logits' in '{name}' must be finite "
+                                 f"(found NaN or infinite values)")
+            logits = logits.detach()
+        if (isinstance(temperature, bool)
+                or not isinstance(temperature, (int, float))
+                or not math.isfinite(temperature) or temperature <= 0):
+            raise ValueError(f"'temperature' in '{name}' must be a positive "
+                             f"finite number (got {temperature!r})")
+        if not isinstance(attr_name, str) or not attr_name.isidentifier():
+            raise ValueError(f"'attr_name' in '{name}' must be a valid "
+                             f"identifier (got {attr_name!r})")
+        reserved = [word for word in _RESERVED if word in attr_name.lower()]
+        if reserved:
+            raise ValueError(f"'attr_name' in '{name}' must not contain "
+                             f"{reserved[0]!r} (got {attr_name!r})")
+        if store_hidden and teacher is None:
+            raise ValueError(f"'store_hidden' in '{name}' needs a 'teacher' "
+                             f"(precomputed 'logits' carry no hidden "
+                             f"embedding)")
+        if batch_size is not None and (isinstance(batch_size, bool)
+                                       or not isinstance(batch_size, int)
+                                       or batch_size < 1):
+            raise ValueError(f"'batch_size' in '{name}' must be a positive "
+                             f"integer or None (got {batch_size!r})")
+
+        self.teacher = teacher
+        self.logits = logits
+        self.temperature = float(temperature)
+        self.attr_name = attr_name
+        self.store_hidden = store_hidden
+        self.batch_size = batch_size
+
+    def forward(self, data: Data) -> Data:
+        name = self.__class__.__name__
+        if not isinstance(data, Data):
+            raise ValueError(f"'{name}' expects a 'Data' object (got "
+                             f"'{type(data).__name__}')")
+        num_nodes = data.num_nodes
+        num_classes = self._num_classes(data)
+
+        hidden: Optional[Tensor] = None
+        if self.teacher is not None:
+            if data.x is None or data.edge_index is None:
+                raise ValueError(f"'{name}' with a 'teacher' needs 'data.x' "
+                                 f"and 'data.edge_index'")
+            if self.store_hidden:
+                logits, hidden = teacher_inference(
+                    self.teacher, data.x, data.edge_index, self.batch_size,
+                    return_hidden=True)
+            else:
+                logits = teacher_inference(self.teacher, data.x,
+                                           data.edge_index, self.batch_size)
+            arg = 'teacher'
+        else:
+            assert self.logits is not None
+            logits, arg = self.logits, 'logits'
+
+        if logits.dim() != 2 or logits.size(0) != num_nodes:
+            raise ValueError(f"'{arg}' in '{name}' gives outputs of shape "
+                             f"{list(logits.shape)}, but the data has "
+                             f"{num_nodes} nodes")
+        if num_classes is not None and logits.size(1) != num_classes:
+            raise ValueError(f"'{arg}' in '{name}' gives {logits.size(1)} "
+                             f"outputs per node, but the data has "
+                             f"{num_classes} classes")
+        if not bool(torch.isfinite(logits).all()):
+            raise ValueError(f"'{arg}' in '{name}' gives non-finite logits")
+
+        soft = torch.softmax(logits / self.temperature, dim=-1)
+        data[f'{self.attr_name}_logits'] = logits
+        data[f'{self.attr_name}_soft'] = soft
+        if hidden is not None:
+            data[f'{self.attr_name}_hidden'] = hidden
+        return data
+
+    @staticmethod
+    def _num_classes(data: Data) -> Optional[int]:
+        num_classes = data.get('num_classes')
+        if num_classes is not None:
+            return int(num_classes)
+        y = data.get('y')
+        if isinstance(y, Tensor) and y.numel() > 0:
+            return int(y.max()) + 1
+        return None
+
+    def __repr__(self) -> str:
+        if self.teacher is not None:
+            source = f'teacher={self.teacher.__class__.__name__}'
+        else:
+            assert self.logits is not None
+            source = f'logits={list(self.logits.shape)}'
+        extra: Dict[str, object] = {}
+        if self.attr_name != 'teacher':
+            extra['attr_name'] = repr(self.attr_name)
+        if self.store_hidden:
+            extra['store_hidden'] = True
+        args = ''.join(f', {key}={value}' for key, value in extra.items())
+        return (f'{self.__class__.__name__}({source}, '
+                f'temperature={self.temperature}{args})')

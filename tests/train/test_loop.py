@@ -1,0 +1,88 @@
+import pytest
+import torch
+
+from pyg_rbm.train.early_stopping import EarlyStopping
+from pyg_rbm.train.loop import fit
+
+
+def test_early_stopping_selects_first_best_and_stops():
+    model = torch.nn.Linear(1, 1)
+    stopper = EarlyStopping(patience=2, start_epoch=1)
+    scores = [0.9, 0.5, 0.7, 0.7, 0.6]
+    stops = [stopper.step(e, s, model) for e, s in enumerate(scores)]
+    # epoch 0 is before start_epoch; 0.7 at epoch 2 is the first best.
+    assert stopper.best_epoch == 2 and stopper.best_score == 0.7
+    assert stops == [False, False, False, False, True]
+    with pytest.raises(ValueError, match='patience'):
+        EarlyStopping(patience=0)
+
+
+def _problem(seed=0):
+    x = torch.randn(64, 4, generator=torch.Generator().manual_seed(0))
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Dropout(0.2),
+                                torch.nn.ReLU(), torch.nn.Linear(16, 2))
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    gen = torch.Generator().manual_seed(seed)
+
+    def train_epoch(epoch):
+        model.train()
+        total = 0.0
+        for idx in torch.randperm(48, generator=gen).split(16):
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            total += float(loss)
+        return total
+
+    @torch.no_grad()
+    def evaluate():
+        model.eval()
+        pred = model(x).argmax(-1)
+        return dict(val=float((pred[48:56] == y[48:56]).float().mean()),
+                    test=float((pred[56:] == y[56:]).float().mean()))
+
+    return model, opt, gen, train_epoch, evaluate
+
+
+def test_fit_restores_best_state_and_reports_its_metrics():
+    model, opt, gen, train_epoch, evaluate = _problem()
+    result = fit(model, opt, train_epoch, evaluate, epochs=30, patience=10,
+                 generator=gen, progress=False)
+    best = max(r.metrics['val'] for r in result.history)
+    first = next(r for r in result.history if r.metrics['val'] == best)
+    assert result.best_epoch == first.epoch
+    assert result.best_metrics == first.metrics
+    assert evaluate() == first.metrics  # the best state is back in place
+
+
+def test_resume_reaches_the_same_result(tmp_path):
+    path = str(tmp_path / 'ckpt.pt')
+    model, opt, gen, train_epoch, evaluate = _problem()
+    full = fit(model, opt, train_epoch, evaluate, epochs=12, patience=None,
+               generator=gen, progress=False)
+    full_state = {k: v.clone() for k, v in model.state_dict().items()}
+
+    model, opt, gen, train_epoch, evaluate = _problem()
+
+    def crash(record):
+        if record.epoch == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, opt, train_epoch, evaluate, epochs=12, patience=None,
+            generator=gen, checkpoint_path=path, callbacks=[crash],
+            progress=False)
+    # A fresh process: other initial weights, generator and RNG states.
+    model, opt, gen, train_epoch, evaluate = _problem(seed=7)
+    resumed = fit(model, opt, train_epoch, evaluate, epochs=12,
+                  patience=None, generator=gen, checkpoint_path=path,
+                  resume=True, progress=False)
+    assert resumed.best_epoch == full.best_epoch
+    assert resumed.best_metrics == full.best_metrics
+    assert [r.loss for r in resumed.history] == pytest.approx(
+        [r.loss for r in full.history])
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, full_state[key]), key

@@ -58,7 +58,8 @@ def load_npz(
     folder, file = osp.split(path)
 
     def load() -> Data:
-        download_url(NPZ_URL + file, folder, log=False)
+        if not osp.isfile(path):
+            download_url(NPZ_URL + file, folder, log=False)
         return read_npz(path, to_undirected=True)
 
     data = load_or_raise(load, f'{name}-npz', folder, [file], cleanup=folder)

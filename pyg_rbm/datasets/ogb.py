@@ -1,7 +1,10 @@
 import os.path as osp
 from typing import Any, Optional
 
+import torch
 from torch_geometric.data import Data
+from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
+from torch_geometric.data.storage import GlobalStorage
 from torch_geometric.utils import index_to_mask, to_undirected
 
 from pyg_rbm.datasets.root import load_or_raise
@@ -13,6 +16,7 @@ OGB_SPLITS = {'ogbn-arxiv': 'time', 'ogbn-products': 'sales_ranking'}
 OGB_ALIASES = {'arxiv': 'ogbn-arxiv', 'products': 'ogbn-products'}
 _RAW = ['edge', 'node-feat', 'node-label', 'num-node-list', 'num-edge-list']
 _EXTRA_RAW = {'ogbn-arxiv': ['node_year']}
+_PYG_GLOBALS = [DataEdgeAttr, DataTensorAttr, GlobalStorage]
 
 
 def _canonical(name: str) -> Optional[str]:
@@ -49,8 +53,11 @@ def load_ogb(name: str, root: str) -> Data:
               for f in ('train', 'valid', 'test')]
 
     def load() -> Any:
-        dataset = PygNodePropPredDataset(key, root)
-        return dataset, dataset.get_idx_split()
+        # OGB reads its processed file with a bare `torch.load`, which since
+        # PyTorch 2.6 only unpickles allow-listed classes:
+        with torch.serialization.safe_globals(_PYG_GLOBALS):
+            dataset = PygNodePropPredDataset(key, root)
+            return dataset, dataset.get_idx_split()
 
     dataset, split = load_or_raise(load, key, folder, files, cleanup=folder)
     data = dataset[0]

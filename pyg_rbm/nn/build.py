@@ -29,8 +29,8 @@ def build_student(
     filtered: passing an argument the chosen student does not take (*e.g.*,
     :obj:`num_experts` for :obj:`"mlp"`) raises an error rather than being
     silently dropped. All students take :obj:`hidden_channels`,
-    :obj:`num_layers`, :obj:`dropout`, :obj:`norm`, :obj:`act` and
-    :obj:`norm_kwargs`; in addition
+    :obj:`num_layers`, :obj:`dropout`, :obj:`norm`, :obj:`act`,
+    :obj:`norm_kwargs` and :obj:`act_kwargs`; in addition
 
     * :obj:`"rbm"` (:class:`~pyg_rbm.nn.RbM`) takes :obj:`num_experts`,
       :obj:`k`, :obj:`momentum`, :obj:`commitment_weight`,

@@ -31,17 +31,22 @@ class ExpertLinear(torch.nn.Module):
     * *sorted*: the :math:`N k` (row, slot) pairs are stable-sorted by
       expert, the rows gathered into expert-contiguous order, one matrix
       multiplication runs per expert slice, and the gated results are
-      summed back with :meth:`~torch.Tensor.index_add_`;
-    * *dense*: every expert runs on every row in a single matrix
-      multiplication and the :math:`k` chosen outputs are gathered.
+      summed back per row (:func:`~torch.nn.functional.embedding_bag` with
+      the gates as per-sample weights). Without autograd, rows are
+      processed in chunks of :obj:`chunk_size` so that the gathered copies
+      stay in cache;
+    * *dense*: every expert runs on every row in one matrix multiplication
+      and the :math:`k` chosen outputs are summed with their gates.
 
-    The dense path costs :math:`E / k` times the multiply-adds of the sorted
-    path but avoids gathering and scattering rows; it is used when
-    :obj:`dense_ratio * k >= num_experts` and no dropout mask has to be
-    drawn (evaluation mode, or :obj:`dropout=0`). The default
-    :obj:`dense_ratio` was chosen by measurement on CPU (see
-    :obj:`benchmarks/student_throughput.py`). The choice never depends on
-    the batch, so evaluation is batch-size invariant.
+    The dense path wastes :math:`(E - k) \cdot F_{out}` multiply-adds per
+    input feature, the sorted path pays for gathering :math:`k` copies of
+    every input row. Measured on CPU (see
+    :obj:`benchmarks/student_throughput.py`), a gathered input value costs
+    about as much as :obj:`gather_cost = 32` multiply-adds, so the dense
+    path is taken iff :math:`(E - k) F_{out} \leq 32 k` and no dropout
+    mask has to be drawn (dense rows share one input). In practice it is
+    chosen for narrow output layers and for :math:`k = E`. The choice
+    never depends on the batch, so evaluation is batch-size invariant.
 
     Args:
         num_experts (int): The number of experts :math:`E`.
@@ -52,7 +57,8 @@ class ExpertLinear(torch.nn.Module):
         bias (bool, optional): If set to :obj:`False`, the experts will not
             learn an additive bias. (default: :obj:`True`)
     """
-    dense_ratio: float = 1.5
+    gather_cost: int = 32
+    chunk_size: int = 1024
 
     def __init__(
         self,
@@ -111,8 +117,10 @@ class ExpertLinear(torch.nn.Module):
         r"""Returns :obj:`True` if :meth:`forward` with :obj:`k` slots per
         row takes the dense all-experts path.
         """
-        needs_mask = self.training and self.dropout > 0.0
-        return not needs_mask and self.num_experts <= self.dense_ratio * k
+        if self.training and self.dropout > 0.0:
+            return False  # Dense rows share one input, hence one mask.
+        waste = (self.num_experts - k) * self.out_channels
+        return waste <= self.gather_cost * k
 
     def forward(
         self,
@@ -136,48 +144,83 @@ class ExpertLinear(torch.nn.Module):
         """
         weight = self.weight
         if input_scale is not None:
-            # Dropout commutes with an elementwise scale, so the scale can
-            # be folded into the weight: (x * s) @ W = x @ (s[:, None] * W).
+            # Dropout commutes with an elementwise scale, so the scale is
+            # folded into the weight: (x * s) @ W = x @ (s[:, None] * W).
             weight = input_scale.unsqueeze(-1) * weight
+        gate = gate.to(x.dtype)
         if self.use_dense(index.size(1)):
             return self._forward_dense(x, index, gate, weight)
-        return self._forward_sorted(x, index, gate, weight)
+
+        N = x.size(0)
+        track = torch.is_grad_enabled() and (x.requires_grad
+                                             or weight.requires_grad
+                                             or gate.requires_grad)
+        if track or N <= self.chunk_size:
+            return self._forward_sorted(x, index, gate, weight, track)
+
+        # Without autograd, rows are processed in chunks so that the
+        # gathered copies stay in cache:
+        out = x.new_empty(N, self.out_channels)
+        for start in range(0, N, self.chunk_size):
+            end = start + self.chunk_size
+            out[start:end] = self._forward_sorted(x[start:end],
+                                                  index[start:end],
+                                                  gate[start:end], weight,
+                                                  track)
+        return out
 
     def _forward_dense(self, x: Tensor, index: Tensor, gate: Tensor,
                        weight: Tensor) -> Tensor:
+        N, k = index.size()
         E, C = self.num_experts, self.out_channels
         flat = weight.permute(1, 0, 2).reshape(self.in_channels, E * C)
-        bias = None if self.bias is None else self.bias.reshape(E * C)
-        out = F.linear(x, flat.t(), bias).view(-1, E, C)
-        out = out.gather(1, index.unsqueeze(-1).expand(-1, -1, C))
-        return torch.bmm(gate.unsqueeze(1).to(out.dtype), out).squeeze(1)
+        if self.bias is None:
+            out = x @ flat
+        else:
+            out = torch.addmm(self.bias.view(E * C), x, flat)
+        pos = index + torch.arange(0, N * E, E, device=x.device).view(-1, 1)
+        return F.embedding_bag(pos, out.view(N * E, C), mode='sum',
+                               per_sample_weights=gate)
 
     def _forward_sorted(self, x: Tensor, index: Tensor, gate: Tensor,
-                        weight: Tensor) -> Tensor:
+                        weight: Tensor, track: bool) -> Tensor:
         N, k = index.size()
         expert, perm = index.reshape(-1).sort(stable=True)
-        row = perm.div(k, rounding_mode='floor')
         counts = torch.bincount(expert, minlength=self.num_experts).tolist()
 
-        src = x.index_select(0, row)
+        src = x.index_select(0, perm.div(k, rounding_mode='floor'))
         if self.training and self.dropout > 0.0:
             src = F.dropout(src, p=self.dropout, training=True)
 
-        outs = []
-        start = 0
-        for e, count in enumerate(counts):
-            if count == 0:
-                continue
-            end = start + count
-            if self.bias is None:
-                outs.append(src[start:end] @ weight[e])
-            else:
-                outs.append(torch.addmm(self.bias[e], src[start:end],
-                                        weight[e]))
-            start = end
-        out = torch.cat(outs, dim=0) if len(outs) > 1 else outs[0]
-        out = out * gate.reshape(-1)[perm].unsqueeze(-1)
-        return x.new_zeros(N, self.out_channels).index_add_(0, row, out)
+        # One matrix multiplication per contiguous expert slice.
+        # (torch._grouped_mm exists on CPU but measured slower than this.)
+        if track:  # `out=` does not support autograd:
+            outs = []
+            for e, (src_e, count) in enumerate(zip(src.split(counts),
+                                                   counts)):
+                if count == 0:
+                    continue
+                if self.bias is None:
+                    outs.append(src_e @ weight[e])
+                else:
+                    outs.append(torch.addmm(self.bias[e], src_e, weight[e]))
+            out = torch.cat(outs, dim=0)
+        else:
+            out = x.new_empty(N * k, self.out_channels)
+            for e, (src_e, out_e) in enumerate(zip(src.split(counts),
+                                                   out.split(counts))):
+                if src_e.size(0) == 0:
+                    continue
+                if self.bias is None:
+                    torch.mm(src_e, weight[e], out=out_e)
+                else:
+                    torch.addmm(self.bias[e], src_e, weight[e], out=out_e)
+
+        # pos[n * k + j] = position of the pair (n, j) in the sorted order:
+        pos = torch.empty_like(perm)
+        pos[perm] = torch.arange(N * k, device=x.device)
+        return F.embedding_bag(pos.view(N, k), out, mode='sum',
+                               per_sample_weights=gate)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.in_channels}, '

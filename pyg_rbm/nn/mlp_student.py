@@ -35,6 +35,8 @@ class MLPStudent(torch.nn.Module):
             (default: :obj:`"relu"`)
         norm_kwargs (Dict[str, Any], optional): Arguments passed to the
             normalization. (default: :obj:`None`)
+        act_kwargs (Dict[str, Any], optional): Arguments passed to the
+            activation. (default: :obj:`None`)
     """
     def __init__(
         self,
@@ -46,6 +48,7 @@ class MLPStudent(torch.nn.Module):
         norm: Union[str, Callable, None] = None,
         act: Union[str, Callable, None] = 'relu',
         norm_kwargs: Optional[Dict[str, Any]] = None,
+        act_kwargs: Optional[Dict[str, Any]] = None,
     ):
         super().__init__()
         if num_layers < 1:
@@ -66,6 +69,7 @@ class MLPStudent(torch.nn.Module):
             num_layers=num_layers,
             dropout=float(dropout),
             act=act,
+            act_kwargs=act_kwargs,
             norm=norm,
             norm_kwargs=_norm_kwargs(norm, norm_kwargs),
             plain_last=True,

@@ -170,6 +170,8 @@ class MoE(torch.nn.Module):
             auxiliary loss. (default: :obj:`0.01`)
         norm_kwargs (Dict[str, Any], optional): Arguments passed to the
             normalization. (default: :obj:`None`)
+        act_kwargs (Dict[str, Any], optional): Arguments passed to the
+            activation. (default: :obj:`None`)
     """
     def __init__(
         self,
@@ -185,6 +187,7 @@ class MoE(torch.nn.Module):
         noise_std: float = 1.,
         load_balance_weight: float = 0.01,
         norm_kwargs: Optional[Dict[str, Any]] = None,
+        act_kwargs: Optional[Dict[str, Any]] = None,
     ):
         super().__init__()
         name = self.__class__.__name__
@@ -234,7 +237,9 @@ class MoE(torch.nn.Module):
                     normalization_resolver(
                         norm, hidden_channels,
                         **_norm_kwargs(norm, norm_kwargs)))
-        self.act = activation_resolver(act) if act is not None else None
+        self.act = None
+        if act is not None:
+            self.act = activation_resolver(act, **(act_kwargs or {}))
 
         self.reset_parameters()
 

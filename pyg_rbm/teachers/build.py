@@ -1,4 +1,4 @@
-from typing import Any, Callable, Dict, Optional, Tuple, Type, Union
+from typing import Any, Callable, Dict, Tuple, Type, Union
 
 from torch_geometric.nn.models import GAT, GCN, GraphSAGE
 from torch_geometric.nn.models.basic_gnn import BasicGNN
@@ -77,7 +77,7 @@ def build_teacher(
                          f"divisible by 'heads' for 'gat' (got "
                          f"{hidden_channels} and {heads})")
 
-    extra: Dict[str, Optional[Any]] = dict(kwargs)
+    extra: Dict[str, Any] = dict(kwargs)
     if key == 'gat':
         extra['heads'] = heads
     return _MODELS[key](in_channels, hidden_channels, num_layers,

@@ -4,14 +4,13 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 from torch import Tensor
-from tqdm import tqdm
-
 from torch_geometric.nn.conv import GATConv, GATv2Conv, GCNConv, SAGEConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.nn.models.basic_gnn import BasicGNN
 from torch_geometric.nn.norm import BatchNorm
 from torch_geometric.nn.norm import LayerNorm as PyGLayerNorm
 from torch_geometric.utils import index_sort, spmm, to_torch_csr_tensor
+from tqdm import tqdm
 
 __all__ = ['teacher_inference']
 

@@ -1,11 +1,20 @@
 r"""The project's one training core: the epoch loop, the teacher and student
-trainers, the distillation losses and the per-seed pipeline."""
-from .loss import KD_VARIANTS, kd_loss, distillation_objective
+trainers, the distillation losses and the per-seed pipeline.
+"""
 from .early_stopping import EarlyStopping
 from .loop import EpochRecord, FitResult, TrainingState, fit
-from .teacher import train_teacher
+from .loss import KD_VARIANTS, distillation_objective, kd_loss
+from .pipeline import (
+    SeedResult,
+    TeacherRun,
+    distill_student,
+    headline,
+    prepare_teacher,
+    run_seed,
+    summarize,
+)
 from .student import StudentTrainer
-from .pipeline import SeedResult, headline, run_seed, summarize
+from .teacher import train_teacher
 
 __all__ = [
     'KD_VARIANTS',
@@ -19,6 +28,9 @@ __all__ = [
     'train_teacher',
     'StudentTrainer',
     'SeedResult',
+    'TeacherRun',
+    'prepare_teacher',
+    'distill_student',
     'headline',
     'run_seed',
     'summarize',

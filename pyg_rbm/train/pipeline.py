@@ -39,10 +39,11 @@ class SeedResult:
 
 
 def headline(metrics: Dict[str, float], setting: str) -> float:
-    """The test accuracy of a setting: test nodes of the training graph
+    r"""The test accuracy of a setting: test nodes of the training graph
     (transductive), held-out nodes (inductive), or
     :math:`0.8 \\cdot` transductive :math:`+ 0.2 \\cdot` inductive
-    (production)."""
+    (production).
+    """
     from pyg_rbm.datasets.settings import production_score
     if setting == 'transductive':
         return metrics['test']
@@ -116,6 +117,129 @@ def _trainer(model: torch.nn.Module, config: DistillConfig, seed: int,
                           tau_squared=t.tau_squared, seed=seed, **kwargs)
 
 
+@dataclass
+class TeacherRun:
+    """A trained teacher with its split and scores, reusable by students."""
+    config: DistillConfig
+    seed: int
+    split: Any
+    teacher: torch.nn.Module
+    scores: Dict[str, float]
+    evaluator: Optional[Callable[[Tensor, Tensor], float]] = None
+
+
+def prepare_teacher(config: DistillConfig, seed: int,
+                    data: Optional[Data] = None,
+                    progress: bool = True) -> TeacherRun:
+    """Loads the data, splits it for the setting and trains the teacher on
+    the graph training may see; scores held-out nodes on the full graph.
+    """
+    from pyg_rbm.datasets import get_evaluator, load_dataset
+    from pyg_rbm.datasets.settings import split_setting
+    from pyg_rbm.teachers import build_teacher, teacher_inference
+
+    seed_everything(seed)
+    if data is None:
+        data = load_dataset(config.dataset, config.root, seed=seed)
+    split = split_setting(data, config.setting, seed=seed)
+    observed, full = split.observed, split.full
+    evaluator = (ogb_metric(config.dataset)
+                 if get_evaluator(config.dataset) is not None else None)
+    t = config.teacher
+    teacher = build_teacher(t.name, full.num_features, t.hidden_channels,
+                            int(full.num_classes), num_layers=t.num_layers,
+                            dropout=t.dropout, norm=t.norm)
+    fitted = train_teacher(teacher, observed, lr=t.lr,
+                           weight_decay=t.weight_decay, epochs=t.epochs,
+                           patience=t.patience, evaluator=evaluator,
+                           progress=progress)
+    scores = {k: v for k, v in fitted.best_metrics.items() if k != 'train'}
+    held_out = split.held_out
+    if held_out.numel():
+        logits = teacher_inference(teacher, full.x, full.edge_index)
+        scores.update(
+            accuracy_metrics(logits[held_out], full.y[held_out],
+                             dict(inductive=torch.ones(
+                                 held_out.numel(), dtype=torch.bool)),
+                             evaluator))
+    return TeacherRun(config, seed, split, teacher, scores, evaluator)
+
+
+def distill_student(
+    run: TeacherRun,
+    config: Optional[DistillConfig] = None,
+    callbacks: Sequence[Callable[[EpochRecord], None]] = (),
+    progress: bool = True,
+    student_fn: Optional[Callable[[int, int], torch.nn.Module]] = None,
+    without_teacher: bool = False,
+) -> Tuple[torch.nn.Module, Dict[str, float], int, Tensor]:
+    r"""Distils :obj:`run`'s teacher into a student built from
+    :obj:`config` (default: the run's config).
+
+    Returns the trained student, its scores at the best validation epoch,
+    the number of epochs run and the student inputs of the full graph.
+    With :obj:`without_teacher=True` it trains an MLP of the student's
+    width on labels only (the no-teacher baseline).
+    """
+    from pyg_rbm.nn import MLPStudent, build_student
+    from pyg_rbm.teachers import teacher_inference
+    from pyg_rbm.transforms import KnowledgeDistillation
+
+    config = config or run.config
+    seed, split, extras = run.seed, run.split, config.extras
+    num_classes = int(split.full.num_classes)
+    rsd = extras.similarity and not without_teacher
+    observed = KnowledgeDistillation(run.teacher,
+                                     temperature=config.train.tau,
+                                     store_hidden=rsd)(copy.copy(
+                                         split.observed))
+    x_obs, x_full = build_features(split, config, seed)
+    train_data = copy.copy(observed)
+    train_data.x = x_obs
+    held_out = split.held_out
+    held_x = x_full[held_out] if held_out.numel() else None
+    held_y = split.full.y[held_out] if held_out.numel() else None
+
+    sampler = None
+    if extras.reliable_sampling and not without_teacher:
+        from pyg_rbm.train.extras import ReliableSampler
+        gen = torch.Generator().manual_seed(seed)
+        noise = torch.randn(observed.x.shape, generator=gen) * extras.rs_noise
+        noisy = teacher_inference(run.teacher, observed.x + noise,
+                                  observed.edge_index)
+        sampler = ReliableSampler(teacher_logits=observed.teacher_logits,
+                                  noisy_teacher_logits=noisy,
+                                  edge_index=observed.edge_index,
+                                  num_bins=extras.rs_bins,
+                                  momentum=extras.rs_momentum, seed=seed)
+    adversarial = (dict(epsilon=extras.adv_epsilon, steps=extras.adv_steps,
+                        weight=extras.adv_weight)
+                   if extras.adversarial and not without_teacher else None)
+
+    torch.manual_seed(seed)
+    s = config.student
+    if without_teacher:
+        student = MLPStudent(x_obs.size(-1), s.hidden_channels, num_classes,
+                             num_layers=s.num_layers, dropout=s.dropout,
+                             norm=s.norm)
+    elif student_fn is not None:
+        student = student_fn(x_obs.size(-1), num_classes)
+    else:
+        student = build_student(s.name, x_obs.size(-1), num_classes,
+                                **_student_kwargs(config))
+    trainer = _trainer(student, config, seed,
+                       lam=1.0 if without_teacher else None,
+                       sampler=sampler,
+                       sampler_start_epoch=extras.rs_start_epoch,
+                       adversarial=adversarial,
+                       rsd_weight=extras.rsd_weight if rsd else 0.0,
+                       evaluator=run.evaluator, callbacks=callbacks,
+                       progress=progress)
+    fitted = trainer.fit(train_data, held_x, held_y)
+    scores = {k: v for k, v in fitted.best_metrics.items() if k != 'train'}
+    return student, scores, fitted.epochs_run, x_full
+
+
 def run_seed(
     config: DistillConfig,
     seed: int,
@@ -136,107 +260,27 @@ def run_seed(
         student_fn (callable, optional): Builds the student from
             :obj:`(in_channels, out_channels)` instead of the config.
     """
-    from pyg_rbm.datasets import get_evaluator, load_dataset
-    from pyg_rbm.datasets.settings import split_setting
-    from pyg_rbm.nn import MLPStudent, build_student
-    from pyg_rbm.teachers import build_teacher, teacher_inference
-    from pyg_rbm.transforms import KnowledgeDistillation
+    from pyg_rbm.teachers import teacher_inference
 
-    seed_everything(seed)
-    if data is None:
-        data = load_dataset(config.dataset, config.root, seed=seed)
-    split = split_setting(data, config.setting, seed=seed)
-    observed, full = split.observed, split.full
-    num_classes = int(full.num_classes)
-    evaluator = (ogb_metric(config.dataset)
-                 if get_evaluator(config.dataset) is not None else None)
-    held_out = split.held_out
-
-    t = config.teacher
-    teacher = build_teacher(t.name, full.num_features, t.hidden_channels,
-                            num_classes, num_layers=t.num_layers,
-                            dropout=t.dropout, norm=t.norm)
-    teacher_fit = train_teacher(teacher, observed, lr=t.lr,
-                                weight_decay=t.weight_decay, epochs=t.epochs,
-                                patience=t.patience, evaluator=evaluator,
-                                progress=progress)
-    teacher_scores = {
-        k: v
-        for k, v in teacher_fit.best_metrics.items() if k != 'train'
-    }
-    if held_out.numel():
-        full_logits = teacher_inference(teacher, full.x, full.edge_index)
-        teacher_scores.update(
-            accuracy_metrics(full_logits[held_out], full.y[held_out],
-                             dict(inductive=torch.ones(
-                                 held_out.numel(), dtype=torch.bool)),
-                             evaluator))
-
-    extras = config.extras
-    rsd = extras.similarity
-    observed = KnowledgeDistillation(teacher, temperature=config.train.tau,
-                                     store_hidden=rsd)(copy.copy(observed))
-    x_obs, x_full = build_features(split, config, seed)
-    train_data = copy.copy(observed)
-    train_data.x = x_obs
-    held_x = x_full[held_out] if held_out.numel() else None
-    held_y = full.y[held_out] if held_out.numel() else None
-
-    sampler = None
-    if extras.reliable_sampling:
-        from pyg_rbm.train.extras import ReliableSampler
-        noise = torch.randn(observed.x.shape) * extras.rs_noise
-        noisy = teacher_inference(teacher, observed.x + noise,
-                                  observed.edge_index)
-        sampler = ReliableSampler(teacher_logits=observed.teacher_logits,
-                                  noisy_teacher_logits=noisy,
-                                  edge_index=observed.edge_index,
-                                  num_bins=extras.rs_bins,
-                                  momentum=extras.rs_momentum, seed=seed)
-    adversarial = (dict(epsilon=extras.adv_epsilon, steps=extras.adv_steps,
-                        weight=extras.adv_weight)
-                   if extras.adversarial else None)
-
-    torch.manual_seed(seed)
-    student = (student_fn(x_obs.size(-1), num_classes) if student_fn else
-               build_student(config.student.name, x_obs.size(-1),
-                             num_classes, **_student_kwargs(config)))
-    trainer = _trainer(student, config, seed, sampler=sampler,
-                       sampler_start_epoch=extras.rs_start_epoch,
-                       adversarial=adversarial,
-                       rsd_weight=extras.rsd_weight if rsd else 0.0,
-                       evaluator=evaluator, callbacks=callbacks,
-                       progress=progress)
-    student_fit = trainer.fit(train_data, held_x, held_y)
-    student_scores = {
-        k: v
-        for k, v in student_fit.best_metrics.items() if k != 'train'
-    }
-
+    run = prepare_teacher(config, seed, data, progress)
+    student, scores, epochs, x_full = distill_student(
+        run, config, callbacks, progress, student_fn)
     mlp_scores = None
     if config.baseline_mlp:
-        torch.manual_seed(seed)
-        s = config.student
-        mlp = MLPStudent(x_obs.size(-1), s.hidden_channels, num_classes,
-                         num_layers=s.num_layers, dropout=s.dropout,
-                         norm=s.norm)
-        mlp_fit = _trainer(mlp, config, seed, lam=1.0, evaluator=evaluator,
-                           progress=progress).fit(train_data, held_x, held_y)
-        mlp_scores = {
-            k: v
-            for k, v in mlp_fit.best_metrics.items() if k != 'train'
-        }
-
+        mlp_scores = distill_student(run, config, progress=progress,
+                                     without_teacher=True)[1]
+    full = run.split.full
     bs = config.train.batch_size or None
     timings = dict(
         nodes=float(full.num_nodes),
-        teacher_inference_s=time_inference(lambda: teacher_inference(
-            teacher, full.x, full.edge_index), repeats=3),
+        teacher_inference_s=time_inference(
+            lambda: teacher_inference(run.teacher, full.x, full.edge_index),
+            repeats=3),
         student_inference_s=time_inference(
             lambda: predict(student, x_full, bs), repeats=3),
     )
-    return SeedResult(seed, config.setting, teacher_scores, student_scores,
-                      mlp_scores, timings, student_fit.epochs_run)
+    return SeedResult(seed, config.setting, run.scores, scores, mlp_scores,
+                      timings, epochs)
 
 
 def summarize(results: List[SeedResult], setting: str) -> Dict[str, Any]:

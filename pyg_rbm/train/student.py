@@ -201,10 +201,13 @@ class StudentTrainer:
                              f"'{name}' (KnowledgeDistillation with "
                              f"store_hidden=True)")
 
-    def _pairs(self, epoch: int, num_nodes: int) -> Tensor:
-        nodes = torch.arange(num_nodes)
+    def _pairs(self, data: Data) -> Tensor:
+        if self.lam == 1.0:  # labels only: no teacher term to distil
+            nodes = data.train_mask.nonzero().view(-1)
+        else:
+            nodes = torch.arange(data.num_nodes)
         pairs = torch.stack([nodes, nodes])
-        if self.sampler is not None:
+        if self.sampler is not None and self.lam < 1.0:
             pairs = torch.cat([pairs, self.sampler.sample(self.generator)],
                               dim=1)
         perm = torch.randperm(pairs.size(1), generator=self.generator)
@@ -256,7 +259,7 @@ class StudentTrainer:
 
     def _train_epoch(self, epoch: int, data: Data) -> float:
         self.model.train()
-        pairs = self._pairs(epoch, data.num_nodes)
+        pairs = self._pairs(data)
         size = self.batch_size or pairs.size(1)
         total, count = 0.0, 0
         for batch in pairs.split(size, dim=1):
@@ -266,7 +269,7 @@ class StudentTrainer:
             self.optimizer.step()
             if hasattr(self.model, 'update_memory'):
                 self.model.update_memory()
-            total += float(loss) * batch.size(1)
+            total += float(loss.detach()) * batch.size(1)
             count += batch.size(1)
         return total / max(count, 1)
 
@@ -331,4 +334,5 @@ class StudentTrainer:
             callbacks=self.callbacks, generator=self.generator,
             extra_state=_SamplerState(self.sampler),
             checkpoint_path=self.checkpoint_path, resume=self.resume,
-            progress=self.progress, desc=f'student ({self.model.__class__.__name__})')
+            progress=self.progress,
+            desc=f'student ({self.model.__class__.__name__})')

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
 
+from pyg_rbm.teachers.inference import teacher_inference
 from pyg_rbm.train.evaluate import accuracy_metrics
 from pyg_rbm.train.loop import EpochRecord, FitResult, fit
 
@@ -61,13 +62,11 @@ def train_teacher(
         loss = F.cross_entropy(out[data.train_mask], data.y[data.train_mask])
         loss.backward()
         optimizer.step()
-        return float(loss)
+        return float(loss.detach())
 
-    @torch.no_grad()
     def evaluate() -> dict:
-        model.eval()
-        return accuracy_metrics(model(data.x, data.edge_index), data.y,
-                                masks, evaluator)
+        logits = teacher_inference(model, data.x, data.edge_index)
+        return accuracy_metrics(logits, data.y, masks, evaluator)
 
     return fit(model, optimizer, train_epoch, evaluate, epochs=epochs,
                patience=patience, callbacks=callbacks, progress=progress,

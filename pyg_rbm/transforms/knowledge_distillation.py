@@ -3,9 +3,9 @@ from typing import Dict, Optional
 
 import torch
 from torch import Tensor
-
 from torch_geometric.data import Data
 from torch_geometric.data.datapipes import functional_transform
+from torch_geometric.nn.models.basic_gnn import BasicGNN
 from torch_geometric.transforms import BaseTransform
 
 from ..teachers.inference import teacher_inference
@@ -25,7 +25,7 @@ class KnowledgeDistillation(BaseTransform):
 
     The targets come either from a trained :obj:`teacher`, run on the full
     graph in evaluation mode and without gradients via
-    :meth:`~pyg_rbm.teachers.teacher_inference`, or from precomputed
+    :func:`~pyg_rbm.teachers.teacher_inference`, or from precomputed
     :obj:`logits`. The transform stores the logits :math:`\mathbf{Z}` in
     :obj:`data[f"{attr_name}_logits"]` and the soft labels
 
@@ -67,9 +67,9 @@ class KnowledgeDistillation(BaseTransform):
     ) -> None:
         name = self.__class__.__name__
         if (teacher is None) == (logits is None):
+            given = 'both' if teacher is not None else 'neither'
             raise ValueError(f"'{name}' needs exactly one of 'teacher' and "
-                             f"'logits' (got "
-                             f"{'both' if teacher is not None else 'neither'})")
+                             f"'logits' (got {given})")
         if teacher is not None and not isinstance(teacher, torch.nn.Module):
             raise ValueError(f"'teacher' in '{name}' must be a "
                              f"'torch.nn.Module' (got "
@@ -95,10 +95,11 @@ class KnowledgeDistillation(BaseTransform):
         if reserved:
             raise ValueError(f"'attr_name' in '{name}' must not contain "
                              f"{reserved[0]!r} (got {attr_name!r})")
-        if store_hidden and teacher is None:
-            raise ValueError(f"'store_hidden' in '{name}' needs a 'teacher' "
-                             f"(precomputed 'logits' carry no hidden "
-                             f"embedding)")
+        if store_hidden and not (isinstance(teacher, BasicGNN)
+                                 and teacher.jk_mode is None):
+            raise ValueError(f"'store_hidden' in '{name}' needs a 'BasicGNN' "
+                             f"teacher without jumping knowledge (got "
+                             f"'{type(teacher).__name__}')")
         if batch_size is not None and (isinstance(batch_size, bool)
                                        or not isinstance(batch_size, int)
                                        or batch_size < 1):

@@ -5,9 +5,8 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from torch_geometric.utils import is_undirected
-
 from pyg_rbm.datasets import DatasetNotFoundError, get_evaluator, load_dataset
+from torch_geometric.utils import is_undirected
 
 NUM_NODES = 30
 

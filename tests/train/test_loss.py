@@ -2,7 +2,6 @@ import math
 
 import pytest
 import torch
-
 from pyg_rbm.train.loss import distillation_objective, kd_loss
 
 

@@ -1,4 +1,4 @@
-from typing import Optional
+from typing import Iterator, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -59,16 +59,28 @@ def random_walks(
         raise ValueError(f"'walks_per_node' must be positive in "
                          f"'random_walks' (got {walks_per_node})")
 
+    csr = _csr(edge_index, num_nodes)
+    start = torch.arange(num_nodes).repeat(walks_per_node)
+    return _walk(csr, start, walk_length, generator)
+
+
+def _csr(edge_index: Tensor, num_nodes: int) -> Tuple[Tensor, Tensor]:
     row, col = sort_edge_index(edge_index.cpu(), num_nodes=num_nodes)
-    rowptr = index2ptr(row, num_nodes)
+    return index2ptr(row, num_nodes), col
+
+
+def _walk(
+    csr: Tuple[Tensor, Tensor],
+    start: Tensor,
+    walk_length: int,
+    generator: Optional[torch.Generator],
+) -> Tensor:
+    rowptr, col = csr
     deg = rowptr[1:] - rowptr[:-1]
-
-    cur = torch.arange(num_nodes).repeat(walks_per_node)
-    walks = cur.new_empty(cur.numel(), walk_length)
-    walks[:, 0] = cur
+    walks = start.new_empty(start.numel(), walk_length)
+    walks[:, 0] = cur = start
     if col.numel() == 0:
-        return walks.copy_(cur.view(-1, 1).expand_as(walks))
-
+        return walks.copy_(start.view(-1, 1).expand_as(walks))
     for step in range(1, walk_length):
         d = deg[cur]
         rand = torch.rand(cur.numel(), generator=generator)
@@ -79,15 +91,49 @@ def random_walks(
     return walks
 
 
-def _skipgram_pairs(walks: Tensor, window_size: int) -> Tensor:
-    # All (center, context) pairs at distance 1..window_size, both ways.
-    pairs = []
-    for dist in range(1, min(window_size, walks.size(1) - 1) + 1):
-        a = walks[:, :-dist].reshape(-1)
-        b = walks[:, dist:].reshape(-1)
-        pairs.append(torch.stack([a, b]))
-        pairs.append(torch.stack([b, a]))
-    return torch.cat(pairs, dim=1)
+def _skipgram_loss(
+    node_emb: Embedding,
+    ctx_emb: Embedding,
+    walks: Tensor,
+    window_size: int,
+    num_negative: int,
+    generator: torch.Generator,
+) -> Tensor:
+    num_walks, length = walks.shape
+    num_neg = 2 * window_size * num_negative
+    negative = torch.randint(node_emb.num_embeddings, (num_walks, num_neg),
+                             generator=generator)
+    # Look up every node of the batch once (small sparse gradients), then
+    # score all pairs within a walk by one batched matmul.
+    nodes, inv = torch.cat([walks.view(-1),
+                            negative.view(-1)]).unique(return_inverse=True)
+    z_all, w_all = node_emb(nodes), ctx_emb(nodes)
+    inv_walk, inv_neg = inv.split([walks.numel(), negative.numel()])
+    z = z_all[inv_walk].view(num_walks, length, -1)
+    w = w_all[inv_walk].view(num_walks, length, -1)
+    w_neg = w_all[inv_neg].view(num_walks, num_neg, -1)
+
+    pos = torch.bmm(z, w.transpose(1, 2))
+    dist = torch.arange(length)
+    dist = (dist.view(-1, 1) - dist.view(1, -1)).abs()
+    band = (dist > 0) & (dist <= window_size)
+    pos = pos[:, band]
+    neg = torch.bmm(z, w_neg.transpose(1, 2))
+    loss = -F.logsigmoid(pos).sum() - F.logsigmoid(-neg).sum()
+    return loss / pos.numel()
+
+
+def _walk_batches(
+    csr: Tuple[Tensor, Tensor],
+    start: Tensor,
+    walk_length: int,
+    batch_size: int,
+    generator: torch.Generator,
+    batches_per_chunk: int = 64,
+) -> Iterator[Tensor]:
+    # Walks are sampled a chunk of batches at a time to bound memory.
+    for chunk in start.split(batch_size * batches_per_chunk):
+        yield from _walk(csr, chunk, walk_length, generator).split(batch_size)
 
 
 def deepwalk_embeddings(
@@ -103,6 +149,7 @@ def deepwalk_embeddings(
     batch_size: int = 128,
     seed: int = 0,
     progress: bool = False,
+    num_threads: Optional[int] = 1,
 ) -> Tensor:
     r"""DeepWalk node embeddings, as used for the positional encodings of
     `"Learning MLPs on Graphs: A Unified View of Effectiveness, Robustness,
@@ -111,22 +158,28 @@ def deepwalk_embeddings(
 
     Uniform random walks (:func:`random_walks`, fresh walks every epoch)
     form the corpus of a skip-gram model with negative sampling
-    (`"DeepWalk" <https://arxiv.org/abs/1403.6652>`_): for every pair of
-    nodes :math:`(c, o)` at most :obj:`window_size` steps apart on a walk
-    (both directions) and :obj:`num_negative` uniformly drawn nodes
-    :math:`n`, it minimises
+    (`"DeepWalk" <https://arxiv.org/abs/1403.6652>`_). It minimises
 
     .. math::
-        -\log \sigma(\mathbf{z}_c^{\top} \mathbf{w}_o)
-        - \sum_{n} \log \sigma(-\mathbf{z}_c^{\top} \mathbf{w}_n)
+        -\sum_{(c, o)} \log \sigma(\mathbf{z}_c^{\top} \mathbf{w}_o)
+        - \sum_{(c, n)} \log \sigma(-\mathbf{z}_c^{\top} \mathbf{w}_n),
 
-    with separate node (:math:`\mathbf{z}`) and context
-    (:math:`\mathbf{w}`) tables, sparse gradients and
-    :class:`torch.optim.SparseAdam`, averaged over the positive pairs of a
-    batch of :obj:`batch_size` walks. The node table :math:`\mathbf{Z}` is
-    returned. This is the model that
-    :class:`torch_geometric.nn.Node2Vec` trains with :math:`p = q = 1`
-    (without its need for :obj:`pyg-lib` / :obj:`torch-cluster`).
+    where :math:`(c, o)` runs over the node pairs at most
+    :obj:`window_size` steps apart on a walk (both directions) and
+    :math:`(c, n)` pairs every node of a walk with the
+    :math:`2 \cdot` :obj:`window_size` :math:`\cdot` :obj:`num_negative`
+    uniformly drawn negatives of that walk (shared by its nodes, so that
+    all scores of a walk are two batched matrix products). The node
+    (:math:`\mathbf{z}`, uniform in :math:`\pm 0.5 / d`) and context
+    (:math:`\mathbf{w}`, zero) tables are separate, as in word2vec, and are
+    trained with sparse gradients and :class:`torch.optim.SparseAdam`; the
+    loss is divided by the number of positive pairs of a batch of
+    :obj:`batch_size` walks. The node table :math:`\mathbf{Z}` is returned.
+    This is essentially the model that :class:`torch_geometric.nn.Node2Vec`
+    trains with :math:`p = q = 1`, without its need for :obj:`pyg-lib` or
+    :obj:`torch-cluster`. On small graphs lower :obj:`batch_size` or raise
+    :obj:`epochs`: an epoch takes
+    :obj:`num_nodes * walks_per_node / batch_size` optimiser steps.
 
     .. note::
         :class:`torch_geometric.transforms.AddRandomWalkPE` is a simpler,
@@ -156,6 +209,12 @@ def deepwalk_embeddings(
             (default: :obj:`0`)
         progress (bool, optional): If set to :obj:`True`, shows a progress
             bar. (default: :obj:`False`)
+        num_threads (int, optional): PyTorch's intra-op threads during
+            training, restored afterwards; :obj:`None` keeps the current
+            setting. The many small operations gain nothing from more
+            threads and slow down badly when cores are shared (Cora: about
+            1 s on one thread, 20 to 50 s on two threads of a busy two-core
+            machine). (default: :obj:`1`)
 
     Returns:
         torch.Tensor: The embeddings :obj:`[num_nodes, embedding_dim]`.
@@ -176,7 +235,35 @@ def deepwalk_embeddings(
     if lr <= 0:
         raise ValueError(f"'lr' must be positive in 'deepwalk_embeddings' "
                          f"(got {lr})")
+    if num_threads is not None and num_threads < 1:
+        raise ValueError(f"'num_threads' must be positive in "
+                         f"'deepwalk_embeddings' (got {num_threads})")
 
+    previous = torch.get_num_threads()
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
+    try:
+        return _deepwalk(edge_index, num_nodes, embedding_dim, walk_length,
+                         walks_per_node, window_size, num_negative, epochs, lr,
+                         batch_size, seed, progress)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _deepwalk(
+    edge_index: Tensor,
+    num_nodes: int,
+    embedding_dim: int,
+    walk_length: int,
+    walks_per_node: int,
+    window_size: int,
+    num_negative: int,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    progress: bool,
+) -> Tensor:
     gen = torch.Generator().manual_seed(seed)
     node_emb = Embedding(num_nodes, embedding_dim, sparse=True)
     ctx_emb = Embedding(num_nodes, embedding_dim, sparse=True)
@@ -189,6 +276,7 @@ def deepwalk_embeddings(
     optimizer = torch.optim.SparseAdam(
         list(node_emb.parameters()) + list(ctx_emb.parameters()), lr=lr)
 
+    csr = _csr(edge_index, num_nodes)
     num_walks = num_nodes * walks_per_node
     num_batches = (num_walks + batch_size - 1) // batch_size
     bar = None
@@ -197,24 +285,11 @@ def deepwalk_embeddings(
         bar = tqdm(total=epochs * num_batches, desc='DeepWalk')
 
     for _ in range(epochs):
-        walks = random_walks(edge_index, num_nodes, walk_length,
-                             walks_per_node, generator=gen)
-        walks = walks[torch.randperm(num_walks, generator=gen)]
-        for batch in walks.split(batch_size):
-            center, context = _skipgram_pairs(batch, window_size)
-            negative = torch.randint(num_nodes,
-                                     (center.numel() * num_negative, ),
-                                     generator=gen)
-            # Look up each node once so that the sparse gradients stay small.
-            nodes, inv = torch.cat([center, context, negative]).unique(
-                return_inverse=True)
-            c, o, n = inv.split([center.numel(), context.numel(),
-                                 negative.numel()])
-            z, w = node_emb(nodes), ctx_emb(nodes)
-            pos = (z[c] * w[o]).sum(dim=-1)
-            neg = (z[c.repeat(num_negative)] * w[n]).sum(dim=-1)
-            loss = (-F.logsigmoid(pos).sum() -
-                    F.logsigmoid(-neg).sum()) / center.numel()
+        start = torch.arange(num_nodes).repeat(walks_per_node)
+        start = start[torch.randperm(num_walks, generator=gen)]
+        for batch in _walk_batches(csr, start, walk_length, batch_size, gen):
+            loss = _skipgram_loss(node_emb, ctx_emb, batch, window_size,
+                                  num_negative, gen)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

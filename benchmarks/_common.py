@@ -1,0 +1,161 @@
+"""Helpers shared by the benchmark scripts: machine description, timing,
+memory, JSON output and log-log plots (matplotlib's Agg backend)."""
+import datetime
+import json
+import os
+import os.path as osp
+import platform
+import resource
+import statistics
+import sys
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import torch
+
+__all__ = [
+    'machine_info',
+    'median_time',
+    'peak_rss_bytes',
+    'current_rss_bytes',
+    'gib',
+    'write_json',
+    'loglog_panels',
+]
+
+
+def _cpu_model() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or 'unknown'
+
+
+def machine_info() -> Dict[str, Any]:
+    """What the numbers were measured on, and how busy the machine was."""
+    import torch_geometric
+    try:
+        mem = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    except (ValueError, OSError):
+        mem = None
+    return dict(
+        date=datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec='seconds'),
+        host=platform.node(),
+        platform=platform.platform(),
+        python=sys.version.split()[0],
+        torch=torch.__version__,
+        torch_geometric=torch_geometric.__version__,
+        cpu=_cpu_model(),
+        cpu_count=os.cpu_count(),
+        memory_gib=round(mem / 2**30, 1) if mem else None,
+        torch_threads=torch.get_num_threads(),
+        load_average=list(os.getloadavg()),
+    )
+
+
+def median_time(fn: Callable[[int], Any], repeats: int,
+                warmup: int = 1) -> Dict[str, float]:
+    """Calls :obj:`fn(i)` for :obj:`warmup + repeats` values of :obj:`i`
+    and returns the median, minimum and mean wall time in seconds of the
+    last :obj:`repeats` calls (each call may use a different input)."""
+    if repeats < 1:
+        raise ValueError(f"'repeats' must be positive in 'median_time' "
+                         f"(got {repeats})")
+    times: List[float] = []
+    with torch.inference_mode():
+        for i in range(warmup + repeats):
+            t0 = time.perf_counter()
+            fn(i)
+            if i >= warmup:
+                times.append(time.perf_counter() - t0)
+    return dict(median=statistics.median(times), min=min(times),
+                mean=statistics.fmean(times), repeats=repeats)
+
+
+def peak_rss_bytes(children: bool = False) -> int:
+    """Peak resident set size of this process (or of its largest waited-for
+    child) so far, from :func:`resource.getrusage` (Linux: kilobytes)."""
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    scale = 1 if sys.platform == 'darwin' else 1024
+    return resource.getrusage(who).ru_maxrss * scale
+
+
+def current_rss_bytes() -> Optional[int]:
+    """Current resident set size from :obj:`/proc/self/statm`."""
+    try:
+        with open('/proc/self/statm') as f:
+            pages = int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return pages * os.sysconf('SC_PAGE_SIZE')
+
+
+def gib(num_bytes: Optional[float]) -> Optional[float]:
+    return None if num_bytes is None else round(num_bytes / 2**30, 3)
+
+
+def write_json(path: str, obj: Any) -> str:
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(obj, f, indent=2, sort_keys=False)
+        f.write('\n')
+    return path
+
+
+def loglog_panels(
+    path: str,
+    panels: Sequence[Any],
+    xlabel: str,
+    ylabel: str,
+    title: Optional[str] = None,
+    reference_slope: Optional[float] = None,
+) -> str:
+    """Saves a grid of log-log panels as a PNG.
+
+    :obj:`panels` is a list of panels (one row) or a list of rows. Each
+    panel is :obj:`dict(title=..., series=[dict(label, x, y, style)],
+    ylabel=...)` where :obj:`style` is an optional dict of :meth:`plot`
+    keywords and :obj:`ylabel` overrides the common one. With
+    :obj:`reference_slope`, a dotted line of that slope through the first
+    point of the first series marks the expected growth.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    rows = [panels] if isinstance(panels[0], dict) else list(panels)
+    ncols = max(len(row) for row in rows)
+    fig, axes = plt.subplots(len(rows), ncols, squeeze=False,
+                             figsize=(4.6 * ncols, 3.8 * len(rows)))
+    cells = [(axes[r][c], panel) for r, row in enumerate(rows)
+             for c, panel in enumerate(row)]
+    for ax, panel in cells:
+        for series in panel['series']:
+            ax.plot(series['x'], series['y'], marker='o', markersize=3,
+                    label=series['label'], **series.get('style', {}))
+        if reference_slope is not None and panel['series']:
+            first = panel['series'][0]
+            x0, y0 = first['x'][0], first['y'][0]
+            xs = [x0, max(first['x'])]
+            ax.plot(xs, [y0 * (x / x0)**reference_slope for x in xs],
+                    color='grey', linestyle=':', linewidth=1,
+                    label=f'slope {reference_slope:g}')
+        ax.set_xscale('log')
+        ax.set_yscale('log')
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(panel.get('ylabel', ylabel))
+        ax.set_title(panel.get('title', ''))
+        ax.grid(True, which='both', linewidth=0.3, alpha=0.5)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,0 +1,409 @@
+"""Accuracy of the GraphSAGE teacher and five graph-free students.
+
+For each dataset, evaluation setting and seed, one teacher is trained with
+:func:`pyg_rbm.train.pipeline.prepare_teacher` and every student is
+distilled from it with :func:`~pyg_rbm.train.pipeline.distill_student`:
+
+- ``mlp-no-teacher``: an MLP trained on labels only (no distillation);
+- ``mlp``: the same MLP distilled from the teacher (GLNN);
+- ``moe``: the MoE baseline student (same width, depth, E and k as RbM);
+- ``rbm``: the RbM student;
+- ``rbm-extras``: RbM with reliable neighbour sampling, positional
+  encodings and adversarial augmentation.
+
+Accuracy is test accuracy at the best validation epoch (never the best
+test accuracy over epochs), in percent. Hyperparameters are the shipped
+per-dataset defaults (``pyg_rbm/configs``); Actor reuses Cora's, and the
+production setting uses the inductive ones (as GLNN's production numbers
+come from its inductive runs).
+
+Results go to ``<out>/<dataset>_<setting>.json`` after every student, so an
+interrupted run continues where it stopped when re-run with the same
+arguments. ``benchmarks/report.py`` renders ``docs/results.md`` from them.
+
+Examples::
+
+    python benchmarks/accuracy.py --quick
+    python benchmarks/accuracy.py --datasets cora --settings transductive \
+        --students rbm --seeds 1
+    python benchmarks/accuracy.py      # the whole matrix, 10 seeds
+"""
+import argparse
+import datetime
+import json
+import os
+import os.path as osp
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import torch
+from tqdm.auto import tqdm
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from pyg_rbm.config import (  # noqa: E402
+    dataset_defaults,
+    load_config,
+    merge_config,
+)
+from pyg_rbm.datasets import load_dataset  # noqa: E402
+from pyg_rbm.train.pipeline import (  # noqa: E402
+    distill_student,
+    headline,
+    prepare_teacher,
+)
+
+from _common import machine_info  # noqa: E402
+
+DATASETS = ('cora', 'citeseer', 'actor', 'cora-npz', 'citeseer-npz')
+SETTINGS = ('transductive', 'inductive', 'production')
+STUDENTS = ('mlp-no-teacher', 'mlp', 'moe', 'rbm', 'rbm-extras')
+MODELS = ('teacher', ) + STUDENTS
+
+MODEL_LABELS = {
+    'teacher': 'GraphSAGE teacher',
+    'mlp-no-teacher': 'MLP, no teacher',
+    'mlp': 'MLP (GLNN)',
+    'moe': 'MoE',
+    'rbm': 'RbM',
+    'rbm-extras': 'RbM + KRD, PE, adv.',
+}
+DATASET_LABELS = {
+    'cora': 'Cora',
+    'citeseer': 'CiteSeer',
+    'actor': 'Actor',
+    'cora-npz': 'Cora',
+    'citeseer-npz': 'CiteSeer',
+}
+SPLITS = {
+    'cora': 'public',
+    'citeseer': 'public',
+    'actor': 'fixed',
+    'cora-npz': 'random',
+    'citeseer-npz': 'random',
+}
+SPLIT_LABELS = {
+    'public': 'Planetoid public split',
+    'fixed': 'Geom-GCN fixed 60/20/20 splits (split = seed mod 10)',
+    'random': 'CPF random splits (largest connected component, '
+    '20 train / 30 val per class)',
+}
+
+# Datasets without shipped defaults reuse another dataset's:
+DEFAULTS_FROM = {'actor': 'cora'}
+# The shipped hyperparameters used in each setting:
+HPARAM_SETTING = dict(transductive='transductive', inductive='inductive',
+                      production='inductive')
+# Config updates of each student on top of the dataset defaults:
+VARIANTS: Dict[str, Dict[str, Any]] = {
+    'mlp-no-teacher': dict(student=dict(name='mlp')),
+    'mlp': dict(student=dict(name='mlp')),
+    'moe': dict(student=dict(name='moe')),
+    'rbm': dict(student=dict(name='rbm')),
+    'rbm-extras': dict(
+        student=dict(name='rbm'),
+        extras=dict(reliable_sampling=True, positional_encoding=True,
+                    adversarial=True)),
+}
+WITHOUT_TEACHER = ('mlp-no-teacher', )
+
+SEEDS = 10
+QUICK_SEEDS = 3
+QUICK_EPOCHS = 100  # student epochs after pretraining in --quick
+QUICK_TEACHER_EPOCHS = 200
+METRIC = 'test accuracy (%) at the best validation epoch'
+
+
+@dataclass(frozen=True)
+class RunGroup:
+    """Runs that share teachers: one per (dataset, split setting).
+
+    :obj:`run_setting` is the setting the graph is split for; the results
+    are reported for every setting in :obj:`reports`.
+    """
+    dataset: str
+    run_setting: str
+    reports: Tuple[str, ...]
+
+
+def plan_runs(datasets: Sequence[str],
+              settings: Sequence[str]) -> List[RunGroup]:
+    """The run groups that cover :obj:`settings` on :obj:`datasets`.
+
+    On random or fixed splits the inductive setting holds out 20% of the
+    test nodes like the production setting, so one run gives both; on the
+    public Planetoid split it holds out the whole test set, so they are
+    separate runs.
+    """
+    for name, values, known in (('datasets', datasets, DATASETS),
+                                ('settings', settings, SETTINGS)):
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            raise ValueError(f"Unknown {name} {unknown} in 'plan_runs' "
+                             f"(known: {', '.join(known)})")
+    groups: List[RunGroup] = []
+    for dataset in dict.fromkeys(datasets):
+        shared = SPLITS[dataset] != 'public'
+        for setting in SETTINGS:
+            if setting not in settings:
+                continue
+            if shared and setting != 'transductive':
+                group = RunGroup(dataset, 'production',
+                                 ('inductive', 'production'))
+            else:
+                group = RunGroup(dataset, setting, (setting, ))
+            if group not in groups:
+                groups.append(group)
+    return groups
+
+
+def student_config(dataset: str, setting: str, student: str,
+                   epochs: Optional[int] = None,
+                   teacher_epochs: Optional[int] = None,
+                   root: Optional[str] = None) -> Any:
+    """The :class:`~pyg_rbm.config.DistillConfig` of one student run.
+
+    Every student of a (dataset, setting) shares the teacher section, so
+    one teacher serves all of them.
+    """
+    if student not in VARIANTS:
+        raise ValueError(f"Unknown student '{student}' in 'student_config' "
+                         f"(known: {', '.join(STUDENTS)})")
+    hparams = HPARAM_SETTING[setting]
+    overrides: Dict[str, Any] = {}
+    if dataset in DEFAULTS_FROM:
+        overrides = dataset_defaults(DEFAULTS_FROM[dataset], hparams)
+    config = load_config(overrides=overrides, dataset=dataset,
+                         setting=hparams)
+    updates: Dict[str, Any] = dict(VARIANTS[student], setting=setting,
+                                   root=root)
+    if epochs is not None:
+        updates['train'] = dict(epochs=epochs)
+    if teacher_epochs is not None:
+        updates['teacher'] = dict(epochs=teacher_epochs)
+    return merge_config(config, updates)
+
+
+def aggregate(values: Sequence[float]) -> Optional[Dict[str, Any]]:
+    """Mean and sample standard deviation of :obj:`values` (in percent);
+    :obj:`None` when empty.
+    """
+    if len(values) == 0:
+        return None
+    n = len(values)
+    mean = sum(values) / n
+    var = (sum((v - mean)**2 for v in values) / (n - 1) if n > 1 else 0.0)
+    return dict(mean=mean, std=var**0.5, n=n, runs=list(values))
+
+
+def results_path(out: str, dataset: str, setting: str) -> str:
+    return osp.join(out, f'{dataset}_{setting}.json')
+
+
+def new_results(dataset: str, setting: str,
+                protocol: Dict[str, Any]) -> Dict[str, Any]:
+    return dict(dataset=dataset, setting=setting, split=SPLITS[dataset],
+                metric=METRIC, protocol=protocol, commands=[], machine={},
+                updated=None, hyperparameters={}, runs={}, summary={})
+
+
+def load_results(path: str, dataset: str, setting: str,
+                 protocol: Dict[str, Any]) -> Dict[str, Any]:
+    """Reads a results file, or starts one; refuses to mix protocols."""
+    if not osp.exists(path):
+        return new_results(dataset, setting, protocol)
+    with open(path) as f:
+        results = json.load(f)
+    if results.get('protocol') != protocol:
+        raise ValueError(f"'--out': '{path}' holds results of protocol "
+                         f"{results.get('protocol')}, not {protocol}; "
+                         f"choose another output folder")
+    return results
+
+
+def save_results(results: Dict[str, Any], path: str) -> None:
+    """Writes atomically, so an interruption never leaves half a file."""
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    tmp = f'{path}.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(results, f, indent=1)
+    os.replace(tmp, path)
+
+
+def is_done(results: Dict[str, Any], seed: int, student: str) -> bool:
+    return student in results['runs'].get(str(seed), {}).get('students', {})
+
+
+def record(results: Dict[str, Any], seed: int, model: str,
+           scores: Dict[str, float], seconds: float,
+           epochs: Optional[int] = None) -> None:
+    """Stores one run (scores as fractions) and refreshes the summary."""
+    entry: Dict[str, Any] = dict(
+        accuracy=100 * headline(scores, results['setting']),
+        scores=scores, seconds=seconds)
+    if epochs is not None:
+        entry['epochs'] = epochs
+    run = results['runs'].setdefault(str(seed), dict(teacher=None,
+                                                     students={}))
+    if model == 'teacher':
+        run['teacher'] = entry
+    else:
+        run['students'][model] = entry
+    results['summary'] = summarize(results)
+
+
+def summarize(results: Dict[str, Any]) -> Dict[str, Any]:
+    """Per model: mean, std, count and the per-seed accuracies."""
+    summary = {}
+    for model in MODELS:
+        values = []
+        for seed in sorted(results['runs'], key=int):
+            run = results['runs'][seed]
+            entry = (run['teacher'] if model == 'teacher' else
+                     run['students'].get(model))
+            if entry is not None:
+                values.append(entry['accuracy'])
+        stats = aggregate(values)
+        if stats is not None:
+            summary[model] = stats
+    return summary
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--datasets', nargs='+', default=list(DATASETS),
+                   choices=DATASETS)
+    p.add_argument('--settings', nargs='+', default=list(SETTINGS),
+                   choices=SETTINGS)
+    p.add_argument('--students', nargs='+', default=list(STUDENTS),
+                   choices=STUDENTS)
+    p.add_argument('--seeds', type=int, default=None,
+                   help=f'number of seeds, 0..N-1 (default: {SEEDS}, '
+                   f'{QUICK_SEEDS} with --quick)')
+    p.add_argument('--quick', action='store_true',
+                   help=f'{QUICK_SEEDS} seeds, {QUICK_EPOCHS} student and '
+                   f'{QUICK_TEACHER_EPOCHS} teacher epochs')
+    p.add_argument('--epochs', type=int, default=None,
+                   help='student epochs after pretraining (default: the '
+                   'shipped config)')
+    p.add_argument('--teacher-epochs', type=int, default=None,
+                   help='maximum teacher epochs (default: the shipped '
+                   'config)')
+    p.add_argument('--out', default=None,
+                   help='results folder (default: docs/benchmarks/accuracy, '
+                   'docs/benchmarks/accuracy-quick with --quick)')
+    p.add_argument('--root', default=None,
+                   help='data root (default: $PYG_RBM_DATA or ./data)')
+    p.add_argument('--threads', type=int, default=None,
+                   help='torch CPU threads (default: torch\'s choice)')
+    p.add_argument('--verbose', action='store_true',
+                   help='also show per-epoch progress bars')
+    args = p.parse_args(argv)
+    if args.quick:
+        args.seeds = QUICK_SEEDS if args.seeds is None else args.seeds
+        if args.epochs is None:
+            args.epochs = QUICK_EPOCHS
+        if args.teacher_epochs is None:
+            args.teacher_epochs = QUICK_TEACHER_EPOCHS
+    args.seeds = SEEDS if args.seeds is None else args.seeds
+    if args.out is None:
+        args.out = osp.join('docs', 'benchmarks',
+                            'accuracy-quick' if args.quick else 'accuracy')
+    for name in ('seeds', 'epochs', 'teacher_epochs', 'threads'):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            p.error(f'--{name.replace("_", "-")} must be positive '
+                    f'(got {value})')
+    return args
+
+
+def protocol_of(args: argparse.Namespace) -> Dict[str, Any]:
+    """What makes results comparable; files of another protocol are never
+    mixed in.
+    """
+    return dict(student_epochs=args.epochs,
+                teacher_epochs=args.teacher_epochs)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    protocol = protocol_of(args)
+    groups = plan_runs(args.datasets, args.settings)
+    seeds = list(range(args.seeds))
+    command = 'python ' + shlex.join(
+        [osp.relpath(sys.argv[0])] + list(sys.argv[1:] if argv is None
+                                           else argv))
+    files = {(g.dataset, s): results_path(args.out, g.dataset, s)
+             for g in groups for s in g.reports}
+    # Reads every file (and checks its protocol) before any training.
+    results = {key: load_results(path, *key, protocol)
+               for key, path in files.items()}
+    configs = {(g, st): student_config(g.dataset, g.run_setting, st,
+                                       args.epochs, args.teacher_epochs,
+                                       args.root)
+               for g in groups for st in args.students}
+    for g in groups:  # Fails early with a clear message if data is missing.
+        load_dataset(g.dataset, args.root, seed=0)
+
+    info = machine_info()
+    total = len(groups) * len(seeds) * len(args.students)
+    bar = tqdm(total=total, desc='accuracy', unit='run')
+    for group in groups:
+        targets = [results[(group.dataset, s)] for s in group.reports]
+        for res in targets:
+            if command not in res['commands']:
+                res['commands'].append(command)
+            for st in args.students:
+                hparams = configs[(group, st)].to_dict()
+                for key in ('root', 'seeds'):
+                    hparams.pop(key)
+                res['hyperparameters'][st] = hparams
+        for seed in seeds:
+            todo = [
+                st for st in args.students
+                if not all(is_done(res, seed, st) for res in targets)
+            ]
+            bar.update(len(args.students) - len(todo))
+            if not todo:
+                continue
+            bar.set_postfix_str(f'{group.dataset} {group.run_setting} '
+                                f'seed {seed} teacher')
+            config = configs[(group, todo[0])]
+            data = load_dataset(group.dataset, args.root, seed=seed)
+            start = time.perf_counter()
+            run = prepare_teacher(config, seed, data, progress=args.verbose)
+            teacher_s = time.perf_counter() - start
+            for res in targets:
+                if res['runs'].get(str(seed), {}).get('teacher') is None:
+                    record(res, seed, 'teacher', run.scores, teacher_s)
+            for st in todo:
+                bar.set_postfix_str(f'{group.dataset} {group.run_setting} '
+                                    f'seed {seed} {st}')
+                start = time.perf_counter()
+                _, scores, epochs, _ = distill_student(
+                    run, configs[(group, st)], progress=args.verbose,
+                    without_teacher=st in WITHOUT_TEACHER)
+                seconds = time.perf_counter() - start
+                for setting, res in zip(group.reports, targets):
+                    record(res, seed, st, scores, seconds, epochs)
+                    res['machine'] = info
+                    res['updated'] = datetime.datetime.now().isoformat(
+                        timespec='seconds')
+                    save_results(res, files[(group.dataset, setting)])
+                bar.update(1)
+    bar.close()
+    for (dataset, setting), res in sorted(results.items()):
+        line = ', '.join(f'{m} {v["mean"]:.2f} +- {v["std"]:.2f} '
+                         f'(n={v["n"]})' for m, v in res['summary'].items())
+        print(f'{dataset} {setting}: {line or "nothing run"}')
+    print(f'Results in {args.out}; render with python benchmarks/report.py '
+          f'--results {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

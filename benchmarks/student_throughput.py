@@ -1,0 +1,150 @@
+"""Evaluation-mode throughput (nodes per second) of the RbM student in its
+routing phase, the MoE baseline student and an MLP of the same width and
+depth, on CPU.
+
+The physical floor of RbM inference is about k expert matmuls per layer,
+i.e. k times the MLP, so the figure of merit is
+``ratio = time(RbM) / (k * time(MLP))``; the target is <= 1.5 on every
+shape. Models are untrained (only the shapes matter); RbM is moved to its
+routing phase by ``init_routing`` on a sample of the batch. Every repeat
+times all models back to back on the same batch (interleaved, so that
+load from other processes hits all of them alike) and the median over
+repeats is reported.
+
+    python benchmarks/student_throughput.py
+    python benchmarks/student_throughput.py --quick --threads 1
+"""
+import argparse
+import os.path as osp
+import statistics
+import sys
+import time
+from typing import Any, Callable, Dict, List
+
+import torch
+from torch_geometric.nn import MLP
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from pyg_rbm.nn.rbm import RbM  # noqa: E402
+
+from _common import machine_info, write_json  # noqa: E402
+
+try:
+    from pyg_rbm.nn import MoE
+except ImportError:  # Not written yet: skipped.
+    MoE = None
+
+SHAPES = [
+    # name, in, hidden, out, num_layers, num_experts, k, batch
+    ('a', 1433, 512, 7, 3, 4, 3, 4096),
+    ('b', 1433, 1024, 7, 3, 8, 3, 4096),
+    ('c', 128, 256, 40, 3, 8, 3, 65536),
+]
+TARGET = 1.5
+
+
+def build_models(shape, seed: int = 0) -> Dict[str, torch.nn.Module]:
+    _, in_, hidden, out, num_layers, num_experts, k, batch = shape
+    torch.manual_seed(seed)
+    models: Dict[str, torch.nn.Module] = {}
+    models['mlp'] = MLP(in_channels=in_, hidden_channels=hidden,
+                        out_channels=out, num_layers=num_layers, norm=None)
+    rbm = RbM(in_, hidden, out, num_layers=num_layers,
+              num_experts=num_experts, k=k)
+    sample = torch.randn(min(batch, 4096), in_)
+    rbm.init_routing(sample, seed=seed)
+    models['rbm'] = rbm
+    if MoE is not None:
+        models['moe'] = MoE(in_, hidden, out, num_layers=num_layers,
+                            num_experts=num_experts, k=k)
+    for model in models.values():
+        model.eval()
+    return models
+
+
+def interleaved_medians(fns: Dict[str, Callable[[], Any]], repeats: int,
+                        warmup: int) -> Dict[str, float]:
+    times: Dict[str, List[float]] = {name: [] for name in fns}
+    with torch.inference_mode():
+        for i in range(warmup + repeats):
+            for name, fn in fns.items():
+                t0 = time.perf_counter()
+                fn()
+                if i >= warmup:
+                    times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def run(threads: List[int], repeats: int, warmup: int,
+        shapes=SHAPES) -> List[Dict[str, Any]]:
+    rows = []
+    for num_threads in threads:
+        torch.set_num_threads(num_threads)
+        for shape in shapes:
+            name, in_, hidden, out, num_layers, num_experts, k, batch = shape
+            models = build_models(shape)
+            x = torch.randn(batch, in_)
+            fns = {key: (lambda m=model: m(x)) for key, model in
+                   models.items()}
+            sec = interleaved_medians(fns, repeats, warmup)
+            row = dict(
+                shape=name,
+                dims=f'{in_}->{hidden}x{num_layers - 1}->{out}',
+                num_experts=num_experts, k=k, batch=batch,
+                threads=num_threads,
+                seconds=sec,
+                nodes_per_second={m: batch / s
+                                  for m, s in sec.items()},
+                ratio_rbm_vs_k_mlp=sec['rbm'] / (k * sec['mlp']),
+            )
+            if 'moe' in sec:
+                row['ratio_moe_vs_k_mlp'] = sec['moe'] / (k * sec['mlp'])
+            rows.append(row)
+            print_row(row, flush=True)
+    return rows
+
+
+def print_header() -> None:
+    print(f"{'shape':<5} {'dims':<22} {'E':>2} {'k':>2} {'batch':>6} "
+          f"{'thr':>3} {'MLP n/s':>10} {'RbM n/s':>10} {'MoE n/s':>10} "
+          f"{'RbM/(k MLP)':>11} {'MoE/(k MLP)':>11}")
+
+
+def print_row(row: Dict[str, Any], flush: bool = False) -> None:
+    nps = row['nodes_per_second']
+    moe = f"{nps['moe']:10.0f}" if 'moe' in nps else f"{'-':>10}"
+    moe_ratio = (f"{row['ratio_moe_vs_k_mlp']:11.2f}"
+                 if 'ratio_moe_vs_k_mlp' in row else f"{'-':>11}")
+    print(f"{row['shape']:<5} {row['dims']:<22} {row['num_experts']:>2} "
+          f"{row['k']:>2} {row['batch']:>6} {row['threads']:>3} "
+          f"{nps['mlp']:10.0f} {nps['rbm']:10.0f} {moe} "
+          f"{row['ratio_rbm_vs_k_mlp']:11.2f} {moe_ratio}", flush=flush)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--out', default='results/student_throughput.json')
+    parser.add_argument('--threads', default='1,2',
+                        help='comma-separated torch thread counts')
+    parser.add_argument('--repeats', type=int, default=9)
+    parser.add_argument('--quick', action='store_true',
+                        help='3 repeats, 1 warm-up call')
+    args = parser.parse_args()
+
+    threads = [int(t) for t in args.threads.split(',')]
+    repeats, warmup = (3, 1) if args.quick else (args.repeats, 2)
+    info = machine_info()
+    print_header()
+    rows = run(threads, repeats, warmup)
+    worst = max(row['ratio_rbm_vs_k_mlp'] for row in rows)
+    print(f'worst RbM / (k x MLP) = {worst:.2f} (target <= {TARGET})')
+    write_json(
+        args.out,
+        dict(machine=info, repeats=repeats, warmup=warmup, target=TARGET,
+             worst_ratio_rbm=worst, moe_available=MoE is not None,
+             rows=rows))
+    print(f'wrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,47 @@
+"""The graph-free batch on which GraphGym's loggers evaluate a student."""
+import torch
+from torch_geometric.data import Data
+
+from pyg_rbm.config import DistillConfig
+
+
+def student_batch(data: Data, config: DistillConfig, seed: int) -> Data:
+    r"""Returns the nodes a student is evaluated on, as one graph-free
+    batch for GraphGym networks (:obj:`batch.split` selects a mask).
+
+    Rows are the nodes of the training graph followed by the held-out nodes
+    of the inductive and production settings; :obj:`x` holds the student's
+    inputs exactly as :func:`pyg_rbm.train.pipeline.run_seed` builds them
+    (same :func:`~pyg_rbm.datasets.split_setting` and
+    :func:`~pyg_rbm.train.pipeline.build_features`, same seed). The masks
+    are :obj:`train_mask`, :obj:`val_mask`, :obj:`test_mask` (nodes of the
+    training graph) and :obj:`inductive_mask` (held-out nodes).
+
+    Args:
+        data (torch_geometric.data.Data): The dataset, as
+            :func:`pyg_rbm.datasets.load_dataset` returns it.
+        config (DistillConfig): The run's hyperparameters.
+        seed (int): The run's seed.
+    """
+    from pyg_rbm.datasets import split_setting
+    from pyg_rbm.train.pipeline import build_features
+
+    split = split_setting(data, config.setting, seed=seed)
+    observed, held_out = split.observed, split.held_out
+    x_obs, x_full = build_features(split, config, seed)
+    num_observed, num_held = observed.num_nodes, held_out.numel()
+
+    def pad(mask: torch.Tensor) -> torch.Tensor:
+        return torch.cat([mask, mask.new_zeros(num_held)])
+
+    test_mask = observed.get('test_mask')
+    if test_mask is None:
+        test_mask = torch.zeros(num_observed, dtype=torch.bool)
+    inductive_mask = torch.zeros(num_observed + num_held, dtype=torch.bool)
+    inductive_mask[num_observed:] = True
+    return Data(x=torch.cat([x_obs, x_full[held_out]]),
+                y=torch.cat([observed.y, split.full.y[held_out]]),
+                train_mask=pad(observed.train_mask),
+                val_mask=pad(observed.val_mask), test_mask=pad(test_mask),
+                inductive_mask=inductive_mask,
+                num_classes=int(split.full.num_classes))

@@ -1,0 +1,102 @@
+"""One GraphGym experiment: a YAML file, N seeds, aggregated results."""
+import argparse
+import json
+import os.path as osp
+from typing import Any, Dict, List, Sequence
+
+from torch_geometric.graphgym import register
+from torch_geometric.graphgym.config import (
+    cfg,
+    dump_cfg,
+    load_cfg,
+    set_cfg,
+    set_out_dir,
+    set_run_dir,
+)
+from torch_geometric.graphgym.loader import load_dataset
+from torch_geometric.graphgym.logger import set_printing
+from torch_geometric.graphgym.utils.agg_runs import agg_runs
+
+from pyg_rbm.graphgym.aggregate import aggregate
+from pyg_rbm.graphgym.register import register_all
+from pyg_rbm.graphgym.translate import distill_config_from_cfg
+
+RESULTS_FILE = 'results.json'
+
+
+def load_experiment_cfg(cfg_file: str, opts: Sequence[str] = ()) -> None:
+    r"""Resets GraphGym's global :obj:`cfg` to its defaults plus the
+    groups of :mod:`pyg_rbm.graphgym`, then merges :obj:`cfg_file` and the
+    :obj:`KEY VALUE` pairs of :obj:`opts`.
+
+    yacs raises on an unknown key (:class:`KeyError`) or a value of the
+    wrong type (:class:`ValueError`), naming the key, and
+    :func:`~pyg_rbm.graphgym.distill_config_from_cfg` checks the values,
+    all before anything runs.
+
+    Args:
+        cfg_file (str): The YAML file.
+        opts (List[str], optional): Overrides, *e.g.*,
+            :obj:`["optim.max_epoch", "10"]`.
+    """
+    if len(opts) % 2:
+        raise ValueError(f"'opts' must hold KEY VALUE pairs "
+                         f"(got {list(opts)})")
+    register_all()
+    set_cfg(cfg)
+    load_cfg(cfg, argparse.Namespace(cfg_file=cfg_file, opts=list(opts)))
+    distill_config_from_cfg(cfg)
+    if cfg.tensorboard_agg or cfg.tensorboard_each_run:
+        try:
+            import tensorboardX  # noqa: F401
+        except ImportError:
+            raise ValueError("'cfg.tensorboard_agg' and "
+                             "'cfg.tensorboard_each_run' need tensorboardX, "
+                             "which is not installed: set them to False")
+
+
+def run_experiment(cfg_file: str, repeat: int = 1,
+                   opts: Sequence[str] = ()) -> Dict[str, Any]:
+    r"""Runs the GraphGym experiment of :obj:`cfg_file` for seeds
+    :obj:`cfg.seed + i`, :obj:`i < repeat`, through the registered loader
+    and train loop :obj:`cfg.train.mode`, then aggregates: GraphGym's
+    :func:`~torch_geometric.graphgym.utils.agg_runs.agg_runs` for the train
+    and validation logs (:obj:`<out_dir>/agg`), and
+    :func:`~pyg_rbm.graphgym.aggregate.aggregate` for the test accuracy at
+    the best validation epoch (:obj:`<out_dir>/results.json`). The
+    experiment folder :obj:`<out_dir>` is :obj:`cfg.out_dir` joined with
+    the file's name, as in GraphGym.
+
+    Returns the aggregate, with :obj:`out_dir` added.
+
+    Args:
+        cfg_file (str): The YAML file.
+        repeat (int, optional): The number of seeds. (default: :obj:`1`)
+        opts (List[str], optional): :obj:`KEY VALUE` overrides.
+    """
+    if repeat < 1:
+        raise ValueError(f"'repeat' must be positive in 'run_experiment' "
+                         f"(got {repeat})")
+    load_experiment_cfg(cfg_file, opts)
+    config = distill_config_from_cfg(cfg)
+    set_out_dir(cfg.out_dir, cfg_file)
+    dump_cfg(cfg)
+    first_seed = cfg.seed
+    results: List[Any] = []
+    try:
+        for i in range(repeat):
+            cfg.seed = first_seed + i
+            set_run_dir(cfg.out_dir)
+            set_printing()
+            data = load_dataset()
+            results.append(register.train_dict[cfg.train.mode](data,
+                                                               cfg.seed))
+    finally:
+        cfg.seed = first_seed
+    agg_runs(cfg.out_dir, cfg.metric_best)
+    config.seeds = [r.seed for r in results]
+    summary = aggregate(results, config)
+    summary['out_dir'] = cfg.out_dir
+    with open(osp.join(cfg.out_dir, RESULTS_FILE), 'w') as f:
+        json.dump(summary, f, indent=2)
+    return summary

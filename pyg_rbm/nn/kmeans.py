@@ -1,0 +1,56 @@
+import torch
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from threadpoolctl import threadpool_limits
+from torch import Tensor
+
+__all__ = ['kmeans']
+
+
+def kmeans(
+    x: Tensor,
+    num_clusters: int,
+    seed: int = 0,
+    max_points_full: int = 100_000,
+) -> Tensor:
+    r"""Clusters the rows of :obj:`x` with :math:`k`-means and returns the
+    centroids, using :class:`sklearn.cluster.KMeans` (or
+    :class:`sklearn.cluster.MiniBatchKMeans` for more than
+    :obj:`max_points_full` rows).
+
+    Args:
+        x (torch.Tensor): The points of shape :obj:`[N, F]`.
+        num_clusters (int): The number of clusters.
+        seed (int, optional): The random state of the clustering.
+            (default: :obj:`0`)
+        max_points_full (int, optional): Above this many rows, mini-batch
+            :math:`k`-means is used. (default: :obj:`100_000`)
+
+    Returns:
+        torch.Tensor: The centroids of shape :obj:`[num_clusters, F]`, with
+        the dtype and device of :obj:`x`.
+    """
+    if x.dim() != 2:
+        raise ValueError(f"'x' must be a 2-dimensional tensor in 'kmeans' "
+                         f"(got {x.dim()} dimensions)")
+    if num_clusters < 1:
+        raise ValueError(f"'num_clusters' must be at least 1 in 'kmeans' "
+                         f"(got {num_clusters})")
+    if num_clusters > x.size(0):
+        raise ValueError(f"'num_clusters' ({num_clusters}) must not exceed "
+                         f"the number of rows of 'x' ({x.size(0)}) in "
+                         f"'kmeans'")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("'x' must contain only finite values in 'kmeans'")
+
+    points = x.detach().cpu().double().numpy()
+    if x.size(0) > max_points_full:
+        model = MiniBatchKMeans(n_clusters=num_clusters, n_init=3,
+                                random_state=seed, batch_size=4096)
+    else:
+        model = KMeans(n_clusters=num_clusters, n_init=4, random_state=seed)
+    # OpenMP workers cost far more than they save on small inputs, and
+    # oversubscribed cores slow them down by two orders of magnitude.
+    limit = 1 if x.size(0) * x.size(1) < 4_000_000 else None
+    with threadpool_limits(limits=limit):
+        model.fit(points)
+    return torch.from_numpy(model.cluster_centers_).to(x.device, x.dtype)

@@ -1,0 +1,475 @@
+import math
+from typing import Any, Callable, Dict, Optional, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.nn import Identity, Parameter
+from torch_geometric.nn.norm import LayerNorm
+from torch_geometric.nn.resolver import (
+    activation_resolver,
+    normalization_resolver,
+)
+
+from pyg_rbm.nn.expert_linear import ExpertLinear
+from pyg_rbm.nn.kmeans import kmeans
+
+__all__ = ['RbM']
+
+LOG_MAX_SCALE = math.log(100.0)
+
+
+class RbMLayer(torch.nn.Module):
+    r"""One routing-by-memory mixture layer of :class:`RbM`."""
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        num_experts: int,
+        k: int,
+        dropout: float,
+        momentum: float,
+        commitment_weight: float,
+        similarity_weight: float,
+        load_balance_weight: float,
+        input_attention: bool,
+    ):
+        super().__init__()
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.num_experts = num_experts
+        self.k = k
+        self.momentum = momentum
+        self.commitment_weight = commitment_weight
+        self.similarity_weight = similarity_weight
+        self.load_balance_weight = load_balance_weight
+
+        # A parameter: the self-similarity loss trains it, while
+        # `update_memory` moves it in place by the moving average.
+        self.memory = Parameter(torch.empty(num_experts, in_channels))
+        self.log_scale = Parameter(torch.empty(()))
+        if input_attention:
+            self.attention = Parameter(torch.empty(num_experts, in_channels))
+        else:
+            self.register_parameter('attention', None)
+        self.experts = ExpertLinear(num_experts, in_channels, out_channels,
+                                    dropout=dropout)
+
+        # (weighted mean of normalised inputs [E, F], expert got rows [E]):
+        self._pending: Optional[Tuple[Tensor, Tensor]] = None
+
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        with torch.no_grad():
+            torch.nn.init.normal_(self.memory)
+            self.memory.copy_(F.normalize(self.memory, dim=-1))
+            self.log_scale.fill_(math.log(2.0))
+            if self.attention is not None:
+                self.attention.fill_(math.log(1.1))
+        self.experts.reset_parameters()
+        self._pending = None
+
+    def _scales(self) -> Tuple[Tensor, Optional[Tensor]]:
+        scale = self.log_scale.clamp(max=LOG_MAX_SCALE).exp()
+        input_scale = None
+        if self.attention is not None:
+            input_scale = self.attention.clamp(max=LOG_MAX_SCALE).exp()
+        return scale, input_scale
+
+    def forward_pretraining(self, x: Tensor) -> Tensor:
+        # Expert 0 alone, with the layer's output scale and its input
+        # attention, so that `init_routing` leaves the output unchanged.
+        scale, input_scale = self._scales()
+        weight = self.experts.weight[0]
+        if input_scale is not None:
+            weight = input_scale[0].unsqueeze(-1) * weight
+        x = F.dropout(x, p=self.experts.dropout, training=self.training)
+        return torch.addmm(self.experts.bias[0] * scale, x, weight * scale)
+
+    def route(self, x: Tensor) -> Tuple[Tensor, Tensor]:
+        r"""Returns the cosine similarities of the top-:obj:`k` memory keys
+        and their indices, both of shape :obj:`[N, k]`.
+        """
+        key = F.normalize(self.memory.detach(), dim=-1)
+        norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+        sim = (x @ key.t()) / norm.clamp(min=1e-12)
+        return sim.topk(self.k, dim=-1)
+
+    def forward(
+        self,
+        x: Tensor,
+        pretraining: bool = False,
+        return_aux_loss: bool = False,
+    ) -> Tuple[Tensor, Tensor]:
+        if pretraining:
+            return self.forward_pretraining(x), x.new_zeros(())
+
+        sim, index = self.route(x)
+        gate = sim.softmax(dim=-1)
+        scale, input_scale = self._scales()
+        out = self.experts(x, index, gate.detach() * scale, input_scale)
+
+        if self.training and self._pending is None:
+            self._pending = self._memory_statistics(x, index, gate)
+
+        aux = x.new_zeros(())
+        if return_aux_loss:
+            aux = self.aux_loss(sim, index, gate)
+        return out, aux
+
+    def aux_loss(self, sim: Tensor, index: Tensor, gate: Tensor) -> Tensor:
+        r"""The weighted sum of the commitment, self-similarity and load
+        balance losses.
+        """
+        loss = sim.new_zeros(())
+        if self.commitment_weight != 0.0:
+            commitment = -(gate * sim).sum(dim=-1).mean()
+            loss = loss + self.commitment_weight * commitment
+        if self.similarity_weight != 0.0:
+            key = F.normalize(self.memory, dim=-1)
+            similarity = (key @ key.detach().t()).mean()
+            loss = loss + self.similarity_weight * similarity
+        if self.load_balance_weight != 0.0 and self.num_experts > 1:
+            load = gate.new_zeros(self.num_experts)
+            load = load.index_add(0, index.reshape(-1), gate.reshape(-1))
+            balance = load.var() / (load.mean().pow(2) + 1e-10)
+            loss = loss + self.load_balance_weight * balance
+        return loss
+
+    @torch.no_grad()
+    def _memory_statistics(self, x: Tensor, index: Tensor,
+                           gate: Tensor) -> Tuple[Tensor, Tensor]:
+        x = F.normalize(x.detach(), dim=-1)
+        logits = x.new_full((x.size(0), self.num_experts), -math.inf)
+        logits.scatter_(1, index, gate.detach().to(x.dtype))
+        has_rows = torch.isfinite(logits).any(dim=0)
+        # Softmax over the rows routed to each expert (zero for the rest):
+        weight = logits.softmax(dim=0).nan_to_num(nan=0.0)
+        return weight.t() @ x, has_rows
+
+    @torch.no_grad()
+    def update_memory(self) -> None:
+        if self._pending is None:
+            return
+        mean, has_rows = self._pending
+        self._pending = None
+        mu = self.momentum
+        new = mu * F.normalize(self.memory, dim=-1) + (1.0 - mu) * mean
+        self.memory.copy_(torch.where(has_rows.unsqueeze(-1), new,
+                                      self.memory))
+
+    @torch.no_grad()
+    def init_memory(self, x: Tensor, seed: int = 0) -> None:
+        key = kmeans(F.normalize(x, dim=-1), self.num_experts, seed=seed)
+        self.memory.copy_(F.normalize(key, dim=-1))
+        self.experts.copy_expert(0)
+        if self.attention is not None:
+            self.attention.copy_(self.attention[:1].expand_as(self.attention))
+        self._pending = None
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({self.in_channels}, '
+                f'{self.out_channels}, num_experts={self.num_experts}, '
+                f'k={self.k})')
+
+
+class RbM(torch.nn.Module):
+    r"""The Routing-by-Memory (RbM) student from the `"Graph Knowledge
+    Distillation to Mixture of Experts"
+    <https://arxiv.org/abs/2406.11919>`_ paper: a stack of mixture-of-experts
+    layers whose experts are routed by similarity to a memory of keys in
+    the layer's input space.
+
+    Every layer holds :math:`E` experts (dropout followed by a linear map),
+    one memory key :math:`\mathbf{m}_e` per expert, a learnable output
+    log-scale :math:`s` and, optionally, a per-expert input log-scale
+    :math:`\mathbf{a}_e` (input attention). A row :math:`\mathbf{x}` is
+    routed to the :math:`k` experts :math:`\mathcal{T}(\mathbf{x})` whose
+    keys have the highest cosine similarity with it:
+
+    .. math::
+        \mathbf{x}^{\prime} = e^{s} \sum_{j \in \mathcal{T}(\mathbf{x})}
+        w_j \, f_j\left(e^{\mathbf{a}_j} \odot \mathbf{x}\right),
+        \qquad
+        w_j = \frac{\exp(\cos(\mathbf{x}, \mathbf{m}_j))}
+        {\sum_{i \in \mathcal{T}(\mathbf{x})}
+        \exp(\cos(\mathbf{x}, \mathbf{m}_i))}.
+
+    The gates :math:`w_j` are detached in this sum, so the task loss does
+    not move the routing. Routing moves through the memory update and the
+    auxiliary losses (summed over layers):
+
+    * commitment, :math:`-\frac{1}{N}\sum_n \sum_j w_{n,j}
+      \cos(\mathbf{x}_n, \mathbf{m}_j)` with the memory detached; the gates
+      are *not* detached here (as in the authors' code), so the gradient
+      reaches the layer input through both the cosines and the gates;
+    * self-similarity, the mean of the :math:`E \times E` cosine matrix of
+      the keys with one side detached; it is the only gradient path into
+      the memory, which is therefore a :class:`~torch.nn.Parameter` (the
+      optimizer updates it, and so does the moving average, in place);
+    * load balance, the squared coefficient of variation (unbiased
+      variance over squared mean, as in the authors' code) of the total
+      gate weight each expert received in the batch.
+
+    Training has two phases. In pretraining every layer uses expert 0 only
+    (a plain MLP; its output scale and input attention are applied too, so
+    that the switch leaves the output unchanged) and the auxiliary loss is
+    zero. :meth:`init_routing` ends it: layer by layer, :math:`k`-means on
+    the :math:`L_2`-normalised layer inputs gives the keys and expert 0 is
+    copied into every expert. Afterwards, a training-mode forward stashes
+    the routing statistics of the *first* training forward since the last
+    update, and :meth:`update_memory` applies them once: for each expert,
+    the mean of the normalised inputs routed to it, weighted by a softmax
+    over the batch of its gate weights, enters
+    :math:`\mathbf{m}_e \leftarrow \mu \, \mathbf{m}_e / \|\mathbf{m}_e\|
+    + (1 - \mu) \, \bar{\mathbf{x}}_e` (an expert that received no rows is
+    left as it is). Evaluation never touches the memory. A training loop:
+
+    .. code-block:: python
+
+        model = RbM(1433, 512, 7, num_layers=3, num_experts=4, k=3)
+        ...  # pretraining epochs: a plain MLP
+        model.init_routing(x_train)
+        for x, y in loader:
+            out, aux_loss = model(x, return_aux_loss=True)
+            (F.cross_entropy(out, y) + aux_loss).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            model.update_memory()
+
+    The phase is a buffer, so :meth:`state_dict` round-trips it; change it
+    only through :meth:`init_routing`, :meth:`reset_parameters` or
+    :meth:`load_state_dict`.
+
+    Args:
+        in_channels (int): Size of each input sample.
+        hidden_channels (int): Size of each hidden sample.
+        out_channels (int): Size of each output sample.
+        num_layers (int, optional): The number of mixture layers.
+            (default: :obj:`2`)
+        num_experts (int, optional): The number of experts :math:`E` per
+            layer. (default: :obj:`4`)
+        k (int, optional): The number of experts each row is routed to.
+            (default: :obj:`3`)
+        dropout (float, optional): Dropout probability of each expert's
+            input. (default: :obj:`0.0`)
+        norm (str or Callable, optional): The normalization applied to the
+            hidden layers (e.g. :obj:`"batch_norm"`, :obj:`"layer_norm"`;
+            layer norm defaults to per-node :obj:`mode="node"`).
+            (default: :obj:`None`)
+        act (str or Callable, optional): The non-linear activation.
+            (default: :obj:`"relu"`)
+        momentum (float, optional): The memory moving-average momentum
+            :math:`\mu`. (default: :obj:`0.9`)
+        commitment_weight (float, optional): Weight of the commitment loss.
+            (default: :obj:`0.05`)
+        similarity_weight (float, optional): Weight of the self-similarity
+            loss. (default: :obj:`0.01`)
+        load_balance_weight (float, optional): Weight of the load balance
+            loss. (default: :obj:`0.01`)
+        input_attention (bool, optional): If set to :obj:`True`, learns a
+            per-expert, per-feature input log-scale. (default: :obj:`False`)
+        norm_kwargs (Dict[str, Any], optional): Arguments passed to the
+            normalization. (default: :obj:`None`)
+        act_kwargs (Dict[str, Any], optional): Arguments passed to the
+            activation. (default: :obj:`None`)
+    """
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        out_channels: int,
+        num_layers: int = 2,
+        num_experts: int = 4,
+        k: int = 3,
+        dropout: float = 0.0,
+        norm: Union[str, Callable, None] = None,
+        act: Union[str, Callable, None] = 'relu',
+        momentum: float = 0.9,
+        commitment_weight: float = 0.05,
+        similarity_weight: float = 0.01,
+        load_balance_weight: float = 0.01,
+        input_attention: bool = False,
+        norm_kwargs: Optional[Dict[str, Any]] = None,
+        act_kwargs: Optional[Dict[str, Any]] = None,
+    ):
+        super().__init__()
+        name = self.__class__.__name__
+        for arg, value in (('in_channels', in_channels),
+                           ('hidden_channels', hidden_channels),
+                           ('out_channels', out_channels),
+                           ('num_layers', num_layers),
+                           ('num_experts', num_experts), ('k', k)):
+            if value < 1:
+                raise ValueError(f"'{arg}' must be at least 1 in '{name}' "
+                                 f"(got {value})")
+        if k > num_experts:
+            raise ValueError(f"'k' ({k}) must not exceed 'num_experts' "
+                             f"({num_experts}) in '{name}'")
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"'momentum' must be in [0, 1] in '{name}' "
+                             f"(got {momentum})")
+        for arg, value in (('commitment_weight', commitment_weight),
+                           ('similarity_weight', similarity_weight),
+                           ('load_balance_weight', load_balance_weight)):
+            if value < 0.0:
+                raise ValueError(f"'{arg}' must be non-negative in "
+                                 f"'{name}' (got {value})")
+
+        self.in_channels = in_channels
+        self.hidden_channels = hidden_channels
+        self.out_channels = out_channels
+        self.num_layers = num_layers
+        self.num_experts = num_experts
+        self.k = k
+        self.dropout = dropout
+        self.momentum = momentum
+        self.commitment_weight = commitment_weight
+        self.similarity_weight = similarity_weight
+        self.load_balance_weight = load_balance_weight
+        self.input_attention = input_attention
+
+        channels = [in_channels] + [hidden_channels] * (num_layers - 1)
+        channels.append(out_channels)
+        self.layers = torch.nn.ModuleList([
+            RbMLayer(channels[i], channels[i + 1], num_experts, k, dropout,
+                     momentum, commitment_weight, similarity_weight,
+                     load_balance_weight, input_attention)
+            for i in range(num_layers)
+        ])
+
+        self.act = Identity()
+        if act is not None:
+            self.act = activation_resolver(act, **(act_kwargs or {}))
+        self.norms = torch.nn.ModuleList()
+        for _ in range(num_layers - 1):
+            self.norms.append(self._make_norm(norm, norm_kwargs))
+
+        self.register_buffer('pretraining', torch.tensor(True))
+        self._in_pretraining = True
+        self.register_load_state_dict_post_hook(_sync_phase)
+
+        self.reset_parameters()
+
+    def _make_norm(self, norm: Union[str, Callable, None],
+                   norm_kwargs: Optional[Dict[str, Any]]) -> torch.nn.Module:
+        if norm is None:
+            return Identity()
+        kwargs = dict(norm_kwargs or {})
+        layer = normalization_resolver(norm, self.hidden_channels, **kwargs)
+        if isinstance(layer, LayerNorm) and 'mode' not in kwargs:
+            layer = LayerNorm(self.hidden_channels, mode='node', **kwargs)
+        return layer
+
+    def reset_parameters(self):
+        r"""Resets all learnable parameters of the module and returns it to
+        pretraining.
+        """
+        for layer in self.layers:
+            layer.reset_parameters()
+        for norm in self.norms:
+            if hasattr(norm, 'reset_parameters'):
+                norm.reset_parameters()
+        self._set_phase(True)
+
+    @property
+    def in_pretraining(self) -> bool:
+        r"""Whether the model is in the pretraining phase (expert 0 only)."""
+        return self._in_pretraining
+
+    @property
+    def output_layer(self) -> RbMLayer:
+        r"""The last mixture layer; its input is the last hidden
+        representation.
+        """
+        return self.layers[-1]
+
+    def _set_phase(self, pretraining: bool) -> None:
+        self.pretraining.fill_(pretraining)
+        self._in_pretraining = pretraining
+
+    def _check_input(self, x: Tensor, check_finite: bool) -> None:
+        name = self.__class__.__name__
+        if x.dim() != 2 or x.size(-1) != self.in_channels:
+            raise ValueError(f"'x' must have shape [N, {self.in_channels}] "
+                             f"in '{name}' (got {list(x.size())})")
+        if check_finite and not bool(torch.isfinite(x).all()):
+            raise ValueError(f"'x' must contain only finite values in "
+                             f"'{name}'")
+
+    def forward(
+        self,
+        x: Tensor,
+        return_aux_loss: bool = False,
+    ) -> Union[Tensor, Tuple[Tensor, Tensor]]:
+        r"""The forward pass.
+
+        Args:
+            x (torch.Tensor): The input features of shape
+                :obj:`[N, in_channels]`.
+            return_aux_loss (bool, optional): If set to :obj:`True`, also
+                returns the weighted auxiliary loss (a 0-dim tensor, zero in
+                pretraining). (default: :obj:`False`)
+        """
+        self._check_input(x, check_finite=self.training)
+
+        aux_loss = x.new_zeros(())
+        for i, layer in enumerate(self.layers):
+            x, layer_loss = layer(x, self._in_pretraining, return_aux_loss)
+            if return_aux_loss:
+                aux_loss = aux_loss + layer_loss
+            if i < self.num_layers - 1:
+                x = self.act(self.norms[i](x))
+
+        if return_aux_loss:
+            return x, aux_loss
+        return x
+
+    @torch.no_grad()
+    def update_memory(self) -> None:
+        r"""Applies the memory moving-average update with the routing
+        statistics of the first training-mode forward since the previous
+        call. Does nothing in pretraining, in evaluation mode, or when no
+        statistics are pending.
+        """
+        if self._in_pretraining or not self.training:
+            return
+        for layer in self.layers:
+            layer.update_memory()
+
+    @torch.no_grad()
+    def init_routing(self, x: Tensor, seed: int = 0) -> None:
+        r"""Ends pretraining: layer by layer, initialises the memory keys by
+        :math:`k`-means on the :math:`L_2`-normalised layer inputs and
+        copies expert 0 (and its input attention) into every expert.
+
+        Args:
+            x (torch.Tensor): The input features to cluster, e.g. those of
+                the training-graph nodes, of shape :obj:`[N, in_channels]`.
+            seed (int, optional): The random state of :math:`k`-means.
+                (default: :obj:`0`)
+        """
+        self._check_input(x, check_finite=True)
+        if x.size(0) < self.num_experts:
+            raise ValueError(f"'x' must have at least 'num_experts' "
+                             f"({self.num_experts}) rows in "
+                             f"'{self.__class__.__name__}.init_routing' "
+                             f"(got {x.size(0)})")
+        training = self.training
+        self.eval()
+        for i, layer in enumerate(self.layers):
+            layer.init_memory(x, seed=seed)
+            if i < self.num_layers - 1:
+                x = self.act(self.norms[i](layer(x, pretraining=True)[0]))
+        self._set_phase(False)
+        self.train(training)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({self.in_channels}, '
+                f'{self.out_channels}, num_layers={self.num_layers}, '
+                f'num_experts={self.num_experts}, k={self.k})')
+
+
+def _sync_phase(module: RbM, incompatible_keys: Any) -> None:
+    module._in_pretraining = bool(module.pretraining)

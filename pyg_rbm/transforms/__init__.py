@@ -1,0 +1,5 @@
+from .knowledge_distillation import KnowledgeDistillation
+
+__all__ = [
+    'KnowledgeDistillation',
+]

@@ -1,0 +1,256 @@
+import json
+import os.path as osp
+import sys
+
+import pytest
+
+BENCHMARKS = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..',
+                      'benchmarks')
+sys.path.insert(0, osp.normpath(BENCHMARKS))
+
+import accuracy  # noqa: E402
+import report  # noqa: E402
+
+PROTOCOL = dict(student_epochs=None, teacher_epochs=None)
+
+
+def test_plan_runs_shares_random_split_runs():
+    groups = accuracy.plan_runs(['cora', 'cora-npz', 'actor'],
+                                list(accuracy.SETTINGS))
+    assert [(g.dataset, g.run_setting, g.reports) for g in groups] == [
+        ('cora', 'transductive', ('transductive', )),
+        ('cora', 'inductive', ('inductive', )),
+        ('cora', 'production', ('production', )),
+        ('cora-npz', 'transductive', ('transductive', )),
+        ('cora-npz', 'production', ('inductive', 'production')),
+        ('actor', 'transductive', ('transductive', )),
+        ('actor', 'production', ('inductive', 'production')),
+    ]
+    # Asking for one of the two still runs (and reports) both:
+    groups = accuracy.plan_runs(['citeseer-npz'], ['inductive'])
+    assert [(g.run_setting, g.reports) for g in groups] == [
+        ('production', ('inductive', 'production'))
+    ]
+    full = accuracy.plan_runs(accuracy.DATASETS, accuracy.SETTINGS)
+    assert len(full) == 3 + 3 + 2 + 2 + 2
+
+
+def test_plan_runs_rejects_unknown_names():
+    with pytest.raises(ValueError, match="Unknown datasets.*'pubmed'"):
+        accuracy.plan_runs(['pubmed'], ['transductive'])
+    with pytest.raises(ValueError, match='Unknown settings'):
+        accuracy.plan_runs(['cora'], ['semi'])
+
+
+def test_student_config_matrix():
+    configs = {
+        st: accuracy.student_config('cora', 'transductive', st)
+        for st in accuracy.STUDENTS
+    }
+    names = {st: c.student.name for st, c in configs.items()}
+    assert names == {
+        'mlp-no-teacher': 'mlp',
+        'mlp': 'mlp',
+        'moe': 'moe',
+        'rbm': 'rbm',
+        'rbm-extras': 'rbm',
+    }
+    for config in configs.values():
+        s = config.student
+        assert (s.hidden_channels, s.num_layers, s.num_experts, s.k) == (
+            512, 3, 4, 3)
+        assert config.teacher == configs['rbm'].teacher
+        assert config.train.tau == 1.29 and config.train.epochs == 500
+        assert config.setting == 'transductive'
+    extras = configs['rbm-extras'].extras
+    assert (extras.reliable_sampling, extras.positional_encoding,
+            extras.adversarial, extras.similarity) == (True, True, True,
+                                                       False)
+    assert not configs['rbm'].extras.reliable_sampling
+
+
+def test_student_config_defaults_per_dataset_and_setting():
+    # Actor reuses Cora's defaults:
+    actor = accuracy.student_config('actor', 'transductive', 'rbm')
+    assert actor.dataset == 'actor'
+    assert (actor.student.num_layers, actor.train.tau) == (3, 1.29)
+    # Production uses the inductive hyperparameters, split as production:
+    prod = accuracy.student_config('cora', 'production', 'moe', epochs=7,
+                                   teacher_epochs=5, root='/data')
+    assert prod.setting == 'production' and prod.root == '/data'
+    assert (prod.student.hidden_channels, prod.train.tau) == (256, 0.6)
+    assert (prod.train.epochs, prod.teacher.epochs) == (7, 5)
+    # The CPF version of CiteSeer uses CiteSeer's defaults:
+    cs = accuracy.student_config('citeseer-npz', 'inductive', 'rbm')
+    assert (cs.student.num_layers, cs.train.lr, cs.train.tau) == (2, 0.005,
+                                                                  0.55)
+    with pytest.raises(ValueError, match="Unknown student 'gat'"):
+        accuracy.student_config('cora', 'transductive', 'gat')
+
+
+def test_aggregate():
+    stats = accuracy.aggregate([80.0, 82.0, 84.0])
+    assert stats['mean'] == pytest.approx(82.0)
+    assert stats['std'] == pytest.approx(2.0)  # sample std (n - 1)
+    assert stats['n'] == 3 and stats['runs'] == [80.0, 82.0, 84.0]
+    assert accuracy.aggregate([71.5])['std'] == 0.0
+    assert accuracy.aggregate([]) is None
+
+
+def test_record_summary_and_resume(tmp_path):
+    res = accuracy.new_results('cora-npz', 'production', PROTOCOL)
+    scores = dict(val=0.8, test=0.9, inductive=0.7)
+    accuracy.record(res, 0, 'teacher', scores, seconds=2.0)
+    accuracy.record(res, 0, 'rbm', scores, seconds=3.0, epochs=40)
+    accuracy.record(res, 1, 'rbm', dict(val=0.8, test=0.8, inductive=0.6),
+                    seconds=3.0, epochs=30)
+    # Production: 0.8 * 90 + 0.2 * 70 = 86 and 0.8 * 80 + 0.2 * 60 = 76.
+    assert res['runs']['0']['students']['rbm']['accuracy'] == (
+        pytest.approx(86.0))
+    assert res['summary']['rbm']['mean'] == pytest.approx(81.0)
+    assert res['summary']['rbm']['std'] == pytest.approx(50**0.5)
+    assert res['summary']['teacher']['n'] == 1
+    assert 'moe' not in res['summary']
+    assert accuracy.is_done(res, 1, 'rbm')
+    assert not accuracy.is_done(res, 1, 'moe')
+    assert not accuracy.is_done(res, 2, 'rbm')
+
+    path = accuracy.results_path(str(tmp_path), 'cora-npz', 'production')
+    accuracy.save_results(res, path)
+    assert osp.basename(path) == 'cora-npz_production.json'
+    loaded = accuracy.load_results(path, 'cora-npz', 'production', PROTOCOL)
+    assert loaded == json.loads(json.dumps(res))
+    with pytest.raises(ValueError, match="'--out'.*another output folder"):
+        accuracy.load_results(path, 'cora-npz', 'production',
+                              dict(student_epochs=5, teacher_epochs=None))
+    fresh = accuracy.load_results(str(tmp_path / 'none.json'), 'cora',
+                                  'inductive', PROTOCOL)
+    assert fresh['runs'] == {} and fresh['split'] == 'public'
+
+
+def test_parse_args_quick_and_defaults():
+    args = accuracy.parse_args([])
+    assert args.seeds == 10 and args.epochs is None
+    assert args.out == osp.join('docs', 'benchmarks', 'accuracy')
+    assert args.students == list(accuracy.STUDENTS)
+    quick = accuracy.parse_args(['--quick', '--datasets', 'cora'])
+    assert (quick.seeds, quick.epochs, quick.teacher_epochs) == (
+        accuracy.QUICK_SEEDS, accuracy.QUICK_EPOCHS,
+        accuracy.QUICK_TEACHER_EPOCHS)
+    assert quick.out.endswith('accuracy-quick')
+    with pytest.raises(SystemExit):
+        accuracy.parse_args(['--seeds', '0'])
+
+
+def _results():
+    res = accuracy.new_results('cora-npz', 'transductive', PROTOCOL)
+    for seed, test in enumerate([0.80, 0.82]):
+        accuracy.record(res, seed, 'teacher', dict(val=0.8, test=test), 1.0)
+        accuracy.record(res, seed, 'rbm', dict(val=0.8, test=test - 0.01),
+                        4.0, epochs=10)
+    accuracy.record(res, 0, 'mlp', dict(val=0.7, test=0.7), 2.0, epochs=5)
+    res['machine'] = dict(cpu='Test CPU 9000', cpu_count=2, torch='2.x',
+                          torch_geometric='2.y', python='3.11',
+                          torch_threads=1)
+    res['commands'] = ['python benchmarks/accuracy.py --seeds 2']
+    res['updated'] = '2024-01-02T03:04:05'
+    return {('cora-npz', 'transductive'): res}
+
+
+def test_format_cell():
+    stats = accuracy.aggregate([80.0, 82.0])
+    assert report.format_cell(stats, 2) == '81.00 ± 1.41'
+    assert report.format_cell(stats, 10) == '81.00 ± 1.41 (n=2)'
+    assert report.format_cell(None, 10) == 'not run'
+
+
+def test_render_table_marks_missing_and_published():
+    results = _results()
+    table = report.render_table(results, 'transductive', 'random', 2)
+    lines = table.split('\n')
+    assert lines[0] == '| model | Cora | CiteSeer |'
+    assert lines[2] == '| GraphSAGE teacher | 81.00 ± 1.41 | not run |'
+    assert '| RbM | 80.00 ± 1.41 | not run |' in lines
+    assert '| MLP (GLNN) | 70.00 ± 0.00 (n=1) | not run |' in lines
+    assert '| MoE | not run | not run |' in lines
+    assert '| *VQGraph (published)* | *83.93* | *76.08* |' in lines
+    assert len(lines) == 2 + len(accuracy.MODELS) + len(report.PUBLISHED)
+    # Published numbers are transductive on random splits only:
+    for setting, split in (('inductive', 'random'),
+                           ('transductive', 'public')):
+        table = report.render_table(results, setting, split, 2)
+        assert 'published' not in table
+        assert table.count('not run') == 2 * len(accuracy.MODELS)
+    actor = report.render_table(results, 'production', 'fixed', 2)
+    assert actor.split('\n')[0] == '| model | Actor |'
+
+
+def test_render_report(tmp_path):
+    results = _results()
+    text = report.render_report(results, 'some/folder', date='2024-05-06')
+    assert text.startswith(report.GENERATED)
+    assert 'Generated on 2024-05-06 from `some/folder`' in text
+    assert 'Entries have 2 seeds' in text
+    assert 'Test CPU 9000, 2 cores' in text
+    assert 'python benchmarks/accuracy.py --seeds 2' in text
+    assert text.count('### ') == 3 * 3
+    assert text.count('(published)') == len(report.PUBLISHED)
+    # Round trip through the files written by the benchmark:
+    for (dataset, setting), res in results.items():
+        accuracy.save_results(
+            res, accuracy.results_path(str(tmp_path), dataset, setting))
+    assert report.load_results(str(tmp_path)) == results
+    out = tmp_path / 'results.md'
+    report.main(['--results', str(tmp_path), '--output', str(out)])
+    assert '81.00 ± 1.41' in out.read_text()
+    empty = report.render_report({}, 'x', date='2024-05-06')
+    assert 'No runs yet.' in empty and '± 0' not in empty
+    # 3 settings x 5 dataset columns x 6 models:
+    assert empty.count('| not run') == 3 * 5 * len(accuracy.MODELS)
+
+
+def test_main_runs_resumes_and_shares_teachers(data_root, tmp_path,
+                                               monkeypatch):
+    out = str(tmp_path / 'acc')
+    common = ['--epochs', '2', '--teacher-epochs', '2', '--seeds', '1',
+              '--out', out, '--root', data_root]
+    teachers = []
+    prepare = accuracy.prepare_teacher
+
+    def counting(*args, **kwargs):
+        teachers.append(args[0].setting)
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(accuracy, 'prepare_teacher', counting)
+    accuracy.main(['--datasets', 'cora-npz', '--settings', 'inductive',
+                   'production', '--students', 'mlp-no-teacher', 'mlp'] +
+                  common)
+    # One teacher for both students and both reported settings:
+    assert teachers == ['production']
+    files = {}
+    for setting in ('inductive', 'production'):
+        with open(accuracy.results_path(out, 'cora-npz', setting)) as f:
+            files[setting] = json.load(f)
+    ind, prod = (files[s]['runs']['0'] for s in ('inductive', 'production'))
+    for model in ('mlp-no-teacher', 'mlp'):
+        entry = ind['students'][model]
+        assert entry['scores'] == prod['students'][model]['scores']
+        assert entry['epochs'] == 2
+        scores = entry['scores']
+        assert entry['accuracy'] == pytest.approx(100 * scores['inductive'])
+        assert prod['students'][model]['accuracy'] == pytest.approx(
+            80 * scores['test'] + 20 * scores['inductive'])
+        assert 0 < entry['accuracy'] <= 100
+    assert files['production']['summary']['mlp']['n'] == 1
+    assert files['production']['hyperparameters']['mlp']['student'][
+        'name'] == 'mlp'
+    assert files['production']['machine']['cpu_count'] >= 1
+
+    # Re-running skips finished entries: no teacher is trained again.
+    accuracy.main(['--datasets', 'cora-npz', '--settings', 'production',
+                   '--students', 'mlp'] + common)
+    assert teachers == ['production']
+    # A different epoch budget in the same folder is refused up front.
+    with pytest.raises(ValueError, match="'--out'"):
+        accuracy.main(['--datasets', 'cora-npz', '--settings', 'production',
+                       '--epochs', '3'] + common[2:])

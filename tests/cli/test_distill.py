@@ -1,0 +1,41 @@
+import json
+import os
+
+import pytest
+from pyg_rbm.cli.main import main
+
+
+def test_distill_cli_smoke(data_root, tmp_path, capsys):
+    out = str(tmp_path / 'run')
+    code = main([
+        'distill', '--dataset', 'cora', '--root', data_root, '--seeds', '1',
+        '--epochs', '3', '--set', 'teacher.epochs=5', '--set',
+        'train.pretrain_epochs=1', '--set', 'teacher.hidden_channels=16',
+        '--set', 'student.hidden_channels=16', '--baseline-mlp', '--out',
+        out, '--no-progress'
+    ])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert 'teacher (sage)' in printed and 'student (rbm)' in printed
+    with open(os.path.join(out, 'results.json')) as f:
+        results = json.load(f)
+    for key in ('teacher', 'student', 'mlp'):
+        assert set(results[key]) == {'mean', 'std', 'runs'}
+        assert len(results[key]['runs']) == 1
+        assert 0 <= results[key]['mean'] <= 100
+    assert results['setting'] == 'transductive'
+    hp = results['hyperparameters']
+    # Shipped Cora defaults (REFERENCE section 5), then the overrides.
+    assert hp['student']['num_layers'] == 3 and hp['train']['tau'] == 1.29
+    assert hp['train']['epochs'] == 3
+
+
+def test_distill_cli_rejects_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="student.nonsense"):
+        main(['distill', '--set', 'student.nonsense=1', '--out',
+              str(tmp_path)])
+    with pytest.raises(ValueError, match="student.k"):
+        main(['distill', '--set', 'student.k=two', '--out', str(tmp_path)])
+    with pytest.raises(Exception, match='nowhere'):
+        main(['distill', '--dataset', 'cora', '--root',
+              str(tmp_path / 'nowhere'), '--out', str(tmp_path)])

@@ -1,0 +1,133 @@
+import dataclasses
+import glob
+import os.path as osp
+
+import pytest
+from pyg_rbm.config import load_config
+from pyg_rbm.graphgym import (
+    distill_config_from_cfg,
+    load_experiment_cfg,
+    run_experiment,
+)
+from torch_geometric.graphgym.config import cfg
+
+CONFIGS = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..',
+                   'graphgym_configs')
+YAMLS = sorted(glob.glob(osp.join(CONFIGS, '*.yaml')))
+
+
+def config_path(name):
+    return osp.normpath(osp.join(CONFIGS, name))
+
+
+def _student_kwargs(config):
+    from pyg_rbm.train.pipeline import _student_kwargs
+    return _student_kwargs(config)
+
+
+def test_every_dataset_has_a_config():
+    names = {osp.basename(p) for p in YAMLS}
+    for setting in ('transductive', 'inductive'):
+        for dataset in ('cora', 'citeseer'):
+            for student in ('rbm', 'moe', 'mlp'):
+                assert f'{dataset}-{student}-{setting}.yaml' in names
+    for dataset in ('pubmed', 'amazon-photo', 'amazon-computers',
+                    'coauthor-cs', 'coauthor-physics', 'ogbn-arxiv',
+                    'ogbn-products'):
+        assert f'{dataset}-rbm-transductive.yaml' in names
+
+
+@pytest.mark.parametrize('path', YAMLS, ids=osp.basename)
+def test_yaml_equals_the_shipped_hyperparameters(path):
+    load_experiment_cfg(path)
+    config = distill_config_from_cfg(cfg)
+    # The same run through `pyg-rbm distill` (pyg_rbm/configs/<dataset>).
+    reference = load_config(dataset=config.dataset, setting=config.setting,
+                            overrides=dict(student=dict(
+                                name=config.student.name)))
+    assert config.teacher == reference.teacher
+    assert _student_kwargs(config) == _student_kwargs(reference)
+    if config.student.name == 'rbm':
+        assert config.train == reference.train
+    else:  # pretraining is RbM-only
+        assert dataclasses.replace(config.train, pretrain_epochs=0) == \
+            dataclasses.replace(reference.train, pretrain_epochs=0)
+    assert config.extras == reference.extras
+    assert (config.root, config.seeds) == (None, [0])
+
+
+def test_translation_of_graphgym_keys():
+    load_experiment_cfg(config_path('cora-rbm-inductive.yaml'), [
+        'seed', '7', 'dataset.dir', '/some/root', 'gnn.batchnorm', 'True',
+        'optim.max_epoch', '33', 'train.batch_size', '0', 'extras.pe_dim',
+        '8'
+    ])
+    config = distill_config_from_cfg(cfg)
+    assert config.seeds == [7] and config.root == '/some/root'
+    assert config.setting == 'inductive'
+    assert config.student.norm == 'batch_norm'
+    assert config.student.num_layers == 3
+    assert config.student.hidden_channels == 256
+    assert config.train.epochs == 33 and config.train.batch_size == 0
+    assert config.train.lam == 0.2 and config.train.tau == 0.6
+    assert config.extras.pe_dim == 8
+
+
+@pytest.mark.parametrize('key,value', [
+    ('model.type', 'gcn'),
+    ('distill.setting', 'semi'),
+    ('distill.kd_variant', 'other'),
+    ('distill.lam', '1.5'),
+    ('rbm.k', '5'),
+    ('teacher.name', 'gin'),
+    ('optim.scheduler', 'cos'),
+    ('gnn.layers_mp', '2'),
+    ('dataset.format', 'PyG'),
+])
+def test_invalid_value_names_its_key(key, value):
+    path = config_path('cora-rbm-transductive.yaml')
+    with pytest.raises(ValueError, match=f"'cfg.{key}'"):
+        load_experiment_cfg(path, [key, value])
+
+
+def test_unknown_dataset_fails():
+    path = config_path('cora-rbm-transductive.yaml')
+    with pytest.raises(ValueError, match='nowhere-graph'):
+        load_experiment_cfg(path, ['dataset.name', 'nowhere-graph'])
+
+
+def _write(tmp_path, old, new):
+    with open(config_path('cora-rbm-transductive.yaml')) as f:
+        text = f.read()
+    assert old in text
+    path = tmp_path / 'bad.yaml'
+    path.write_text(text.replace(old, new))
+    return str(path)
+
+
+def test_yaml_errors_fail_before_training(tmp_path):
+    out = tmp_path / 'out'
+    # Unknown key: yacs' KeyError names it.
+    bad = _write(tmp_path, '  k: 3\n', '  k: 3\n  nonsense: 1\n')
+    with pytest.raises(KeyError, match='rbm.nonsense'):
+        run_experiment(bad, opts=['out_dir', str(out)])
+    # Wrong type: yacs' ValueError names the key.
+    bad = _write(tmp_path, 'num_experts: 4', 'num_experts: four')
+    with pytest.raises(ValueError, match='rbm.num_experts'):
+        run_experiment(bad, opts=['out_dir', str(out)])
+    # A value out of range: ours, before anything runs.
+    bad = _write(tmp_path, 'tau: 1.29', 'tau: -1.0')
+    with pytest.raises(ValueError, match="'cfg.distill.tau'"):
+        run_experiment(bad, opts=['out_dir', str(out)])
+    assert not out.exists()  # nothing was written, nothing trained
+
+
+def test_tensorboard_without_tensorboardx_fails_early():
+    try:
+        import tensorboardX  # noqa: F401
+        pytest.skip('tensorboardX is installed')
+    except ImportError:
+        pass
+    with pytest.raises(ValueError, match='tensorboard_agg'):
+        load_experiment_cfg(config_path('cora-rbm-transductive.yaml'),
+                            ['tensorboard_agg', 'True'])

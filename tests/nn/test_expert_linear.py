@@ -1,0 +1,167 @@
+import math
+
+import pytest
+import torch
+from pyg_rbm.nn.expert_linear import ExpertLinear
+
+
+def naive(lin, x, index, gate, input_scale=None):
+    # Row by row, slot by slot: the definition of the layer.
+    rows = []
+    for n in range(x.size(0)):
+        row = 0
+        for j in range(index.size(1)):
+            e = int(index[n, j])
+            inp = x[n] if input_scale is None else x[n] * input_scale[e]
+            out = inp @ lin.weight[e]
+            if lin.bias is not None:
+                out = out + lin.bias[e]
+            row = row + gate[n, j] * out
+        rows.append(row)
+    return torch.stack(rows)
+
+
+def random_routing(num_rows, num_experts, k, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    index = torch.rand(num_rows, num_experts, generator=gen).topk(k).indices
+    gate = torch.rand(num_rows, k, generator=gen)
+    return index, gate
+
+
+@pytest.mark.parametrize('num_experts,k,out_channels', [
+    (4, 3, 5),  # dense
+    (4, 3, 40),  # sorted
+    (8, 2, 16),  # sorted
+    (3, 3, 16),  # dense (k = E)
+])
+@pytest.mark.parametrize('bias', [True, False])
+@pytest.mark.parametrize('scaled', [True, False])
+def test_expert_linear_matches_naive(num_experts, k, out_channels, bias,
+                                     scaled):
+    torch.manual_seed(12345)
+    lin = ExpertLinear(num_experts, 6, out_channels, bias=bias)
+    lin.chunk_size = 7  # Exercise the chunked path on a small input.
+    x = torch.randn(30, 6)
+    index, gate = random_routing(30, num_experts, k)
+    scale = torch.rand(num_experts, 6) + 0.5 if scaled else None
+
+    expected = naive(lin, x, index, gate, scale)
+    out = lin(x, index, gate, scale)  # Autograd path.
+    assert out.size() == (30, out_channels)
+    assert torch.allclose(out, expected, atol=1e-5)
+    with torch.no_grad():  # Chunked path.
+        assert torch.allclose(lin(x, index, gate, scale), expected,
+                              atol=1e-5)
+
+
+def test_expert_linear_dense_and_sorted_agree():
+    torch.manual_seed(0)
+    lin = ExpertLinear(5, 8, 12)
+    x = torch.randn(40, 8)
+    index, gate = random_routing(40, 5, 2)
+    scale = torch.rand(5, 8)
+
+    lin.gather_cost = 10**9
+    assert lin.use_dense(2)
+    dense = lin(x, index, gate, scale)
+    lin.gather_cost = 0
+    assert not lin.use_dense(2)
+    sorted_ = lin(x, index, gate, scale)
+    assert torch.allclose(dense, sorted_, atol=1e-5)
+
+
+def test_expert_linear_gradients_match_naive():
+    torch.manual_seed(1)
+    x = torch.randn(12, 4)
+    index, gate = random_routing(12, 4, 2)
+    scale = torch.rand(4, 4) + 0.5
+    for gather_cost in (0, 10**9):  # sorted, then dense
+        lin = ExpertLinear(4, 4, 3)
+        lin.gather_cost = gather_cost
+        grads = []
+        for fn in (lin, lambda *args: naive(lin, *args)):
+            lin.zero_grad()
+            x_ = x.clone().requires_grad_()
+            gate_ = gate.clone().requires_grad_()
+            scale_ = scale.clone().requires_grad_()
+            (fn(x_, index, gate_, scale_) * torch.arange(3.)).sum().backward()
+            grads.append([
+                x_.grad, gate_.grad, scale_.grad, lin.weight.grad.clone(),
+                lin.bias.grad.clone()
+            ])
+        for a, b in zip(*grads):
+            assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_expert_linear_dense_rule():
+    assert ExpertLinear(4, 16, 7).use_dense(3)  # (4 - 3) * 7 <= 32 * 3
+    assert ExpertLinear(8, 16, 7).use_dense(3)  # 35 <= 96
+    assert not ExpertLinear(8, 16, 40).use_dense(3)  # 200 > 96
+    assert not ExpertLinear(4, 16, 512).use_dense(3)
+    assert ExpertLinear(4, 16, 512).use_dense(4)
+
+    lin = ExpertLinear(4, 16, 7, dropout=0.5)
+    assert not lin.use_dense(3)  # Training needs per-slot masks.
+    lin.eval()
+    assert lin.use_dense(3)
+
+
+def test_expert_linear_dropout_per_slot():
+    torch.manual_seed(0)
+    lin = ExpertLinear(2, 200, 1, dropout=0.5, bias=False)
+    with torch.no_grad():
+        lin.weight.fill_(1.0)
+    x = torch.ones(3, 200)
+    # The same expert twice with opposite gates cancels exactly unless the
+    # two slots draw different dropout masks:
+    index = torch.tensor([[0, 0], [1, 1], [0, 0]])
+    gate = torch.tensor([[1.0, -1.0], [1.0, -1.0], [1.0, 0.0]])
+
+    out = lin(x, index, gate).detach()
+    assert (out[:2].abs() > 0).all()
+    # Inverted dropout: the kept inputs are scaled by 1 / (1 - p) = 2.
+    assert float(out[2]) % 2 == 0 and 0 < float(out[2]) < 400
+
+    lin.eval()
+    out = lin(x, index, gate)
+    assert torch.equal(out, torch.tensor([[0.0], [0.0], [200.0]]))
+
+
+def test_expert_linear_batch_size_invariance():
+    torch.manual_seed(0)
+    for out_channels in (5, 64):  # dense and sorted
+        lin = ExpertLinear(6, 32, out_channels).eval()
+        lin.chunk_size = 16
+        x = torch.randn(50, 32)
+        index, gate = random_routing(50, 6, 2)
+        with torch.no_grad():
+            full = lin(x, index, gate)
+            for start, end in ((0, 1), (7, 8), (3, 20), (10, 50)):
+                part = lin(x[start:end], index[start:end], gate[start:end])
+                assert torch.allclose(part, full[start:end], atol=1e-5)
+
+
+def test_expert_linear_reset_and_copy():
+    torch.manual_seed(0)
+    lin = ExpertLinear(3, 25, 4)
+    assert str(lin) == 'ExpertLinear(25, 4, num_experts=3)'
+    assert lin.weight.size() == (3, 25, 4)
+    assert lin.bias.size() == (3, 4)
+    # Like torch.nn.Linear: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
+    bound = 1 / math.sqrt(25)
+    assert lin.weight.abs().max() <= bound
+    assert lin.weight.abs().max() > 0.8 * bound
+    assert lin.bias.abs().max() <= bound
+    assert not torch.equal(lin.weight[0], lin.weight[1])
+
+    lin.copy_expert(1)
+    for e in range(3):
+        assert torch.equal(lin.weight[e], lin.weight[1])
+        assert torch.equal(lin.bias[e], lin.bias[1])
+
+    with pytest.raises(ValueError, match="'src' must be in"):
+        lin.copy_expert(3)
+    with pytest.raises(ValueError, match="'num_experts' must be at least"):
+        ExpertLinear(0, 4, 4)
+    with pytest.raises(ValueError, match="'dropout' must be in"):
+        ExpertLinear(2, 4, 4, dropout=1.0)

@@ -1,0 +1,75 @@
+import pytest
+import torch
+from pyg_rbm.config import DistillConfig, merge_config
+from pyg_rbm.datasets import make_csbm
+from pyg_rbm.train import (
+    distill_student,
+    headline,
+    prepare_teacher,
+    run_seed,
+    summarize,
+)
+
+
+def _config(setting='transductive', **extras):
+    return merge_config(
+        DistillConfig(dataset='csbm', setting=setting), dict(
+            teacher=dict(hidden_channels=32, epochs=60, patience=20),
+            student=dict(hidden_channels=32, num_layers=2, num_experts=3,
+                         k=2, dropout=0.1),
+            train=dict(epochs=30, pretrain_epochs=3, patience=20,
+                       batch_size=256, lam=0.2, tau=1.0),
+            extras=extras, baseline_mlp=True))
+
+
+@pytest.fixture(scope='module')
+def graph():
+    # Weak features, strong homophily: the graph is what makes it learnable.
+    return make_csbm(num_nodes=1000, num_classes=4, num_features=16,
+                     avg_degree=10, homophily=0.9, seed=0,
+                     feature_noise=1.0)
+
+
+def test_transductive_pipeline_end_to_end(graph):
+    result = run_seed(_config(), seed=0, data=graph, progress=False)
+    assert set(result.teacher) >= {'val', 'test'}
+    assert result.teacher['test'] > 0.8
+    # The student learns from the teacher what features alone cannot give.
+    assert result.student['test'] > result.mlp['test'] + 0.05
+    assert result.timings['student_inference_s'] > 0
+    summary = summarize([result], 'transductive')
+    assert summary['student']['runs'] == [pytest.approx(
+        100 * result.student['test'])]
+
+
+def test_inductive_pipeline_scores_held_out_nodes(graph):
+    result = run_seed(_config('production'), seed=1, data=graph,
+                      progress=False)
+    for scores in (result.teacher, result.student, result.mlp):
+        assert {'test', 'inductive'} <= set(scores)
+    expected = 0.8 * result.student['test'] + 0.2 * result.student[
+        'inductive']
+    assert headline(result.student, 'production') == pytest.approx(expected)
+
+
+@pytest.fixture(scope='module')
+def teacher_run(graph):
+    return prepare_teacher(_config(), seed=0, data=graph, progress=False)
+
+
+@pytest.mark.parametrize('extra', [
+    'reliable_sampling', 'positional_encoding', 'adversarial', 'similarity',
+    'label_propagation'
+])
+def test_each_extra_runs_and_learns(teacher_run, extra):
+    config = _config(**{extra: True})
+    config.train.epochs = 12
+    config.extras.rs_start_epoch = 5
+    config.extras.pe_dim = 8
+    student, scores, epochs, x_full = distill_student(teacher_run, config,
+                                                      progress=False)
+    # Chance is 0.25; features alone give about 0.4 (see above).
+    assert scores['test'] > 0.5
+    extra_width = dict(positional_encoding=8, label_propagation=4)
+    assert x_full.size(1) == 16 + extra_width.get(extra, 0)
+    assert epochs == 3 + 12  # patience 20 cannot stop it earlier

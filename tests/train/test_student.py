@@ -1,0 +1,120 @@
+import pytest
+import torch
+from pyg_rbm.nn import MLPStudent, RbM
+from pyg_rbm.train import StudentTrainer
+from torch_geometric.data import Data
+
+
+def _data(num_nodes=240, num_classes=3, seed=0):
+    """Three separable Gaussian blobs and a teacher that knows the labels."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(num_nodes) % num_classes
+    means = 3.0 * torch.eye(num_classes, 8)
+    x = means[y] + torch.randn(num_nodes, 8, generator=g)
+    perm = torch.randperm(num_nodes, generator=g)
+    masks = [torch.zeros(num_nodes, dtype=torch.bool) for _ in range(3)]
+    masks[0][perm[:30]] = True
+    masks[1][perm[30:90]] = True
+    masks[2][perm[90:]] = True
+    teacher = 4.0 * torch.nn.functional.one_hot(y, num_classes).float()
+    return Data(x=x, y=y, train_mask=masks[0], val_mask=masks[1],
+                test_mask=masks[2], teacher_logits=teacher,
+                num_nodes=num_nodes)
+
+
+def _rbm():
+    torch.manual_seed(0)
+    return RbM(8, 16, 3, num_layers=2, num_experts=3, k=2, dropout=0.1)
+
+
+def test_rbm_student_learns_and_switches_phase():
+    data = _data()
+    model = _rbm()
+    phases = []
+    trainer = StudentTrainer(model, epochs=15, pretrain_epochs=3,
+                             batch_size=64, lam=0.2, tau=1.0, seed=0,
+                             callbacks=[lambda r: phases.append(r.phase)],
+                             progress=False)
+    result = trainer.fit(data)
+    assert phases[:3] == ['pretrain'] * 3 and phases[3] == 'route'
+    assert not model.in_pretraining
+    assert result.best_epoch >= 3  # pretraining epochs are not selected
+    assert result.best_metrics['test'] > 0.85
+
+
+def test_memory_updates_once_per_optimizer_step(monkeypatch):
+    data = _data()
+    model = _rbm()
+    calls = []
+    original = model.update_memory
+    monkeypatch.setattr(model, 'update_memory',
+                        lambda: calls.append(1) or original())
+    trainer = StudentTrainer(model, epochs=2, pretrain_epochs=1,
+                             batch_size=100, progress=False,
+                             adversarial=dict(epsilon=0.1, steps=2))
+    steps = []
+    opt_step = trainer.optimizer.step
+    monkeypatch.setattr(trainer.optimizer, 'step',
+                        lambda *a, **k: steps.append(1) or opt_step(*a, **k))
+    trainer.fit(data)
+    assert len(calls) == len(steps) == 3 * 3  # 3 epochs x 3 batches
+
+
+def test_resume_equals_uninterrupted_run(tmp_path):
+    data = _data()
+    kwargs = dict(epochs=8, pretrain_epochs=2, batch_size=64, lam=0.2,
+                  patience=None, seed=1, progress=False)
+    model = _rbm()
+    full = StudentTrainer(model, **kwargs).fit(data)
+    final = {k: v.clone() for k, v in model.state_dict().items()}
+
+    path = str(tmp_path / 'student.pt')
+
+    def crash(record):
+        if record.epoch == 4:  # after the routing switch
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        StudentTrainer(_rbm(), checkpoint_path=path, callbacks=[crash],
+                       **kwargs).fit(data)
+    torch.manual_seed(99)
+    model = RbM(8, 16, 3, num_layers=2, num_experts=3, k=2, dropout=0.1)
+    resumed = StudentTrainer(model, checkpoint_path=path, resume=True,
+                             **kwargs).fit(data)
+    assert resumed.best_metrics == full.best_metrics
+    assert resumed.best_epoch == full.best_epoch
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, final[key]), key
+
+
+def test_mlp_without_teacher_uses_labelled_nodes_only():
+    data = _data()
+    data.teacher_logits = torch.zeros_like(data.teacher_logits)
+    torch.manual_seed(0)
+    model = MLPStudent(8, 16, 3, num_layers=2)
+    result = StudentTrainer(model, epochs=30, lam=1.0,
+                            progress=False).fit(data)
+    assert result.best_metrics['test'] > 0.85
+
+
+def test_trainer_errors():
+    data = _data()
+    with pytest.raises(ValueError, match='kd_variant'):
+        StudentTrainer(_rbm(), kd_variant='x')
+    with pytest.raises(ValueError, match='lam'):
+        StudentTrainer(_rbm(), lam=1.5)
+    del data.teacher_logits
+    with pytest.raises(ValueError, match='KnowledgeDistillation'):
+        StudentTrainer(_rbm(), progress=False).fit(data)
+    data = _data()
+    data.x[0, 0] = float('nan')
+    with pytest.raises(ValueError, match='non-finite'):
+        StudentTrainer(_rbm(), progress=False).fit(data)
+    data = _data()
+    data.y[data.train_mask.nonzero()[0]] = 7
+    with pytest.raises(ValueError, match='labels'):
+        StudentTrainer(_rbm(), progress=False).fit(data)
+    data = _data()
+    data.x = data.x[:, :5]
+    with pytest.raises(ValueError, match='features'):
+        StudentTrainer(_rbm(), progress=False).fit(data)

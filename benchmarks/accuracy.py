@@ -110,9 +110,12 @@ VARIANTS: Dict[str, Dict[str, Any]] = {
 WITHOUT_TEACHER = ('mlp-no-teacher', )
 
 SEEDS = 10
-QUICK_SEEDS = 3
-QUICK_EPOCHS = 100  # student epochs after pretraining in --quick
-QUICK_TEACHER_EPOCHS = 200
+# --quick: a smoke run of the pipeline, well under 30 minutes on two CPU
+# cores. RbM with the extras is left out: an epoch of it costs about 25
+# plain RbM epochs (more distillation pairs, 5 PGD steps per batch).
+QUICK = dict(datasets=['cora'], settings=['transductive'],
+             students=[s for s in STUDENTS if s != 'rbm-extras'], seeds=3,
+             epochs=20, teacher_epochs=50)
 METRIC = 'test accuracy (%) at the best validation epoch'
 
 
@@ -238,11 +241,14 @@ def is_done(results: Dict[str, Any], seed: int, student: str) -> bool:
 
 def record(results: Dict[str, Any], seed: int, model: str,
            scores: Dict[str, float], seconds: float,
-           epochs: Optional[int] = None) -> None:
-    """Stores one run (scores as fractions) and refreshes the summary."""
+           epochs: Optional[int] = None,
+           cpu_seconds: Optional[float] = None) -> None:
+    """Stores one run (scores as fractions; wall and CPU time of the
+    training in seconds) and refreshes the summary.
+    """
     entry: Dict[str, Any] = dict(
         accuracy=100 * headline(scores, results['setting']),
-        scores=scores, seconds=seconds)
+        scores=scores, seconds=seconds, cpu_seconds=cpu_seconds)
     if epochs is not None:
         entry['epochs'] = epochs
     run = results['runs'].setdefault(str(seed), dict(teacher=None,
@@ -273,18 +279,22 @@ def summarize(results: Dict[str, Any]) -> Dict[str, Any]:
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--datasets', nargs='+', default=list(DATASETS),
-                   choices=DATASETS)
-    p.add_argument('--settings', nargs='+', default=list(SETTINGS),
-                   choices=SETTINGS)
-    p.add_argument('--students', nargs='+', default=list(STUDENTS),
-                   choices=STUDENTS)
+    p.add_argument('--datasets', nargs='+', choices=DATASETS,
+                   help='default: all (with --quick: '
+                   f'{" ".join(QUICK["datasets"])})')
+    p.add_argument('--settings', nargs='+', choices=SETTINGS,
+                   help='default: all (with --quick: '
+                   f'{" ".join(QUICK["settings"])})')
+    p.add_argument('--students', nargs='+', choices=STUDENTS,
+                   help='default: all (with --quick: all but rbm-extras)')
     p.add_argument('--seeds', type=int, default=None,
                    help=f'number of seeds, 0..N-1 (default: {SEEDS}, '
-                   f'{QUICK_SEEDS} with --quick)')
+                   f'{QUICK["seeds"]} with --quick)')
     p.add_argument('--quick', action='store_true',
-                   help=f'{QUICK_SEEDS} seeds, {QUICK_EPOCHS} student and '
-                   f'{QUICK_TEACHER_EPOCHS} teacher epochs')
+                   help='a smoke run: fewer datasets, settings, students '
+                   f'and seeds, {QUICK["epochs"]} student epochs after '
+                   f'pretraining and at most {QUICK["teacher_epochs"]} '
+                   'teacher epochs; explicit options take precedence')
     p.add_argument('--epochs', type=int, default=None,
                    help='student epochs after pretraining (default: the '
                    'shipped config)')
@@ -301,13 +311,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--verbose', action='store_true',
                    help='also show per-epoch progress bars')
     args = p.parse_args(argv)
-    if args.quick:
-        args.seeds = QUICK_SEEDS if args.seeds is None else args.seeds
-        if args.epochs is None:
-            args.epochs = QUICK_EPOCHS
-        if args.teacher_epochs is None:
-            args.teacher_epochs = QUICK_TEACHER_EPOCHS
-    args.seeds = SEEDS if args.seeds is None else args.seeds
+    full = dict(datasets=list(DATASETS), settings=list(SETTINGS),
+                students=list(STUDENTS), seeds=SEEDS, epochs=None,
+                teacher_epochs=None)
+    for key, value in (QUICK if args.quick else full).items():
+        if getattr(args, key) is None:
+            setattr(args, key,
+                    list(value) if isinstance(value, list) else value)
     if args.out is None:
         args.out = osp.join('docs', 'benchmarks',
                             'accuracy-quick' if args.quick else 'accuracy')
@@ -327,21 +337,62 @@ def protocol_of(args: argparse.Namespace) -> Dict[str, Any]:
                 teacher_epochs=args.teacher_epochs)
 
 
+def run_seed(group: RunGroup, seed: int, students: Sequence[str],
+             configs: Dict[Tuple[RunGroup, str], Any],
+             targets: Dict[str, Dict[str, Any]], paths: Dict[str, str],
+             info: Dict[str, Any], bar: Any, verbose: bool = False) -> None:
+    """Trains one teacher and distils each of :obj:`students` from it,
+    saving the results of every setting in :obj:`targets` after each.
+    """
+    root = configs[(group, students[0])].root
+    name = f'{group.dataset} {group.run_setting} seed {seed}'
+    bar.set_postfix_str(f'{name} teacher')
+    data = load_dataset(group.dataset, root, seed=seed)
+    start, cpu = time.perf_counter(), time.process_time()
+    run = prepare_teacher(configs[(group, students[0])], seed, data,
+                          progress=verbose)
+    times = (time.perf_counter() - start, time.process_time() - cpu)
+    for res in targets.values():
+        stored = res['runs'].get(str(seed), {}).get('teacher')
+        if stored is None:
+            record(res, seed, 'teacher', run.scores, times[0],
+                   cpu_seconds=times[1])
+        elif stored['scores'] != run.scores:
+            # Students of a resumed run then learn from another teacher.
+            tqdm.write(f'Warning: the retrained teacher of {name} scores '
+                       f'{run.scores}, not {stored["scores"]} as stored')
+    for student in students:
+        bar.set_postfix_str(f'{name} {student}')
+        start, cpu = time.perf_counter(), time.process_time()
+        _, scores, epochs, _ = distill_student(
+            run, configs[(group, student)], progress=verbose,
+            without_teacher=student in WITHOUT_TEACHER)
+        seconds = time.perf_counter() - start
+        cpu_seconds = time.process_time() - cpu
+        for setting, res in targets.items():
+            record(res, seed, student, scores, seconds, epochs,
+                   cpu_seconds)
+            res['machine'] = info
+            res['updated'] = datetime.datetime.now().isoformat(
+                timespec='seconds')
+            save_results(res, paths[setting])
+        bar.update(1)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     protocol = protocol_of(args)
     groups = plan_runs(args.datasets, args.settings)
-    seeds = list(range(args.seeds))
     command = 'python ' + shlex.join(
-        [osp.relpath(sys.argv[0])] + list(sys.argv[1:] if argv is None
-                                           else argv))
-    files = {(g.dataset, s): results_path(args.out, g.dataset, s)
+        [osp.relpath(sys.argv[0])] +
+        list(sys.argv[1:] if argv is None else argv))
+    paths = {(g.dataset, s): results_path(args.out, g.dataset, s)
              for g in groups for s in g.reports}
     # Reads every file (and checks its protocol) before any training.
     results = {key: load_results(path, *key, protocol)
-               for key, path in files.items()}
+               for key, path in paths.items()}
     configs = {(g, st): student_config(g.dataset, g.run_setting, st,
                                        args.epochs, args.teacher_epochs,
                                        args.root)
@@ -350,11 +401,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         load_dataset(g.dataset, args.root, seed=0)
 
     info = machine_info()
-    total = len(groups) * len(seeds) * len(args.students)
-    bar = tqdm(total=total, desc='accuracy', unit='run')
+    bar = tqdm(total=len(groups) * args.seeds * len(args.students),
+               desc='accuracy', unit='run')
     for group in groups:
-        targets = [results[(group.dataset, s)] for s in group.reports]
-        for res in targets:
+        targets = {s: results[(group.dataset, s)] for s in group.reports}
+        for res in targets.values():
             if command not in res['commands']:
                 res['commands'].append(command)
             for st in args.students:
@@ -362,46 +413,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 for key in ('root', 'seeds'):
                     hparams.pop(key)
                 res['hyperparameters'][st] = hparams
-        for seed in seeds:
+        for seed in range(args.seeds):
             todo = [
                 st for st in args.students
-                if not all(is_done(res, seed, st) for res in targets)
+                if not all(is_done(res, seed, st)
+                           for res in targets.values())
             ]
             bar.update(len(args.students) - len(todo))
-            if not todo:
-                continue
-            bar.set_postfix_str(f'{group.dataset} {group.run_setting} '
-                                f'seed {seed} teacher')
-            config = configs[(group, todo[0])]
-            data = load_dataset(group.dataset, args.root, seed=seed)
-            start = time.perf_counter()
-            run = prepare_teacher(config, seed, data, progress=args.verbose)
-            teacher_s = time.perf_counter() - start
-            for res in targets:
-                if res['runs'].get(str(seed), {}).get('teacher') is None:
-                    record(res, seed, 'teacher', run.scores, teacher_s)
-            for st in todo:
-                bar.set_postfix_str(f'{group.dataset} {group.run_setting} '
-                                    f'seed {seed} {st}')
-                start = time.perf_counter()
-                _, scores, epochs, _ = distill_student(
-                    run, configs[(group, st)], progress=args.verbose,
-                    without_teacher=st in WITHOUT_TEACHER)
-                seconds = time.perf_counter() - start
-                for setting, res in zip(group.reports, targets):
-                    record(res, seed, st, scores, seconds, epochs)
-                    res['machine'] = info
-                    res['updated'] = datetime.datetime.now().isoformat(
-                        timespec='seconds')
-                    save_results(res, files[(group.dataset, setting)])
-                bar.update(1)
+            if todo:
+                run_seed(group, seed, todo, configs, targets,
+                         {s: paths[(group.dataset, s)] for s in targets},
+                         info, bar, args.verbose)
     bar.close()
     for (dataset, setting), res in sorted(results.items()):
         line = ', '.join(f'{m} {v["mean"]:.2f} +- {v["std"]:.2f} '
                          f'(n={v["n"]})' for m, v in res['summary'].items())
         print(f'{dataset} {setting}: {line or "nothing run"}')
-    print(f'Results in {args.out}; render with python benchmarks/report.py '
-          f'--results {args.out}')
+    print(f'Results in {args.out}; render them with python '
+          f'benchmarks/report.py --results {args.out}')
     return 0
 
 

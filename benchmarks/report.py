@@ -28,9 +28,7 @@ from accuracy import (  # noqa: E402
     HPARAM_SETTING,
     MODEL_LABELS,
     MODELS,
-    QUICK_EPOCHS,
-    QUICK_SEEDS,
-    QUICK_TEACHER_EPOCHS,
+    QUICK,
     SETTINGS,
     SPLIT_LABELS,
     SPLITS,
@@ -73,10 +71,13 @@ def load_results(folder: str) -> Results:
 def format_cell(stats: Optional[Dict[str, Any]],
                 seeds: Optional[int] = None) -> str:
     """:obj:`mean ± std`, with the seed count when it is not
-    :obj:`seeds`; "not run" without results.
+    :obj:`seeds` (the mean alone for one seed); "not run" without
+    results.
     """
     if not stats:
         return 'not run'
+    if stats['n'] == 1:  # No spread from a single seed.
+        return f'{stats["mean"]:.2f} (n=1)'
     cell = f'{stats["mean"]:.2f} ± {stats["std"]:.2f}'
     if seeds is not None and stats['n'] != seeds:
         cell += f' (n={stats["n"]})'
@@ -122,7 +123,9 @@ def render_table(results: Results, setting: str, split: str,
 
 
 def timing_table(results: Results) -> str:
-    """Mean wall time of one seed per model (seconds), per result file."""
+    """Mean wall and CPU time of one seed per model (seconds), per result
+    file.
+    """
     keys = [(d, s) for d in DATASETS for s in SETTINGS if (d, s) in results]
     if not keys:
         return '*No runs yet.*'
@@ -133,13 +136,18 @@ def timing_table(results: Results) -> str:
     for model in MODELS:
         cells = []
         for key in keys:
-            times = []
+            wall, cpu = [], []
             for run in results[key]['runs'].values():
                 entry = (run['teacher'] if model == 'teacher' else
                          run['students'].get(model))
                 if entry is not None:
-                    times.append(entry['seconds'])
-            cells.append(f'{sum(times) / len(times):.1f}' if times else '—')
+                    wall.append(entry['seconds'])
+                    if entry.get('cpu_seconds') is not None:
+                        cpu.append(entry['cpu_seconds'])
+            cell = f'{sum(wall) / len(wall):.0f}' if wall else '—'
+            if cpu:
+                cell += f' / {sum(cpu) / len(cpu):.0f}'
+            cells.append(cell)
         rows.append([MODEL_LABELS[model]] + cells)
     return markdown_table(header, rows)
 
@@ -147,10 +155,10 @@ def timing_table(results: Results) -> str:
 def describe_protocol(results: Results) -> List[str]:
     """One line per distinct protocol (epoch budgets) in :obj:`results`."""
     lines = []
-    for protocol in {
+    for protocol in sorted({
             json.dumps(r['protocol'], sort_keys=True)
             for r in results.values()
-    }:
+    }):
         p = json.loads(protocol)
         student = p.get('student_epochs') or 'the shipped config\'s (500)'
         teacher = p.get('teacher_epochs') or 'the shipped config\'s (500)'
@@ -169,6 +177,9 @@ def describe_machines(results: Results) -> List[str]:
                 f'torch {m.get("torch", "?")}, torch_geometric '
                 f'{m.get("torch_geometric", "?")}, Python '
                 f'{m.get("python", "?")}')
+        if m.get('load_average'):
+            line += (f'; 1-minute load average {m["load_average"][0]:.1f} '
+                     f'when the run started')
         if m and line not in seen:
             seen.append(line)
     return seen or ['- No runs yet.']
@@ -191,7 +202,7 @@ def render_report(results: Results, folder: str,
         '',
         'Test accuracy (%) at the epoch of best validation accuracy, mean ± '
         'sample std over seeds (never the best test accuracy over epochs). '
-        + (f'Entries have {seeds} seeds unless marked `(n=...)`; '
+        + (f'Entries have {seeds} seed(s) unless marked `(n=...)`; '
            if seeds else 'Nothing has been run yet; ') +
         '"not run" marks entries without results. One GraphSAGE teacher per '
         '(dataset, split, setting, seed) serves all students.', '',
@@ -228,14 +239,23 @@ def render_report(results: Results, folder: str,
                     + '). Their model selection and hyperparameter search '
                     'may differ from ours.', ''
                 ]
-    out += ['## Wall time per seed (s)', '', timing_table(results), '',
+    out += ['## Time per seed (s)', '',
+            'Wall / CPU seconds of one teacher or student training '
+            '(including its evaluation), mean over seeds, on the machine '
+            'below. It is shared with other jobs, so wall times vary with '
+            'its load; the CPU time (summed over torch threads) is the '
+            'steadier guide for planning.', '',
+            timing_table(results), '',
             '## Commands', '', 'The full matrix (10 seeds, resumable: '
             're-running skips finished entries) and this page:', '',
             '```bash', 'python benchmarks/accuracy.py',
             'python benchmarks/report.py', '```', '',
-            f'The quick variant ({QUICK_SEEDS} seeds, {QUICK_EPOCHS} student '
-            f'and at most {QUICK_TEACHER_EPOCHS} teacher epochs, written to '
-            '`docs/benchmarks/accuracy-quick`):', '', '```bash',
+            'The quick smoke run (' + ', '.join(
+                QUICK['datasets']) + '; ' + ', '.join(QUICK['settings']) +
+            f'; all students but RbM + extras; {QUICK["seeds"]} seeds; '
+            f'{QUICK["epochs"]} student epochs after pretraining and at most '
+            f'{QUICK["teacher_epochs"]} teacher epochs), written to '
+            '`docs/benchmarks/accuracy-quick`:', '', '```bash',
             'python benchmarks/accuracy.py --quick',
             'python benchmarks/report.py --results '
             'docs/benchmarks/accuracy-quick', '```', '']

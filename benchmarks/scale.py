@@ -12,10 +12,11 @@ and test accuracy at the best validation epoch are recorded.
 
 Only the labelled (training and validation) nodes enter the teacher's
 loss and model selection, so by default the teacher trains on their
-2-hop in-neighbourhood, gathered with :class:`pyg_rbm.serving.TeacherServer`
-(exactly the same outputs at those nodes as on the full graph; the test
-accuracy at the best validation epoch then comes from the transform's
-full-graph logits). :obj:`--teacher-graph full` passes the whole graph to
+2-hop in-neighbourhood, gathered with
+:class:`pyg_rbm.serving.NeighborhoodIndex` (exactly the same outputs at
+those nodes as on the full graph; the test accuracy at the best
+validation epoch then comes from the transform's full-graph logits).
+:obj:`--teacher-graph full` passes the whole graph to
 :func:`~pyg_rbm.train.train_teacher` instead.
 
     python benchmarks/scale.py --out docs/benchmarks
@@ -54,10 +55,11 @@ def labelled_neighbourhood(data: Any, teacher: torch.nn.Module) -> Any:
     the in-edges of the nodes within :math:`K - 1` hops. A :math:`K`-layer
     teacher's outputs at the labelled nodes (and so its loss, gradients and
     validation accuracy) equal those on the full graph."""
-    from pyg_rbm.serving import TeacherServer
+    from pyg_rbm.serving import NeighborhoodIndex
     from torch_geometric.data import Data
     seeds = (data.train_mask | data.val_mask).nonzero().view(-1)
-    nb = TeacherServer(teacher, data.x, data.edge_index).gather(seeds)
+    index = NeighborhoodIndex(data.edge_index, data.num_nodes)
+    nb = index.gather(seeds, num_hops=teacher.num_layers)
     node_id, num_seeds = nb.node_id, nb.num_nodes_per_hop[0]
     graph = Data(x=data.x[node_id], edge_index=nb.edge_index(),
                  y=data.y[node_id])
@@ -98,7 +100,7 @@ def run_size(num_nodes: int, args: argparse.Namespace) -> Dict[str, Any]:
     t0 = time.perf_counter()
     data = make_csbm(num_nodes, args.classes, args.features,
                      avg_degree=args.avg_degree, homophily=args.homophily,
-                     seed=args.seed)
+                     feature_noise=args.feature_noise, seed=args.seed)
     clock.phase('data', t0)
 
     t0 = time.perf_counter()
@@ -233,11 +235,16 @@ def main() -> None:
     parser.add_argument('--sizes', type=int, nargs='+', default=list(SIZES))
     parser.add_argument('--quick', action='store_true',
                         help='only 10k and 100k nodes')
-    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch/OpenMP threads; on a shared 2-core '
+                        'machine 2 threads ran 6-8x slower than 1')
     parser.add_argument('--features', type=int, default=64)
     parser.add_argument('--classes', type=int, default=10)
     parser.add_argument('--avg-degree', type=float, default=10.0)
     parser.add_argument('--homophily', type=float, default=0.8)
+    parser.add_argument('--feature-noise', type=float, default=0.5,
+                        help='CSBM feature noise (class means are about '
+                        'sqrt(2) apart)')
     parser.add_argument('--teacher-hidden', type=int, default=128)
     parser.add_argument('--teacher-dropout', type=float, default=0.5)
     parser.add_argument('--teacher-epochs', type=int, default=30)
@@ -281,7 +288,11 @@ def main() -> None:
                 a for a in sys.argv[1:]
             ] + ['--worker', str(size), '--worker-json', path]
             load = os.getloadavg()
-            subprocess.run(cmd, check=True)
+            # OpenMP pools outside torch (scikit-learn's k-means) get the
+            # same number of threads.
+            env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
+                       MKL_NUM_THREADS=str(args.threads))
+            subprocess.run(cmd, check=True, env=env)
             with open(path) as f:
                 run = json.load(f)
             run['load_average_before'] = list(load)

@@ -1,1 +1,14 @@
-__version__ = "0.1.0"
+r"""Routing-by-Memory: graph knowledge distillation into a Mixture-of-Experts
+student, for PyTorch Geometric."""
+from .nn import RbM, MoE, MLPStudent
+from .transforms import KnowledgeDistillation
+
+__version__ = '0.1.0'
+
+__all__ = [
+    'RbM',
+    'MoE',
+    'MLPStudent',
+    'KnowledgeDistillation',
+    '__version__',
+]

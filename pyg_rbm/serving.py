@@ -15,7 +15,7 @@ from torch_geometric.nn.models.basic_gnn import BasicGNN
 from torch_geometric.utils import index_sort
 from torch_geometric.utils.sparse import index2ptr
 
-__all__ = ['Neighborhood', 'TeacherServer']
+__all__ = ['Neighborhood', 'NeighborhoodIndex', 'TeacherServer']
 
 # Convolutions that aggregate with a sparse matrix product (no
 # [num_edges, channels] message tensor) and those that need messages.
@@ -32,6 +32,7 @@ class Neighborhood(NamedTuple):
     (:obj:`rowptr`, :obj:`col`) holds every incoming edge of the nodes of
     hops :math:`0, \ldots, K - 1` (rows in local order, columns are local
     source ids), so the rows of any hop prefix are a prefix of it.
+    :obj:`seed_inverse` maps each requested node to its seed's local id.
     """
     node_id: Tensor
     rowptr: Tensor
@@ -55,18 +56,110 @@ class Neighborhood(NamedTuple):
         return torch.stack([self.col[:dst.numel()], dst])
 
 
+class NeighborhoodIndex:
+    r"""A CSR index of a graph over its target nodes that gathers the full
+    :math:`K`-hop in-neighbourhood of a batch of nodes (no sampling) in
+    time and memory linear in the size of that neighbourhood, not of the
+    graph (unlike :func:`~torch_geometric.utils.k_hop_subgraph`, which scans
+    all edges per hop).
+
+    Args:
+        edge_index (torch.Tensor): The graph connectivity of shape
+            :obj:`[2, num_edges]` (messages flow from :obj:`edge_index[0]`
+            to :obj:`edge_index[1]`).
+        num_nodes (int): The number of nodes.
+    """
+    def __init__(self, edge_index: Tensor, num_nodes: int):
+        name = self.__class__.__name__
+        if (edge_index.dim() != 2 or edge_index.size(0) != 2
+                or edge_index.is_floating_point()
+                or edge_index.layout != torch.strided):
+            raise ValueError(f"'edge_index' in '{name}' must be an integer "
+                             f"tensor of shape [2, num_edges] (got "
+                             f"{list(edge_index.shape)})")
+        if edge_index.numel() and (int(edge_index.min()) < 0 or int(
+                edge_index.max()) >= num_nodes):
+            raise ValueError(f"'edge_index' in '{name}' holds node ids "
+                             f"outside [0, {num_nodes})")
+        self.num_nodes = num_nodes
+        dst, perm = index_sort(edge_index[1], max_value=num_nodes)
+        self.rowptr = index2ptr(dst, num_nodes)
+        self.col = edge_index[0][perm]
+        # Global -> local id map, reset after every request so that a
+        # request touches only its own neighbourhood.
+        self._local = torch.full((num_nodes, ), -1, dtype=torch.long)
+
+    @property
+    def num_edges(self) -> int:
+        return self.col.numel()
+
+    def gather(self, nodes: Tensor, num_hops: int) -> Neighborhood:
+        r"""Collects the :obj:`num_hops`-hop in-neighbourhood of
+        :obj:`nodes`.
+
+        Args:
+            nodes (torch.Tensor): Global ids of the requested nodes
+                (duplicates allowed).
+            num_hops (int): The number of hops :math:`K`.
+        """
+        name = self.__class__.__name__
+        if nodes.dim() != 1 or nodes.numel() == 0 or \
+                nodes.is_floating_point():
+            raise ValueError(f"'nodes' in '{name}' must be a non-empty 1-D "
+                             f"integer tensor (got shape "
+                             f"{list(nodes.shape)})")
+        if int(nodes.min()) < 0 or int(nodes.max()) >= self.num_nodes:
+            raise ValueError(f"'nodes' in '{name}' holds ids outside "
+                             f"[0, {self.num_nodes})")
+        if num_hops < 1:
+            raise ValueError(f"'num_hops' in '{name}' must be positive "
+                             f"(got {num_hops})")
+        seeds, inverse = torch.unique(nodes, return_inverse=True)
+        local = self._local
+        node_ids, degs, cols = [seeds], [], []
+        count = seeds.numel()
+        local[seeds] = torch.arange(count)
+        try:
+            frontier = seeds
+            for _ in range(num_hops):
+                start = self.rowptr[frontier]
+                deg = self.rowptr[frontier + 1] - start
+                # Edge positions of all frontier rows: start[i] + 0..deg[i].
+                offset = torch.cumsum(deg, dim=0) - deg
+                pos = torch.repeat_interleave(start - offset, deg)
+                pos += torch.arange(pos.numel())
+                nbr = self.col[pos]
+                new = torch.unique(nbr[local[nbr] < 0])
+                node_ids.append(new)
+                local[new] = torch.arange(count, count + new.numel())
+                count += new.numel()
+                degs.append(deg)
+                cols.append(local[nbr])
+                frontier = new
+        finally:
+            for ids in node_ids:
+                local[ids] = -1
+        deg = torch.cat(degs)
+        rowptr = deg.new_zeros(deg.numel() + 1)
+        torch.cumsum(deg, dim=0, out=rowptr[1:])
+        return Neighborhood(torch.cat(node_ids), rowptr, torch.cat(cols),
+                            [ids.numel() for ids in node_ids], inverse)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(num_nodes={self.num_nodes}, '
+                f'num_edges={self.num_edges})')
+
+
 class TeacherServer:
     r"""Serves exact predictions of a trained message-passing teacher for a
     batch of requested nodes, as a deployed GNN must: it gathers the full
-    :math:`K`-hop in-neighbourhood of the batch (no sampling) and runs the
-    :math:`K`-layer model on it, layer :math:`l` only for the nodes within
-    :math:`K - 1 - l` hops of the batch.
+    :math:`K`-hop in-neighbourhood of the batch (no sampling) from a
+    :class:`NeighborhoodIndex` and runs the :math:`K`-layer model on it,
+    layer :math:`l` only for the nodes within :math:`K - 1 - l` hops of the
+    batch. A request thus costs time and memory in the size of its
+    neighbourhood, not of the graph.
 
-    The graph is indexed once as a CSR matrix over target nodes, so a
-    request costs time and memory in the size of its neighbourhood, not of
-    the graph (unlike
-    :func:`~torch_geometric.utils.k_hop_subgraph`, which scans all edges
-    per hop). The output rows equal those of :obj:`model(x, edge_index)` in
+    The output rows equal those of :obj:`model(x, edge_index)` in
     evaluation mode for the requested nodes, up to floating-point summation
     order, for :class:`~torch_geometric.nn.models.basic_gnn.BasicGNN`
     models without jumping knowledge whose normalisation acts row by row in
@@ -78,7 +171,8 @@ class TeacherServer:
     :class:`~torch_geometric.nn.conv.GATConv`,
     :class:`~torch_geometric.nn.conv.GATv2Conv` and
     :class:`~torch_geometric.nn.conv.GINConv` (message passing on the
-    neighbourhood's edges).
+    neighbourhood's edges). Not :class:`~torch_geometric.nn.conv.GCNConv`:
+    its edge weights depend on the degrees of border nodes.
 
     Args:
         model (torch_geometric.nn.models.basic_gnn.BasicGNN): The teacher,
@@ -108,27 +202,14 @@ class TeacherServer:
             raise ValueError(f"'x' in '{name}' must be of shape "
                              f"[num_nodes, in_channels] (got "
                              f"{list(x.shape)})")
-        num_nodes = x.size(0)
-        if (edge_index.dim() != 2 or edge_index.size(0) != 2
-                or edge_index.is_floating_point()):
-            raise ValueError(f"'edge_index' in '{name}' must be an integer "
-                             f"tensor of shape [2, num_edges] (got "
-                             f"{list(edge_index.shape)})")
-        if edge_index.numel() and (int(edge_index.min()) < 0 or int(
-                edge_index.max()) >= num_nodes):
-            raise ValueError(f"'edge_index' in '{name}' holds node ids "
-                             f"outside [0, {num_nodes})")
-
         self.model = model
         self.x = x
-        self.num_nodes = num_nodes
         self.num_hops = model.num_layers
-        dst, perm = index_sort(edge_index[1], max_value=num_nodes)
-        self.rowptr = index2ptr(dst, num_nodes)
-        self.col = edge_index[0][perm]
-        # Global -> local id map, reset after every request so that a
-        # request touches only its own neighbourhood.
-        self._local = torch.full((num_nodes, ), -1, dtype=torch.long)
+        self.index = NeighborhoodIndex(edge_index, x.size(0))
+
+    @property
+    def num_nodes(self) -> int:
+        return self.index.num_nodes
 
     def gather(self, nodes: Tensor) -> Neighborhood:
         r"""Collects the :math:`K`-hop in-neighbourhood of :obj:`nodes`.
@@ -137,44 +218,7 @@ class TeacherServer:
             nodes (torch.Tensor): Global ids of the requested nodes
                 (duplicates allowed).
         """
-        if nodes.dim() != 1 or nodes.numel() == 0 or \
-                nodes.is_floating_point():
-            raise ValueError(f"'nodes' in '{self.__class__.__name__}' must "
-                             f"be a non-empty 1-D integer tensor (got "
-                             f"shape {list(nodes.shape)})")
-        if int(nodes.min()) < 0 or int(nodes.max()) >= self.num_nodes:
-            raise ValueError(f"'nodes' in '{self.__class__.__name__}' holds "
-                             f"ids outside [0, {self.num_nodes})")
-        seeds, inverse = torch.unique(nodes, return_inverse=True)
-        local = self._local
-        node_ids, degs, cols = [seeds], [], []
-        count = seeds.numel()
-        local[seeds] = torch.arange(count)
-        try:
-            frontier = seeds
-            for _ in range(self.num_hops):
-                start = self.rowptr[frontier]
-                deg = self.rowptr[frontier + 1] - start
-                # Edge positions of all frontier rows: start[i] + 0..deg[i].
-                offset = torch.cumsum(deg, dim=0) - deg
-                pos = torch.repeat_interleave(start - offset, deg)
-                pos += torch.arange(pos.numel())
-                nbr = self.col[pos]
-                new = torch.unique(nbr[local[nbr] < 0])
-                node_ids.append(new)
-                local[new] = torch.arange(count, count + new.numel())
-                count += new.numel()
-                degs.append(deg)
-                cols.append(local[nbr])
-                frontier = new
-        finally:
-            for ids in node_ids:
-                local[ids] = -1
-        deg = torch.cat(degs)
-        rowptr = deg.new_zeros(deg.numel() + 1)
-        torch.cumsum(deg, dim=0, out=rowptr[1:])
-        return Neighborhood(torch.cat(node_ids), rowptr, torch.cat(cols),
-                            [ids.numel() for ids in node_ids], inverse)
+        return self.index.gather(nodes, self.num_hops)
 
     def _adj(self, conv: torch.nn.Module, nb: Neighborhood, num_dst: int,
              num_src: int) -> Tensor:
@@ -237,4 +281,5 @@ class TeacherServer:
         return (f'{self.__class__.__name__}('
                 f'{self.model.__class__.__name__}, '
                 f'num_nodes={self.num_nodes}, '
-                f'num_edges={self.col.numel()}, num_hops={self.num_hops})')
+                f'num_edges={self.index.num_edges}, '
+                f'num_hops={self.num_hops})')

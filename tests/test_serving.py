@@ -1,6 +1,6 @@
 import pytest
 import torch
-from pyg_rbm.serving import TeacherServer
+from pyg_rbm.serving import NeighborhoodIndex, TeacherServer
 from torch_geometric.nn.models import GAT, GCN, GIN, GraphSAGE
 from torch_geometric.utils import k_hop_subgraph
 
@@ -100,7 +100,7 @@ def test_teacher_server_errors():
     with pytest.raises(ValueError, match="'edge_index'"):
         TeacherServer(model, x, edge_index.float())
     server = TeacherServer(model, x, edge_index)
-    with pytest.raises(ValueError, match="'nodes' in 'TeacherServer'"):
+    with pytest.raises(ValueError, match="'nodes' in 'NeighborhoodIndex'"):
         server.predict(torch.tensor([60]))
     with pytest.raises(ValueError, match="non-empty 1-D"):
         server.predict(torch.tensor([], dtype=torch.long))
@@ -125,3 +125,17 @@ def test_neighborhood_subgraph_gives_seed_outputs():
     assert torch.allclose(sub[:2], full[[2, 9]], atol=1e-5)
     # Only the seeds are exact: nodes at the border miss in-edges.
     assert not torch.allclose(sub, full[nb.node_id], atol=1e-3)
+
+
+def test_neighborhood_index():
+    edge_index = torch.tensor([[0, 1, 2, 3, 5, 5, 6], [1, 2, 3, 4, 2, 2, 0]])
+    index = NeighborhoodIndex(edge_index, num_nodes=8)
+    assert str(index) == 'NeighborhoodIndex(num_nodes=8, num_edges=7)'
+    assert index.rowptr.tolist() == [0, 1, 2, 5, 6, 7, 7, 7, 7]
+    nb = index.gather(torch.tensor([4]), num_hops=3)
+    assert nb.node_id.tolist() == [4, 3, 2, 1, 5]
+    assert nb.num_nodes_per_hop == [1, 1, 1, 2]
+    with pytest.raises(ValueError, match="'num_hops' in 'NeighborhoodIndex'"):
+        index.gather(torch.tensor([4]), num_hops=0)
+    with pytest.raises(ValueError, match="outside"):
+        NeighborhoodIndex(edge_index, num_nodes=6)

@@ -28,25 +28,30 @@ class ExpertLinear(torch.nn.Module):
 
     Two equivalent dispatch paths are used:
 
-    * *sorted*: the :math:`N k` (row, slot) pairs are stable-sorted by
-      expert, the rows gathered into expert-contiguous order, one matrix
-      multiplication runs per expert slice, and the gated results are
-      summed back per row (:func:`~torch.nn.functional.embedding_bag` with
-      the gates as per-sample weights). Without autograd, rows are
+    * *sorted*: the :math:`N k` (row, slot) pairs are grouped by expert
+      (a stable counting sort), the rows gathered into expert-contiguous
+      order, one matrix multiplication runs per expert slice, and the gated
+      results are summed back per row
+      (:func:`~torch.nn.functional.embedding_bag` with the gates as
+      per-sample weights). With one thread and no autograd, rows are
       processed in chunks of :obj:`chunk_size` so that the gathered copies
       stay in cache;
     * *dense*: every expert runs on every row in one matrix multiplication
       and the :math:`k` chosen outputs are summed with their gates.
 
     The dense path wastes :math:`(E - k) \cdot F_{out}` multiply-adds per
-    input feature, the sorted path pays for gathering :math:`k` copies of
+    input value, the sorted path pays for gathering :math:`k` copies of
     every input row. Measured on CPU (see
-    :obj:`benchmarks/student_throughput.py`), a gathered input value costs
-    about as much as :obj:`gather_cost = 32` multiply-adds, so the dense
-    path is taken iff :math:`(E - k) F_{out} \leq 32 k` and no dropout
-    mask has to be drawn (dense rows share one input). In practice it is
-    chosen for narrow output layers and for :math:`k = E`. The choice
-    never depends on the batch, so evaluation is batch-size invariant.
+    :obj:`benchmarks/student_throughput.py`), a gathered value costs about
+    as much as :obj:`gather_cost = 32` multiply-adds with one thread
+    (chunked) and :obj:`threaded_gather_cost = 256` with several threads
+    (unchunked, and every extra kernel synchronises the threads), so the
+    dense path is taken iff :math:`(E - k) F_{out} \leq \textrm{cost}
+    \cdot k` and no dropout mask has to be drawn (dense rows share one
+    input). In practice it serves narrow output layers, :math:`k = E`, and,
+    with several threads, :math:`E / k` close to one. The choice depends on
+    the thread count but never on the batch, so evaluation is batch-size
+    invariant.
 
     Args:
         num_experts (int): The number of experts :math:`E`.
@@ -58,6 +63,7 @@ class ExpertLinear(torch.nn.Module):
             learn an additive bias. (default: :obj:`True`)
     """
     gather_cost: int = 32
+    threaded_gather_cost: int = 256
     chunk_size: int = 1024
 
     def __init__(
@@ -119,8 +125,11 @@ class ExpertLinear(torch.nn.Module):
         """
         if self.training and self.dropout > 0.0:
             return False  # Dense rows share one input, hence one mask.
+        cost = self.gather_cost
+        if torch.get_num_threads() > 1:
+            cost = self.threaded_gather_cost
         waste = (self.num_experts - k) * self.out_channels
-        return waste <= self.gather_cost * k
+        return waste <= cost * k
 
     def forward(
         self,
@@ -148,18 +157,19 @@ class ExpertLinear(torch.nn.Module):
             # folded into the weight: (x * s) @ W = x @ (s[:, None] * W).
             weight = input_scale.unsqueeze(-1) * weight
         gate = gate.to(x.dtype)
-        if self.use_dense(index.size(1)):
-            return self._forward_dense(x, index, gate, weight)
-
         N = x.size(0)
-        track = torch.is_grad_enabled() and (x.requires_grad
-                                             or weight.requires_grad
-                                             or gate.requires_grad)
-        if track or N <= self.chunk_size:
+        track = torch.is_grad_enabled() and any(
+            t is not None and t.requires_grad
+            for t in (x, weight, gate, self.bias))
+        if self.use_dense(index.size(1)):
+            return self._forward_dense(x, index, gate, weight, track)
+
+        if (track or N <= self.chunk_size or torch.get_num_threads() > 1):
             return self._forward_sorted(x, index, gate, weight, track)
 
-        # Without autograd, rows are processed in chunks so that the
-        # gathered copies stay in cache:
+        # Single-threaded without autograd, rows are processed in chunks so
+        # that the gathered copies stay in cache. (With several threads the
+        # extra synchronised kernel launches measured slower.)
         out = x.new_empty(N, self.out_channels)
         for start in range(0, N, self.chunk_size):
             end = start + self.chunk_size
@@ -170,57 +180,64 @@ class ExpertLinear(torch.nn.Module):
         return out
 
     def _forward_dense(self, x: Tensor, index: Tensor, gate: Tensor,
-                       weight: Tensor) -> Tensor:
+                       weight: Tensor, track: bool) -> Tensor:
         N, k = index.size()
         E, C = self.num_experts, self.out_channels
         flat = weight.permute(1, 0, 2).reshape(self.in_channels, E * C)
-        if self.bias is None:
-            out = x @ flat
-        else:
-            out = torch.addmm(self.bias.view(E * C), x, flat)
+        out = (x @ flat).view(N * E, C)
         pos = index + torch.arange(0, N * E, E, device=x.device).view(-1, 1)
-        return F.embedding_bag(pos, out.view(N * E, C), mode='sum',
-                               per_sample_weights=gate)
+        return self._combine(out, pos, index, gate, track)
+
+    def _combine(self, out: Tensor, pos: Tensor, index: Tensor, gate: Tensor,
+                 track: bool) -> Tensor:
+        # Row n sums gate[n, j] * (out[pos[n, j]] + bias[index[n, j]]).
+        out = F.embedding_bag(pos, out, mode='sum', per_sample_weights=gate)
+        if self.bias is None:
+            return out
+        # The bias term as one thin matrix multiplication with the dense
+        # [N, E] gate matrix (cheaper than adding bias rows before):
+        dense_gate = gate.new_zeros(index.size(0), self.num_experts)
+        dense_gate = dense_gate.scatter(1, index, gate)
+        if track:
+            return torch.addmm(out, dense_gate, self.bias)
+        return out.addmm_(dense_gate, self.bias)
 
     def _forward_sorted(self, x: Tensor, index: Tensor, gate: Tensor,
                         weight: Tensor, track: bool) -> Tensor:
         N, k = index.size()
-        expert, perm = index.reshape(-1).sort(stable=True)
-        counts = torch.bincount(expert, minlength=self.num_experts).tolist()
+        E = self.num_experts
+        # Group the (row, slot) pairs by expert without a sort: the
+        # non-zeros of the [E, N, k] one-hot mask come expert-major, each
+        # expert's rows in order (a stable counting sort).
+        experts = torch.arange(E, device=x.device)
+        mask = index.unsqueeze(0) == experts.view(E, 1, 1)
+        expert, row, slot = mask.nonzero(as_tuple=True)
+        ptr = torch.searchsorted(expert, torch.arange(E + 1,
+                                                      device=x.device))
+        counts = ptr.diff().tolist()
 
-        src = x.index_select(0, perm.div(k, rounding_mode='floor'))
+        src = x.index_select(0, row)
         if self.training and self.dropout > 0.0:
             src = F.dropout(src, p=self.dropout, training=True)
 
         # One matrix multiplication per contiguous expert slice.
         # (torch._grouped_mm exists on CPU but measured slower than this.)
         if track:  # `out=` does not support autograd:
-            outs = []
-            for e, (src_e, count) in enumerate(zip(src.split(counts),
-                                                   counts)):
-                if count == 0:
-                    continue
-                if self.bias is None:
-                    outs.append(src_e @ weight[e])
-                else:
-                    outs.append(torch.addmm(self.bias[e], src_e, weight[e]))
-            out = torch.cat(outs, dim=0)
+            out = torch.cat([
+                src_e @ weight[e]
+                for e, src_e in enumerate(src.split(counts)) if counts[e] > 0
+            ], dim=0)
         else:
             out = x.new_empty(N * k, self.out_channels)
             for e, (src_e, out_e) in enumerate(zip(src.split(counts),
                                                    out.split(counts))):
-                if src_e.size(0) == 0:
-                    continue
-                if self.bias is None:
+                if counts[e] > 0:
                     torch.mm(src_e, weight[e], out=out_e)
-                else:
-                    torch.addmm(self.bias[e], src_e, weight[e], out=out_e)
 
-        # pos[n * k + j] = position of the pair (n, j) in the sorted order:
-        pos = torch.empty_like(perm)
-        pos[perm] = torch.arange(N * k, device=x.device)
-        return F.embedding_bag(pos.view(N, k), out, mode='sum',
-                               per_sample_weights=gate)
+        # pos[n, j] = position of the pair (n, j) in the grouped order:
+        pos = torch.empty_like(index)
+        pos[row, slot] = torch.arange(N * k, device=x.device)
+        return self._combine(out, pos, index, gate, track)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.in_channels}, '

@@ -92,9 +92,10 @@ class RbMLayer(torch.nn.Module):
         and their indices, both of shape :obj:`[N, k]`.
         """
         key = F.normalize(self.memory.detach(), dim=-1)
+        # The row norm does not change the ranking: divide after top-k.
+        score, index = (x @ key.t()).topk(self.k, dim=-1)
         norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
-        sim = (x @ key.t()) / norm.clamp(min=1e-12)
-        return sim.topk(self.k, dim=-1)
+        return score / norm.clamp(min=1e-12), index
 
     def forward(
         self,

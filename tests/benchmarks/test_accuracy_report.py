@@ -133,10 +133,13 @@ def test_parse_args_quick_and_defaults():
     assert args.seeds == 10 and args.epochs is None
     assert args.out == osp.join('docs', 'benchmarks', 'accuracy')
     assert args.students == list(accuracy.STUDENTS)
-    quick = accuracy.parse_args(['--quick', '--datasets', 'cora'])
+    quick = accuracy.parse_args(['--quick', '--datasets', 'citeseer'])
+    q = accuracy.QUICK
     assert (quick.seeds, quick.epochs, quick.teacher_epochs) == (
-        accuracy.QUICK_SEEDS, accuracy.QUICK_EPOCHS,
-        accuracy.QUICK_TEACHER_EPOCHS)
+        q['seeds'], q['epochs'], q['teacher_epochs'])
+    assert quick.datasets == ['citeseer']  # explicit options win
+    assert quick.settings == q['settings']
+    assert 'rbm-extras' not in quick.students
     assert quick.out.endswith('accuracy-quick')
     with pytest.raises(SystemExit):
         accuracy.parse_args(['--seeds', '0'])
@@ -147,11 +150,11 @@ def _results():
     for seed, test in enumerate([0.80, 0.82]):
         accuracy.record(res, seed, 'teacher', dict(val=0.8, test=test), 1.0)
         accuracy.record(res, seed, 'rbm', dict(val=0.8, test=test - 0.01),
-                        4.0, epochs=10)
+                        4.0, epochs=10, cpu_seconds=3.0 + seed)
     accuracy.record(res, 0, 'mlp', dict(val=0.7, test=0.7), 2.0, epochs=5)
     res['machine'] = dict(cpu='Test CPU 9000', cpu_count=2, torch='2.x',
                           torch_geometric='2.y', python='3.11',
-                          torch_threads=1)
+                          torch_threads=1, load_average=[3.5, 2.0, 1.0])
     res['commands'] = ['python benchmarks/accuracy.py --seeds 2']
     res['updated'] = '2024-01-02T03:04:05'
     return {('cora-npz', 'transductive'): res}
@@ -162,6 +165,7 @@ def test_format_cell():
     assert report.format_cell(stats, 2) == '81.00 ± 1.41'
     assert report.format_cell(stats, 10) == '81.00 ± 1.41 (n=2)'
     assert report.format_cell(None, 10) == 'not run'
+    assert report.format_cell(accuracy.aggregate([75.0]), 10) == '75.00 (n=1)'
 
 
 def test_render_table_marks_missing_and_published():
@@ -171,7 +175,7 @@ def test_render_table_marks_missing_and_published():
     assert lines[0] == '| model | Cora | CiteSeer |'
     assert lines[2] == '| GraphSAGE teacher | 81.00 ± 1.41 | not run |'
     assert '| RbM | 80.00 ± 1.41 | not run |' in lines
-    assert '| MLP (GLNN) | 70.00 ± 0.00 (n=1) | not run |' in lines
+    assert '| MLP (GLNN) | 70.00 (n=1) | not run |' in lines
     assert '| MoE | not run | not run |' in lines
     assert '| *VQGraph (published)* | *83.93* | *76.08* |' in lines
     assert len(lines) == 2 + len(accuracy.MODELS) + len(report.PUBLISHED)
@@ -190,8 +194,12 @@ def test_render_report(tmp_path):
     text = report.render_report(results, 'some/folder', date='2024-05-06')
     assert text.startswith(report.GENERATED)
     assert 'Generated on 2024-05-06 from `some/folder`' in text
-    assert 'Entries have 2 seeds' in text
+    assert 'Entries have 2 seed(s)' in text
     assert 'Test CPU 9000, 2 cores' in text
+    assert 'load average 3.5 when' in text
+    # Wall / CPU seconds per seed:
+    assert '| RbM | 4 / 4 |' in text and '| MLP (GLNN) | 2 |' in text
+    assert '| MoE | — |' in text
     assert 'python benchmarks/accuracy.py --seeds 2' in text
     assert text.count('### ') == 3 * 3
     assert text.count('(published)') == len(report.PUBLISHED)

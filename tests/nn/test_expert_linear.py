@@ -21,6 +21,18 @@ def naive(lin, x, index, gate, input_scale=None):
     return torch.stack(rows)
 
 
+def force_path(lin, dense):
+    lin.gather_cost = lin.threaded_gather_cost = 10**9 if dense else 0
+
+
+@pytest.fixture(params=[1, 2])
+def num_threads(request):
+    old = torch.get_num_threads()
+    torch.set_num_threads(request.param)
+    yield request.param
+    torch.set_num_threads(old)
+
+
 def random_routing(num_rows, num_experts, k, seed=0):
     gen = torch.Generator().manual_seed(seed)
     index = torch.rand(num_rows, num_experts, generator=gen).topk(k).indices
@@ -37,10 +49,10 @@ def random_routing(num_rows, num_experts, k, seed=0):
 @pytest.mark.parametrize('bias', [True, False])
 @pytest.mark.parametrize('scaled', [True, False])
 def test_expert_linear_matches_naive(num_experts, k, out_channels, bias,
-                                     scaled):
+                                     scaled, num_threads):
     torch.manual_seed(12345)
     lin = ExpertLinear(num_experts, 6, out_channels, bias=bias)
-    lin.chunk_size = 7  # Exercise the chunked path on a small input.
+    lin.chunk_size = 7  # Chunked with one thread, on a small input.
     x = torch.randn(30, 6)
     index, gate = random_routing(30, num_experts, k)
     scale = torch.rand(num_experts, 6) + 0.5 if scaled else None
@@ -61,10 +73,10 @@ def test_expert_linear_dense_and_sorted_agree():
     index, gate = random_routing(40, 5, 2)
     scale = torch.rand(5, 8)
 
-    lin.gather_cost = 10**9
+    force_path(lin, dense=True)
     assert lin.use_dense(2)
     dense = lin(x, index, gate, scale)
-    lin.gather_cost = 0
+    force_path(lin, dense=False)
     assert not lin.use_dense(2)
     sorted_ = lin(x, index, gate, scale)
     assert torch.allclose(dense, sorted_, atol=1e-5)
@@ -75,9 +87,9 @@ def test_expert_linear_gradients_match_naive():
     x = torch.randn(12, 4)
     index, gate = random_routing(12, 4, 2)
     scale = torch.rand(4, 4) + 0.5
-    for gather_cost in (0, 10**9):  # sorted, then dense
+    for dense in (False, True):
         lin = ExpertLinear(4, 4, 3)
-        lin.gather_cost = gather_cost
+        force_path(lin, dense)
         grads = []
         for fn in (lin, lambda *args: naive(lin, *args)):
             lin.zero_grad()
@@ -93,11 +105,12 @@ def test_expert_linear_gradients_match_naive():
             assert torch.allclose(a, b, atol=1e-5)
 
 
-def test_expert_linear_dense_rule():
-    assert ExpertLinear(4, 16, 7).use_dense(3)  # (4 - 3) * 7 <= 32 * 3
-    assert ExpertLinear(8, 16, 7).use_dense(3)  # 35 <= 96
-    assert not ExpertLinear(8, 16, 40).use_dense(3)  # 200 > 96
-    assert not ExpertLinear(4, 16, 512).use_dense(3)
+def test_expert_linear_dense_rule(num_threads):
+    cost = 32 if num_threads == 1 else 256
+    assert ExpertLinear(4, 16, 7).use_dense(3)  # (4 - 3) * 7 <= cost * 3
+    assert ExpertLinear(8, 16, 40).use_dense(3) == (200 <= cost * 3)
+    assert ExpertLinear(4, 16, 512).use_dense(3) == (512 <= cost * 3)
+    assert not ExpertLinear(8, 16, 256).use_dense(3)  # 1280 > 768
     assert ExpertLinear(4, 16, 512).use_dense(4)
 
     lin = ExpertLinear(4, 16, 7, dropout=0.5)
@@ -127,10 +140,11 @@ def test_expert_linear_dropout_per_slot():
     assert torch.equal(out, torch.tensor([[0.0], [0.0], [200.0]]))
 
 
-def test_expert_linear_batch_size_invariance():
+def test_expert_linear_batch_size_invariance(num_threads):
     torch.manual_seed(0)
-    for out_channels in (5, 64):  # dense and sorted
-        lin = ExpertLinear(6, 32, out_channels).eval()
+    for dense in (True, False):
+        lin = ExpertLinear(6, 32, 8).eval()
+        force_path(lin, dense)
         lin.chunk_size = 16
         x = torch.randn(50, 32)
         index, gate = random_routing(50, 6, 2)

@@ -15,6 +15,14 @@ S1 = 1 / (1 + math.exp(-1.0))  # softmax([1, 0])[0]
 T = 1 / (1 + math.exp(-0.2))  # softmax([0.8, 0.6])[0]
 
 
+@pytest.fixture(params=[1, 2])
+def num_threads(request):
+    old = torch.get_num_threads()
+    torch.set_num_threads(request.param)
+    yield request.param
+    torch.set_num_threads(old)
+
+
 def routed_model(**kwargs):
     # One layer with 3 experts, k=2, routing phase, keys set by hand.
     model = RbM(2, 4, 3, num_layers=1, num_experts=3, k=2, **kwargs)
@@ -272,9 +280,9 @@ def test_rbm_state_dict_round_trip(routing):
     assert wrapper[0].in_pretraining == (not routing)
 
 
-def test_rbm_batch_size_invariance():
+def test_rbm_batch_size_invariance(num_threads):
     torch.manual_seed(0)
-    model = RbM(16, 64, 5, num_layers=3, num_experts=8, k=2,
+    model = RbM(16, 128, 5, num_layers=3, num_experts=8, k=2,
                 norm='layer_norm', input_attention=True)
     x = torch.randn(60, 16)
     model.init_routing(x)
@@ -293,10 +301,12 @@ def test_rbm_batch_size_invariance():
 def test_rbm_compile():
     torch.manual_seed(0)
     # Sorted dispatch in the hidden layer, dense in the output layer:
-    model = RbM(8, 16, 3, num_layers=2, num_experts=4, k=1)
+    model = RbM(8, 128, 3, num_layers=2, num_experts=4, k=1)
     x = torch.randn(20, 8)
     model.init_routing(x)
     model.eval()
+    assert not model.layers[0].experts.use_dense(1)
+    assert model.layers[1].experts.use_dense(1)
     compiled = torch.compile(model)
     with torch.no_grad():
         assert torch.allclose(compiled(x), model(x), atol=1e-5)
@@ -322,7 +332,8 @@ def test_rbm_attributes_and_repr():
     assert model.output_layer is model.layers[-1]
     assert model.layers[0].memory.size() == (4, 1433)
     assert model.output_layer.memory.size() == (4, 16)
-    assert float(model.layers[0].log_scale.detach()) == pytest.approx(math.log(2))
+    log_scale = float(model.layers[0].log_scale.detach())
+    assert log_scale == pytest.approx(math.log(2))
 
     seen = []
     model.output_layer.register_forward_hook(

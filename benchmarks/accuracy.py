@@ -19,7 +19,9 @@ come from its inductive runs).
 
 Results go to ``<out>/<dataset>_<setting>.json`` after every student, so an
 interrupted run continues where it stopped when re-run with the same
-arguments. ``benchmarks/report.py`` renders ``docs/results.md`` from them.
+arguments; several processes may fill the same folder (e.g. one per
+dataset), as each save merges with the file under a lock.
+``benchmarks/report.py`` renders ``docs/results.md`` from them.
 
 Examples::
 
@@ -30,11 +32,14 @@ Examples::
 """
 import argparse
 import datetime
+import fcntl
+import hashlib
 import json
 import os
 import os.path as osp
 import shlex
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -43,6 +48,7 @@ import torch
 from tqdm.auto import tqdm
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _common import machine_info  # noqa: E402
 from pyg_rbm.config import (  # noqa: E402
     dataset_defaults,
     load_config,
@@ -54,8 +60,6 @@ from pyg_rbm.train.pipeline import (  # noqa: E402
     headline,
     prepare_teacher,
 )
-
-from _common import machine_info  # noqa: E402
 
 DATASETS = ('cora', 'citeseer', 'actor', 'cora-npz', 'citeseer-npz')
 SETTINGS = ('transductive', 'inductive', 'production')
@@ -226,13 +230,41 @@ def load_results(path: str, dataset: str, setting: str,
     return results
 
 
+def merge_results(ours: Dict[str, Any], theirs: Dict[str, Any]) -> None:
+    """Adds to :obj:`ours` the runs and commands that only :obj:`theirs`
+    has (e.g. written meanwhile by another process on the same file).
+    """
+    for seed, run in theirs.get('runs', {}).items():
+        mine = ours['runs'].setdefault(seed, dict(teacher=None, students={}))
+        if mine['teacher'] is None:
+            mine['teacher'] = run.get('teacher')
+        for student, entry in run.get('students', {}).items():
+            mine['students'].setdefault(student, entry)
+    for command in theirs.get('commands', []):
+        if command not in ours['commands']:
+            ours['commands'].append(command)
+    for student, hparams in theirs.get('hyperparameters', {}).items():
+        ours['hyperparameters'].setdefault(student, hparams)
+    ours['summary'] = summarize(ours)
+
+
 def save_results(results: Dict[str, Any], path: str) -> None:
-    """Writes atomically, so an interruption never leaves half a file."""
+    """Merges :obj:`results` with the file's current content under a lock
+    (so runs on the same file from several processes add up) and writes
+    atomically (so an interruption never leaves half a file).
+    """
     os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(results, f, indent=1)
-    os.replace(tmp, path)
+    key = hashlib.sha1(osp.abspath(path).encode()).hexdigest()[:16]
+    lock_path = osp.join(tempfile.gettempdir(), f'pyg_rbm_acc_{key}.lock')
+    with open(lock_path, 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if osp.exists(path):
+            with open(path) as f:
+                merge_results(results, json.load(f))
+        tmp = f'{path}.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(results, f, indent=1)
+        os.replace(tmp, path)
 
 
 def is_done(results: Dict[str, Any], seed: int, student: str) -> bool:

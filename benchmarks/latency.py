@@ -23,12 +23,6 @@ from typing import Any, Dict, List
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from pyg_rbm.datasets import make_csbm  # noqa: E402
-from pyg_rbm.nn import build_student  # noqa: E402
-from pyg_rbm.serving import TeacherServer  # noqa: E402
-from pyg_rbm.teachers import build_teacher  # noqa: E402
-from pyg_rbm.train.evaluate import predict  # noqa: E402
-
 from _common import (  # noqa: E402
     gib,
     loglog_panels,
@@ -37,6 +31,11 @@ from _common import (  # noqa: E402
     peak_rss_bytes,
     write_json,
 )
+from pyg_rbm.datasets import make_csbm  # noqa: E402
+from pyg_rbm.nn import build_student  # noqa: E402
+from pyg_rbm.serving import TeacherServer  # noqa: E402
+from pyg_rbm.teachers import build_teacher  # noqa: E402
+from pyg_rbm.train.evaluate import predict  # noqa: E402
 
 MODELS = ('teacher', 'mlp', 'rbm')
 CSBM = dict(num_classes=10, num_features=128, avg_degree=15.0,

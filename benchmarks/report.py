@@ -173,7 +173,7 @@ def describe_machines(results: Results) -> List[str]:
     for r in results.values():
         m = r.get('machine') or {}
         line = (f'- {m.get("cpu", "unknown CPU")}, {m.get("cpu_count", "?")} '
-                f'cores ({m.get("torch_threads", "?")} torch threads), '
+                f'cores (torch threads: {m.get("torch_threads", "?")}), '
                 f'torch {m.get("torch", "?")}, torch_geometric '
                 f'{m.get("torch_geometric", "?")}, Python '
                 f'{m.get("python", "?")}')
@@ -198,7 +198,8 @@ def render_report(results: Results, folder: str,
     out = [
         GENERATED, '', '# Accuracy results', '',
         f'Generated on {date} from `{folder}` by `benchmarks/report.py`.'
-        + (f' Runs dated {updated[0]} to {updated[-1]}.' if updated else ''),
+        + (f' Result files last updated {updated[0]} to {updated[-1]}.'
+           if updated else ''),
         '',
         'Test accuracy (%) at the epoch of best validation accuracy, mean ± '
         'sample std over seeds (never the best test accuracy over epochs). '

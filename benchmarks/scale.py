@@ -13,7 +13,7 @@ and test accuracy at the best validation epoch are recorded.
 Only the labelled (training and validation) nodes enter the teacher's
 loss and model selection, so by default the teacher trains on their
 2-hop in-neighbourhood, gathered with
-:class:`pyg_rbm.serving.NeighborhoodIndex` (exactly the same outputs at
+:func:`pyg_rbm.serving.neighborhood_subgraph` (exactly the same outputs at
 those nodes as on the full graph; the test accuracy at the best
 validation epoch then comes from the transform's full-graph logits).
 :obj:`--teacher-graph full` passes the whole graph to
@@ -49,27 +49,6 @@ PHASES = ('data', 'teacher', 'transform', 'student', 'evaluation')
 SIZES = (10_000, 100_000, 1_000_000, 2_000_000)
 
 
-def labelled_neighbourhood(data: Any, teacher: torch.nn.Module) -> Any:
-    """The part of the graph that training on the labelled (training and
-    validation) nodes can reach: their :math:`K`-hop in-neighbourhood, with
-    the in-edges of the nodes within :math:`K - 1` hops. A :math:`K`-layer
-    teacher's outputs at the labelled nodes (and so its loss, gradients and
-    validation accuracy) equal those on the full graph."""
-    from pyg_rbm.serving import NeighborhoodIndex
-    from torch_geometric.data import Data
-    seeds = (data.train_mask | data.val_mask).nonzero().view(-1)
-    index = NeighborhoodIndex(data.edge_index, data.num_nodes)
-    nb = index.gather(seeds, num_hops=teacher.num_layers)
-    node_id, num_seeds = nb.node_id, nb.num_nodes_per_hop[0]
-    graph = Data(x=data.x[node_id], edge_index=nb.edge_index(),
-                 y=data.y[node_id])
-    for key in ('train_mask', 'val_mask'):
-        mask = torch.zeros(node_id.numel(), dtype=torch.bool)
-        mask[:num_seeds] = data[key][node_id[:num_seeds]]
-        graph[key] = mask
-    return graph
-
-
 class _Clock:
     def __init__(self) -> None:
         self.seconds: Dict[str, float] = {}
@@ -87,6 +66,7 @@ class _Clock:
 def run_size(num_nodes: int, args: argparse.Namespace) -> Dict[str, Any]:
     from pyg_rbm.datasets import make_csbm
     from pyg_rbm.nn import build_student
+    from pyg_rbm.serving import neighborhood_subgraph
     from pyg_rbm.teachers import build_teacher, teacher_inference
     from pyg_rbm.train import StudentTrainer, train_teacher
     from pyg_rbm.train.evaluate import accuracy_metrics, predict
@@ -107,8 +87,13 @@ def run_size(num_nodes: int, args: argparse.Namespace) -> Dict[str, Any]:
     teacher = build_teacher('sage', args.features, args.teacher_hidden,
                             args.classes, num_layers=2,
                             dropout=args.teacher_dropout)
-    graph = (labelled_neighbourhood(data, teacher)
-             if args.teacher_graph == 'neighbourhood' else copy.copy(data))
+    if args.teacher_graph == 'neighbourhood':
+        # Test accuracy comes from the transform's full-graph logits.
+        labelled = (data.train_mask | data.val_mask).nonzero().view(-1)
+        graph = neighborhood_subgraph(data, labelled, teacher.num_layers)
+        del graph.test_mask
+    else:
+        graph = copy.copy(data)
     teacher_graph_nodes = graph.num_nodes
     teacher_fit = train_teacher(teacher, graph, lr=0.01, weight_decay=5e-4,
                                 epochs=args.teacher_epochs, patience=None,
@@ -199,10 +184,10 @@ def plot(runs: List[Dict[str, Any]], path: str) -> None:
     total = [dict(label='total', x=nodes, y=[r['total_s'] for r in runs],
                   style=dict(color='black', linewidth=2))]
     memory = [
-        dict(label='peak RSS', x=nodes, y=[r['peak_rss_gib'] for r in runs]),
         dict(label='peak RSS above baseline', x=nodes,
              y=[max(r['peak_rss_gib'] - r['baseline_rss_gib'], 1e-3)
                 for r in runs]),
+        dict(label='peak RSS', x=nodes, y=[r['peak_rss_gib'] for r in runs]),
     ]
     loglog_panels(path, [
         dict(title='wall time per phase', series=total + phases,

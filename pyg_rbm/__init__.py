@@ -1,6 +1,7 @@
 r"""Routing-by-Memory: graph knowledge distillation into a Mixture-of-Experts
-student, for PyTorch Geometric."""
-from .nn import RbM, MoE, MLPStudent
+student, for PyTorch Geometric.
+"""
+from .nn import MLPStudent, MoE, RbM
 from .transforms import KnowledgeDistillation
 
 __version__ = '0.1.0'

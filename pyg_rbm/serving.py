@@ -4,6 +4,7 @@ from typing import List, NamedTuple, Optional, Tuple
 
 import torch
 from torch import Tensor
+from torch_geometric.data import Data
 from torch_geometric.nn.conv import (
     GATConv,
     GATv2Conv,
@@ -15,7 +16,12 @@ from torch_geometric.nn.models.basic_gnn import BasicGNN
 from torch_geometric.utils import index_sort
 from torch_geometric.utils.sparse import index2ptr
 
-__all__ = ['Neighborhood', 'NeighborhoodIndex', 'TeacherServer']
+__all__ = [
+    'Neighborhood',
+    'NeighborhoodIndex',
+    'neighborhood_subgraph',
+    'TeacherServer',
+]
 
 # Convolutions that aggregate with a sparse matrix product (no
 # [num_edges, channels] message tensor) and those that need messages.
@@ -148,6 +154,60 @@ class NeighborhoodIndex:
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_nodes={self.num_nodes}, '
                 f'num_edges={self.num_edges})')
+
+
+def neighborhood_subgraph(
+    data: Data,
+    nodes: Tensor,
+    num_hops: int,
+    index: Optional[NeighborhoodIndex] = None,
+) -> Data:
+    r"""Returns the part of :obj:`data` that a :obj:`num_hops`-layer
+    message-passing model reads to compute its outputs at :obj:`nodes`:
+    every node within :obj:`num_hops` hops and every incoming edge of the
+    nodes within :obj:`num_hops - 1` hops.
+
+    The first :obj:`num_seed_nodes` nodes of the result are the unique
+    :obj:`nodes` in increasing order; :obj:`node_id` maps every node to its
+    global id. A model whose messages do not depend on the degree of their
+    source (*e.g.*, GraphSAGE, GAT, GIN; not GCN) and whose normalisation
+    acts row by row gives the same outputs at the seeds as on :obj:`data`,
+    and so the same loss and gradients for a loss on the seeds only.
+    Node-level tensors are gathered; boolean :obj:`*_mask` attributes are
+    kept on the seeds only (:obj:`False` elsewhere, where outputs are not
+    exact); edge-level attributes are dropped.
+
+    Args:
+        data (torch_geometric.data.Data): The graph.
+        nodes (torch.Tensor): Global ids of the seed nodes.
+        num_hops (int): The number of message-passing layers.
+        index (NeighborhoodIndex, optional): An index of
+            :obj:`data.edge_index`, if already built. (default: :obj:`None`)
+    """
+    if index is None:
+        index = NeighborhoodIndex(data.edge_index, data.num_nodes)
+    elif index.num_nodes != data.num_nodes:
+        raise ValueError(f"'index' in 'neighborhood_subgraph' has "
+                         f"{index.num_nodes} nodes but 'data' "
+                         f"{data.num_nodes}")
+    nb = index.gather(nodes, num_hops)
+    node_id, num_seeds = nb.node_id, nb.num_nodes_per_hop[0]
+    out = Data(edge_index=nb.edge_index(), num_nodes=node_id.numel())
+    for key, value in data.items():
+        if key == 'edge_index' or data.is_edge_attr(key):
+            continue
+        if isinstance(value, Tensor) and data.is_node_attr(key):
+            if key.endswith('_mask') and value.dtype == torch.bool:
+                mask = torch.zeros(node_id.numel(), dtype=torch.bool)
+                mask[:num_seeds] = value[node_id[:num_seeds]]
+                out[key] = mask
+            else:
+                out[key] = value[node_id]
+        elif not isinstance(value, Tensor):
+            out[key] = value
+    out.node_id = node_id
+    out.num_seed_nodes = num_seeds
+    return out
 
 
 class TeacherServer:

@@ -1,8 +1,14 @@
 import pytest
 import torch
-from pyg_rbm.serving import NeighborhoodIndex, TeacherServer
+from torch_geometric.data import Data
 from torch_geometric.nn.models import GAT, GCN, GIN, GraphSAGE
 from torch_geometric.utils import k_hop_subgraph
+
+from pyg_rbm.serving import (
+    NeighborhoodIndex,
+    TeacherServer,
+    neighborhood_subgraph,
+)
 
 
 def _graph(num_nodes=60, num_edges=240, seed=0):
@@ -139,3 +145,36 @@ def test_neighborhood_index():
         index.gather(torch.tensor([4]), num_hops=0)
     with pytest.raises(ValueError, match="outside"):
         NeighborhoodIndex(edge_index, num_nodes=6)
+
+
+def test_neighborhood_subgraph_data():
+    torch.manual_seed(0)
+    x, edge_index = _graph()
+    mask = torch.zeros(60, dtype=torch.bool)
+    mask[[2, 9, 30]] = True
+    data = Data(x=x, edge_index=edge_index, y=torch.arange(60),
+                train_mask=mask, edge_attr=torch.randn(edge_index.size(1)))
+    data.num_classes = 7
+    sub = neighborhood_subgraph(data, torch.tensor([30, 9, 11]), num_hops=2)
+    assert sub.num_seed_nodes == 3
+    assert sub.node_id[:3].tolist() == [9, 11, 30]
+    assert torch.equal(sub.y, sub.node_id)
+    assert torch.equal(sub.x, x[sub.node_id])
+    # Masks survive on the seeds only, edge attributes are dropped.
+    assert sub.train_mask.nonzero().view(-1).tolist() == [0, 2]
+    assert 'edge_attr' not in sub and sub.num_classes == 7
+    assert sub.num_nodes == sub.node_id.numel() < 60
+
+    model = GraphSAGE(12, 16, num_layers=2, out_channels=5)
+    model.train()
+    torch.manual_seed(1)  # Dropout-free model: same loss and gradients.
+    loss = model(sub.x, sub.edge_index)[sub.train_mask].sum()
+    grads = torch.autograd.grad(loss, list(model.parameters()))
+    full_loss = model(x, edge_index)[[9, 30]].sum()  # Seeds in the mask.
+    full_grads = torch.autograd.grad(full_loss, list(model.parameters()))
+    assert torch.allclose(loss, full_loss, atol=1e-4)
+    assert all(torch.allclose(g, h, atol=1e-4)
+               for g, h in zip(grads, full_grads))
+    with pytest.raises(ValueError, match="'index' in 'neighborhood_sub"):
+        neighborhood_subgraph(data, torch.tensor([1]), 2,
+                              index=NeighborhoodIndex(edge_index, 61))

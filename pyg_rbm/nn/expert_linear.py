@@ -26,16 +26,21 @@ class ExpertLinear(torch.nn.Module):
     Dropout is drawn independently per (row, slot), so each expert sees
     its own dropout mask.
 
-    Two equivalent dispatch paths are used:
+    Two equivalent dispatch paths are used, both without a Python loop
+    over rows:
 
     * *sorted*: the :math:`N k` (row, slot) pairs are grouped by expert
       (a stable counting sort), the rows gathered into expert-contiguous
-      order, one matrix multiplication runs per expert slice, and the gated
-      results are summed back per row
-      (:func:`~torch.nn.functional.embedding_bag` with the gates as
-      per-sample weights). With one thread and no autograd, rows are
-      processed in chunks of :obj:`chunk_size` so that the gathered copies
-      stay in cache;
+      order and multiplied by their expert's weight, and the gated results
+      summed back per row (:func:`~torch.nn.functional.embedding_bag` with
+      the gates as per-sample weights; the biases enter as one thin matrix
+      product with the dense gates). With one thread, one matrix
+      multiplication runs per expert slice and, without autograd, rows go
+      in chunks of :obj:`chunk_size` so that the gathered copies stay in
+      cache. With several threads, the groups are padded to the largest
+      one and multiplied by a single :meth:`torch.bmm` (unless padding
+      would exceed :obj:`max_padding` times the work), because every extra
+      kernel synchronises the threads;
     * *dense*: every expert runs on every row in one matrix multiplication
       and the :math:`k` chosen outputs are summed with their gates.
 
@@ -44,14 +49,14 @@ class ExpertLinear(torch.nn.Module):
     every input row. Measured on CPU (see
     :obj:`benchmarks/student_throughput.py`), a gathered value costs about
     as much as :obj:`gather_cost = 32` multiply-adds with one thread
-    (chunked) and :obj:`threaded_gather_cost = 256` with several threads
-    (unchunked, and every extra kernel synchronises the threads), so the
-    dense path is taken iff :math:`(E - k) F_{out} \leq \textrm{cost}
-    \cdot k` and no dropout mask has to be drawn (dense rows share one
-    input). In practice it serves narrow output layers, :math:`k = E`, and,
-    with several threads, :math:`E / k` close to one. The choice depends on
-    the thread count but never on the batch, so evaluation is batch-size
-    invariant.
+    (chunked, in cache) and :obj:`threaded_gather_cost = 256` with several
+    threads (unchunked), so the dense path is taken iff
+    :math:`(E - k) F_{out} \leq \textrm{cost} \cdot k` and no dropout
+    mask has to be drawn (dense rows share one input). In practice it
+    serves narrow output layers, :math:`k = E`, and, with several threads,
+    :math:`E / k` close to one. :obj:`torch._grouped_mm` measured slower
+    than both on CPU. The choice depends on the thread count but never on
+    the batch, so evaluation is batch-size invariant.
 
     Args:
         num_experts (int): The number of experts :math:`E`.
@@ -65,6 +70,8 @@ class ExpertLinear(torch.nn.Module):
     gather_cost: int = 32
     threaded_gather_cost: int = 256
     chunk_size: int = 1024
+    threaded_chunk_size: Optional[int] = None
+    max_padding: float = 1.25
 
     def __init__(
         self,
@@ -144,13 +151,15 @@ class ExpertLinear(torch.nn.Module):
             x (torch.Tensor): The input features of shape
                 :obj:`[N, in_channels]`.
             index (torch.Tensor): The chosen experts of each row, a long
-                tensor of shape :obj:`[N, k]`.
+                tensor of shape :obj:`[N, k]` with values in
+                :obj:`[0, num_experts)`.
             gate (torch.Tensor): The gate weight of each chosen expert, of
                 shape :obj:`[N, k]`.
             input_scale (torch.Tensor, optional): Per-expert multiplier of
                 the expert input, of shape :obj:`[E, in_channels]`.
                 (default: :obj:`None`)
         """
+        self._check_input(x, index, gate, input_scale)
         weight = self.weight
         if input_scale is not None:
             # Dropout commutes with an elementwise scale, so the scale is
@@ -158,26 +167,50 @@ class ExpertLinear(torch.nn.Module):
             weight = input_scale.unsqueeze(-1) * weight
         gate = gate.to(x.dtype)
         N = x.size(0)
+        if N == 0:
+            return x.new_zeros(0, self.out_channels)
         track = torch.is_grad_enabled() and any(
             t is not None and t.requires_grad
             for t in (x, weight, gate, self.bias))
         if self.use_dense(index.size(1)):
             return self._forward_dense(x, index, gate, weight, track)
 
-        if (track or N <= self.chunk_size or torch.get_num_threads() > 1):
+        chunk = self.chunk_size
+        if torch.get_num_threads() > 1:
+            chunk = self.threaded_chunk_size
+        if track or chunk is None or N <= chunk:
             return self._forward_sorted(x, index, gate, weight, track)
 
-        # Single-threaded without autograd, rows are processed in chunks so
-        # that the gathered copies stay in cache. (With several threads the
-        # extra synchronised kernel launches measured slower.)
+        # Without autograd, rows are processed in chunks so that the
+        # gathered copies stay in cache. (With several threads the extra
+        # kernel launches, each synchronising the threads, measured slower,
+        # hence no chunks by default.)
         out = x.new_empty(N, self.out_channels)
-        for start in range(0, N, self.chunk_size):
-            end = start + self.chunk_size
+        for start in range(0, N, chunk):
+            end = start + chunk
             out[start:end] = self._forward_sorted(x[start:end],
                                                   index[start:end],
                                                   gate[start:end], weight,
                                                   track)
         return out
+
+    def _check_input(self, x: Tensor, index: Tensor, gate: Tensor,
+                     input_scale: Optional[Tensor]) -> None:
+        name = self.__class__.__name__
+        if x.dim() != 2 or x.size(1) != self.in_channels:
+            raise ValueError(f"'x' must have shape [N, {self.in_channels}] "
+                             f"in '{name}' (got {list(x.size())})")
+        if index.dim() != 2 or index.size(0) != x.size(0):
+            raise ValueError(f"'index' must have shape [{x.size(0)}, k] in "
+                             f"'{name}' (got {list(index.size())})")
+        if gate.size() != index.size():
+            raise ValueError(f"'gate' must have the shape of 'index' "
+                             f"{list(index.size())} in '{name}' (got "
+                             f"{list(gate.size())})")
+        size = [self.num_experts, self.in_channels]
+        if input_scale is not None and list(input_scale.size()) != size:
+            raise ValueError(f"'input_scale' must have shape {size} in "
+                             f"'{name}' (got {list(input_scale.size())})")
 
     def _forward_dense(self, x: Tensor, index: Tensor, gate: Tensor,
                        weight: Tensor, track: bool) -> Tensor:
@@ -215,29 +248,47 @@ class ExpertLinear(torch.nn.Module):
         ptr = torch.searchsorted(expert, torch.arange(E + 1,
                                                       device=x.device))
         counts = ptr.diff().tolist()
+        if sum(counts) != N * k:
+            raise ValueError(f"'index' must lie in [0, {E}) in "
+                             f"'{self.__class__.__name__}'")
+        order = torch.arange(N * k, device=x.device)  # grouped position
 
-        src = x.index_select(0, row)
-        if self.training and self.dropout > 0.0:
-            src = F.dropout(src, p=self.dropout, training=True)
-
-        # One matrix multiplication per contiguous expert slice.
-        # (torch._grouped_mm exists on CPU but measured slower than this.)
-        if track:  # `out=` does not support autograd:
-            out = torch.cat([
-                src_e @ weight[e]
-                for e, src_e in enumerate(src.split(counts)) if counts[e] > 0
-            ], dim=0)
+        cap = max(counts)
+        if (torch.get_num_threads() > 1
+                and E * cap <= self.max_padding * N * k):
+            # One batched multiplication over [E, cap] padded groups: a
+            # single multi-threaded kernel instead of E. Padding rows read
+            # row 0 and are never combined.
+            order = order + (experts * cap - ptr[:-1])[expert]
+            rows = row.new_zeros(E * cap).index_put_((order, ), row)
+            src = self._dropout(x.index_select(0, rows))
+            out = torch.bmm(src.view(E, cap, -1), weight).view(E * cap, -1)
         else:
-            out = x.new_empty(N * k, self.out_channels)
-            for e, (src_e, out_e) in enumerate(zip(src.split(counts),
-                                                   out.split(counts))):
-                if counts[e] > 0:
-                    torch.mm(src_e, weight[e], out=out_e)
+            src = self._dropout(x.index_select(0, row))
+            # One matrix multiplication per contiguous expert slice.
+            # (torch._grouped_mm exists on CPU but measured slower.)
+            if track:  # `out=` does not support autograd:
+                out = torch.cat([
+                    src_e @ weight[e]
+                    for e, src_e in enumerate(src.split(counts))
+                    if counts[e] > 0
+                ], dim=0)
+            else:
+                out = x.new_empty(N * k, self.out_channels)
+                for e, (src_e, out_e) in enumerate(
+                        zip(src.split(counts), out.split(counts))):
+                    if counts[e] > 0:
+                        torch.mm(src_e, weight[e], out=out_e)
 
-        # pos[n, j] = position of the pair (n, j) in the grouped order:
+        # pos[n, j] = position of the pair (n, j) in `out`:
         pos = torch.empty_like(index)
-        pos[row, slot] = torch.arange(N * k, device=x.device)
+        pos[row, slot] = order
         return self._combine(out, pos, index, gate, track)
+
+    def _dropout(self, src: Tensor) -> Tensor:
+        if self.training and self.dropout > 0.0:
+            return F.dropout(src, p=self.dropout, training=True)
+        return src
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.in_channels}, '

@@ -42,7 +42,7 @@ def kmeans(
     if not bool(torch.isfinite(x).all()):
         raise ValueError("'x' must contain only finite values in 'kmeans'")
 
-    points = x.detach().cpu().double().numpy()
+    points = x.detach().cpu().float().numpy()
     if x.size(0) > max_points_full:
         model = MiniBatchKMeans(n_clusters=num_clusters, n_init=3,
                                 random_state=seed, batch_size=4096)

@@ -215,8 +215,9 @@ class RbM(torch.nn.Module):
 
     Training has two phases. In pretraining every layer uses expert 0 only
     (a plain MLP; its output scale and input attention are applied too, so
-    that the switch leaves the output unchanged) and the auxiliary loss is
-    zero. :meth:`init_routing` ends it: layer by layer, :math:`k`-means on
+    that the switch leaves the output unchanged, whereas the authors' code
+    applies them only after the switch) and the auxiliary loss is zero.
+    :meth:`init_routing` ends it: layer by layer, :math:`k`-means on
     the :math:`L_2`-normalised layer inputs gives the keys and expert 0 is
     copied into every expert. Afterwards, a training-mode forward stashes
     the routing statistics of the *first* training forward since the last
@@ -241,7 +242,8 @@ class RbM(torch.nn.Module):
 
     The phase is a buffer, so :meth:`state_dict` round-trips it; change it
     only through :meth:`init_routing`, :meth:`reset_parameters` or
-    :meth:`load_state_dict`.
+    :meth:`load_state_dict`. Routing only reads the direction of the keys,
+    so weight decay on :obj:`memory` is harmless but pointless.
 
     Args:
         in_channels (int): Size of each input sample.

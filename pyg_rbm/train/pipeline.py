@@ -90,7 +90,10 @@ def build_features(split: Any, config: DistillConfig,
     return torch.cat(obs_parts, dim=-1), torch.cat(full_parts, dim=-1)
 
 
-def _student_kwargs(config: DistillConfig) -> Dict[str, Any]:
+def student_kwargs(config: DistillConfig) -> Dict[str, Any]:
+    """Keyword arguments of :func:`~pyg_rbm.nn.build_student` for the
+    config's student.
+    """
     s = config.student
     kwargs = dict(hidden_channels=s.hidden_channels, num_layers=s.num_layers,
                   dropout=s.dropout, norm=s.norm)
@@ -226,7 +229,7 @@ def distill_student(
         student = student_fn(x_obs.size(-1), num_classes)
     else:
         student = build_student(s.name, x_obs.size(-1), num_classes,
-                                **_student_kwargs(config))
+                                **student_kwargs(config))
     trainer = _trainer(student, config, seed,
                        lam=1.0 if without_teacher else None,
                        sampler=sampler,

@@ -128,6 +128,29 @@ def test_record_summary_and_resume(tmp_path):
     assert fresh['runs'] == {} and fresh['split'] == 'public'
 
 
+def test_save_merges_runs_of_other_processes(tmp_path):
+    path = accuracy.results_path(str(tmp_path), 'cora', 'transductive')
+    ours = accuracy.new_results('cora', 'transductive', PROTOCOL)
+    theirs = accuracy.new_results('cora', 'transductive', PROTOCOL)
+    accuracy.record(theirs, 0, 'rbm', dict(val=0.5, test=0.70), 1.0)
+    accuracy.record(theirs, 0, 'moe', dict(val=0.5, test=0.60), 1.0)
+    accuracy.record(theirs, 1, 'mlp', dict(val=0.5, test=0.50), 1.0)
+    theirs['commands'] = ['python other.py']
+    accuracy.save_results(theirs, path)
+    accuracy.record(ours, 0, 'rbm', dict(val=0.5, test=0.80), 1.0)
+    accuracy.save_results(ours, path)
+    with open(path) as f:
+        merged = json.load(f)
+    runs = {s: {m: e['accuracy'] for m, e in r['students'].items()}
+            for s, r in merged['runs'].items()}
+    # Both processes' runs are kept; on a clash the writer's entry wins.
+    assert runs == {'0': {'rbm': pytest.approx(80.0),
+                          'moe': pytest.approx(60.0)},
+                    '1': {'mlp': pytest.approx(50.0)}}
+    assert merged['summary']['moe']['n'] == 1
+    assert merged['commands'] == ['python other.py']
+
+
 def test_parse_args_quick_and_defaults():
     args = accuracy.parse_args([])
     assert args.seeds == 10 and args.epochs is None

@@ -2,6 +2,7 @@ import json
 import os
 
 import pytest
+
 from pyg_rbm.cli.main import main
 
 

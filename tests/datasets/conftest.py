@@ -3,10 +3,11 @@ import urllib.error
 import urllib.request
 from typing import Callable, List
 
-import pyg_rbm.datasets.npz
 import pytest
 from ogb.nodeproppred import PygNodePropPredDataset
 from torch_geometric.datasets import Actor, Amazon, Coauthor, Planetoid
+
+import pyg_rbm.datasets.npz
 
 
 @pytest.fixture

@@ -3,8 +3,9 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from pyg_rbm.datasets import load_dataset
 from torch_geometric.utils import contains_self_loops, is_undirected
+
+from pyg_rbm.datasets import load_dataset
 
 
 @pytest.mark.parametrize('seed', [0, 13])

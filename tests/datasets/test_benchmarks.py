@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from pyg_rbm.datasets import DatasetNotFoundError, load_dataset
 from torch_geometric.utils import contains_self_loops, is_undirected
+
+from pyg_rbm.datasets import DatasetNotFoundError, load_dataset
 
 NUM_MAIN = 120  # Nodes in the largest component; 4 more outside it.
 

@@ -1,12 +1,13 @@
 import pytest
 import torch
-from pyg_rbm.datasets import load_dataset, make_csbm
 from torch_geometric.utils import (
     coalesce,
     contains_self_loops,
     homophily,
     is_undirected,
 )
+
+from pyg_rbm.datasets import load_dataset, make_csbm
 
 
 def test_csbm_sizes_and_split():

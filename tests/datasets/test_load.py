@@ -1,4 +1,5 @@
 import pytest
+
 from pyg_rbm.datasets import available_datasets, canonical_name, load_dataset
 
 

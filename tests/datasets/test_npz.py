@@ -2,8 +2,9 @@ import os.path as osp
 
 import pytest
 import torch
-from pyg_rbm.datasets import DatasetNotFoundError, load_dataset, load_npz
 from torch_geometric.utils import contains_self_loops, is_undirected
+
+from pyg_rbm.datasets import DatasetNotFoundError, load_dataset, load_npz
 
 
 def class_counts(data, mask):

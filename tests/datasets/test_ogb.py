@@ -5,8 +5,9 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from pyg_rbm.datasets import DatasetNotFoundError, get_evaluator, load_dataset
 from torch_geometric.utils import is_undirected
+
+from pyg_rbm.datasets import DatasetNotFoundError, get_evaluator, load_dataset
 
 NUM_NODES = 30
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from pyg_rbm.datasets import DatasetNotFoundError, load_dataset
 from torch_geometric.utils import contains_self_loops, is_undirected
+
+from pyg_rbm.datasets import DatasetNotFoundError, load_dataset
 
 
 @pytest.mark.parametrize('name,nodes,edges,features,classes,train', [

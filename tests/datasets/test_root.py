@@ -3,6 +3,7 @@ import os.path as osp
 import stat
 
 import pytest
+
 from pyg_rbm.datasets import (
     DatasetNotFoundError,
     copy_shared_data,

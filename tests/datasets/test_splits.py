@@ -1,5 +1,6 @@
 import pytest
 import torch
+
 from pyg_rbm.datasets import per_class_split
 
 

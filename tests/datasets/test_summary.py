@@ -1,6 +1,7 @@
 import torch
-from pyg_rbm.datasets import dataset_summary, format_summary_table
 from torch_geometric.data import Data
+
+from pyg_rbm.datasets import dataset_summary, format_summary_table
 
 
 def small_graph():

@@ -2,9 +2,10 @@ import math
 
 import pytest
 import torch
-from pyg_rbm.graphgym import distill_loss
 from torch_geometric.graphgym.config import cfg, set_cfg
 from torch_geometric.graphgym.loss import compute_loss
+
+from pyg_rbm.graphgym import distill_loss
 
 
 @pytest.fixture

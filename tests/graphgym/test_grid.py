@@ -3,6 +3,7 @@ import os.path as osp
 
 import pytest
 import yaml
+
 from pyg_rbm.cli.main import main
 from pyg_rbm.graphgym import generate_configs, load_grid
 

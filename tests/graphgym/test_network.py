@@ -1,9 +1,10 @@
 import pytest
 import torch
 import torch_geometric.graphgym.register as gg
-from pyg_rbm.graphgym import load_experiment_cfg
 from torch_geometric.data import Data
 from torch_geometric.graphgym.config import cfg
+
+from pyg_rbm.graphgym import load_experiment_cfg
 
 
 @pytest.fixture

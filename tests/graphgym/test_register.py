@@ -1,11 +1,12 @@
 import importlib
 
-import pyg_rbm.graphgym as plugin
 import pytest
 import torch_geometric.graphgym.register as gg
+from torch_geometric.graphgym.config import cfg, set_cfg
+
+import pyg_rbm.graphgym as plugin
 from pyg_rbm.config import StudentConfig, TeacherConfig, TrainConfig
 from pyg_rbm.graphgym.register import register_all, registered
-from torch_geometric.graphgym.config import cfg, set_cfg
 
 
 def test_import_registers_every_entry():

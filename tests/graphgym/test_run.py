@@ -1,11 +1,12 @@
 import json
 
 import pytest
+from torch_geometric.graphgym.config import cfg
+
 from pyg_rbm.config import load_config
 from pyg_rbm.graphgym import distill_config_from_cfg, load_experiment_cfg
 from pyg_rbm.graphgym.__main__ import main
 from pyg_rbm.train.pipeline import run_seed
-from torch_geometric.graphgym.config import cfg
 
 
 def _stats(path):

@@ -3,13 +3,14 @@ import glob
 import os.path as osp
 
 import pytest
+from torch_geometric.graphgym.config import cfg
+
 from pyg_rbm.config import load_config
 from pyg_rbm.graphgym import (
     distill_config_from_cfg,
     load_experiment_cfg,
     run_experiment,
 )
-from torch_geometric.graphgym.config import cfg
 
 CONFIGS = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..',
                    'graphgym_configs')
@@ -21,8 +22,8 @@ def config_path(name):
 
 
 def _student_kwargs(config):
-    from pyg_rbm.train.pipeline import _student_kwargs
-    return _student_kwargs(config)
+    from pyg_rbm.train.pipeline import student_kwargs
+    return student_kwargs(config)
 
 
 def test_every_dataset_has_a_config():

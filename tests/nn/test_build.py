@@ -1,5 +1,6 @@
 import pytest
 import torch
+
 from pyg_rbm.nn import MLPStudent, MoE, RbM, build_student
 from pyg_rbm.nn.build import STUDENTS
 

@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+
 from pyg_rbm.nn.expert_linear import ExpertLinear
 
 
@@ -66,7 +67,7 @@ def test_expert_linear_matches_naive(num_experts, k, out_channels, bias,
                               atol=1e-5)
 
 
-def test_expert_linear_dense_and_sorted_agree():
+def test_expert_linear_paths_agree(num_threads):
     torch.manual_seed(0)
     lin = ExpertLinear(5, 8, 12)
     x = torch.randn(40, 8)
@@ -75,20 +76,27 @@ def test_expert_linear_dense_and_sorted_agree():
 
     force_path(lin, dense=True)
     assert lin.use_dense(2)
-    dense = lin(x, index, gate, scale)
+    expected = lin(x, index, gate, scale)
     force_path(lin, dense=False)
     assert not lin.use_dense(2)
-    sorted_ = lin(x, index, gate, scale)
-    assert torch.allclose(dense, sorted_, atol=1e-5)
+    # Padded batched groups (several threads) or a loop over experts:
+    for max_padding in (0.0, 100.0):
+        lin.max_padding = max_padding
+        for grad in (False, True):
+            with torch.set_grad_enabled(grad):
+                out = lin(x, index, gate, scale)
+            assert torch.allclose(out, expected, atol=1e-5)
 
 
-def test_expert_linear_gradients_match_naive():
+@pytest.mark.parametrize('max_padding', [0.0, 100.0])
+def test_expert_linear_gradients_match_naive(num_threads, max_padding):
     torch.manual_seed(1)
     x = torch.randn(12, 4)
     index, gate = random_routing(12, 4, 2)
     scale = torch.rand(4, 4) + 0.5
     for dense in (False, True):
         lin = ExpertLinear(4, 4, 3)
+        lin.max_padding = max_padding
         force_path(lin, dense)
         grads = []
         for fn in (lin, lambda *args: naive(lin, *args)):
@@ -179,3 +187,21 @@ def test_expert_linear_reset_and_copy():
         ExpertLinear(0, 4, 4)
     with pytest.raises(ValueError, match="'dropout' must be in"):
         ExpertLinear(2, 4, 4, dropout=1.0)
+
+
+def test_expert_linear_validation():
+    lin = ExpertLinear(3, 4, 2)
+    x = torch.randn(5, 4)
+    index, gate = random_routing(5, 3, 2)
+    with pytest.raises(ValueError, match="'x' must have shape \\[N, 4\\]"):
+        lin(torch.randn(5, 3), index, gate)
+    with pytest.raises(ValueError, match="'index' must have shape"):
+        lin(x, index[:4], gate)
+    with pytest.raises(ValueError, match="'gate' must have the shape"):
+        lin(x, index, gate[:, :1])
+    with pytest.raises(ValueError, match="'input_scale' must have shape"):
+        lin(x, index, gate, torch.ones(3, 5))
+    force_path(lin, dense=False)
+    with pytest.raises(ValueError, match="'index' must lie in \\[0, 3\\)"):
+        lin(x, index + 1, gate)
+    assert lin(x[:0], index[:0], gate[:0]).size() == (0, 2)

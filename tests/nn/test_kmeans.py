@@ -1,5 +1,6 @@
 import pytest
 import torch
+
 from pyg_rbm.nn.kmeans import kmeans
 
 

@@ -1,7 +1,8 @@
 import pytest
 import torch
-from pyg_rbm.nn import MLPStudent
 from torch_geometric.nn import MLP
+
+from pyg_rbm.nn import MLPStudent
 
 
 def test_mlp_student_repr_and_interface():

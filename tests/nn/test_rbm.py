@@ -4,6 +4,7 @@ import statistics
 import pytest
 import torch
 import torch.nn.functional as F
+
 from pyg_rbm.nn.rbm import RbM
 
 # Two rows and three unit keys; the cosines are exact by construction:

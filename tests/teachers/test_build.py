@@ -1,9 +1,10 @@
 import pytest
 import torch
-from pyg_rbm.teachers import TEACHERS, build_teacher
 from torch_geometric.nn import GATConv, GCNConv, SAGEConv
 from torch_geometric.nn.models import GAT, GCN, GraphSAGE
 from torch_geometric.nn.norm import BatchNorm
+
+from pyg_rbm.teachers import TEACHERS, build_teacher
 
 X = torch.randn(5, 8)
 EDGE_INDEX = torch.tensor([[0, 1, 1, 2, 3, 4], [1, 0, 2, 1, 4, 3]])

@@ -1,8 +1,9 @@
 import pytest
 import torch
-from pyg_rbm.teachers import build_teacher, teacher_inference
 from torch_geometric.nn import GCNConv
 from torch_geometric.nn.models import GIN
+
+from pyg_rbm.teachers import build_teacher, teacher_inference
 
 
 def random_graph(num_nodes=40, num_edges=200, seed=0):

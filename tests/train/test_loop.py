@@ -1,5 +1,6 @@
 import pytest
 import torch
+
 from pyg_rbm.train.early_stopping import EarlyStopping
 from pyg_rbm.train.loop import fit
 

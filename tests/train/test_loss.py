@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+
 from pyg_rbm.train.loss import distillation_objective, kd_loss
 
 

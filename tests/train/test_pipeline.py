@@ -1,5 +1,5 @@
 import pytest
-import torch
+
 from pyg_rbm.config import DistillConfig, merge_config
 from pyg_rbm.datasets import make_csbm
 from pyg_rbm.train import (

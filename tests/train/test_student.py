@@ -1,8 +1,9 @@
 import pytest
 import torch
+from torch_geometric.data import Data
+
 from pyg_rbm.nn import MLPStudent, RbM
 from pyg_rbm.train import StudentTrainer
-from torch_geometric.data import Data
 
 
 def _data(num_nodes=240, num_classes=3, seed=0):

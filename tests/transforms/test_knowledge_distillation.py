@@ -4,12 +4,13 @@ import math
 import pytest
 import torch
 import torch_geometric.transforms as T
-from pyg_rbm.teachers import build_teacher, teacher_inference
-from pyg_rbm.transforms import KnowledgeDistillation
 from torch.utils.data import IterDataPipe
 from torch_geometric.data import Batch, Data
 from torch_geometric.data.datapipes import DatasetAdapter
 from torch_geometric.nn import GCNConv
+
+from pyg_rbm.teachers import build_teacher, teacher_inference
+from pyg_rbm.transforms import KnowledgeDistillation
 
 
 def make_data(num_classes=3):

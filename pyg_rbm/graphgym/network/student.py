@@ -36,7 +36,7 @@ class StudentNetwork(torch.nn.Module):
                  dim_out: Optional[int] = None):
         super().__init__()
         from pyg_rbm.nn import build_student
-        from pyg_rbm.train.pipeline import _student_kwargs
+        from pyg_rbm.train.pipeline import student_kwargs
 
         name = self.__class__.__name__
         if not self.student:
@@ -48,7 +48,7 @@ class StudentNetwork(torch.nn.Module):
         config.student.name = self.student
         self.batch_size = config.train.batch_size or None
         self.model = build_student(self.student, self.dim_in, self.dim_out,
-                                   **_student_kwargs(config))
+                                   **student_kwargs(config))
 
     def reset_parameters(self) -> None:
         r"""Resets all learnable parameters of the student."""

@@ -1,6 +1,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
+
 from pyg_rbm.train.extras import pgd_perturbation
 
 

@@ -2,8 +2,9 @@ import math
 
 import pytest
 import torch
-from pyg_rbm.train.extras import label_propagation_features
 from torch_geometric.utils import to_undirected
+
+from pyg_rbm.train.extras import label_propagation_features
 
 
 def test_path_graph_by_hand():

@@ -1,12 +1,13 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from torch_geometric.utils import to_undirected
+
 from pyg_rbm.train.extras import (
     deepwalk_embeddings,
     extend_to_unseen,
     random_walks,
 )
-from torch_geometric.utils import to_undirected
 
 
 def two_cliques(size: int = 8) -> torch.Tensor:

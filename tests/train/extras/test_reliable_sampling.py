@@ -1,5 +1,6 @@
 import pytest
 import torch
+
 from pyg_rbm.train.extras import ReliableSampler
 
 RING = torch.tensor([[0, 1, 2, 3, 1, 2, 3, 0], [1, 2, 3, 0, 0, 1, 2, 3]])

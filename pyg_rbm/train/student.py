@@ -6,6 +6,10 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from pyg_rbm.train.evaluate import accuracy_metrics, predict
+from pyg_rbm.train.extras import (
+    pgd_perturbation,
+    representation_similarity_loss,
+)
 from pyg_rbm.train.loop import EpochRecord, FitResult, TrainingState, fit
 from pyg_rbm.train.loss import KD_VARIANTS, distillation_objective
 
@@ -221,10 +225,6 @@ class StudentTrainer:
 
     def _batch_loss(self, x: Tensor, data: Data, src: Tensor,
                     dst: Tensor) -> Tensor:
-        from pyg_rbm.train.extras import (
-            pgd_perturbation,
-            representation_similarity_loss,
-        )
         teacher = data[f'{self.teacher_attr}_logits']
         labeled = (src == dst) & data.train_mask[src]
         y = data.y[src]

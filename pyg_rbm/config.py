@@ -21,6 +21,8 @@ class TeacherConfig:
     weight_decay: float = 5e-4
     epochs: int = 500
     patience: int = 50
+    # 'full', or 'labelled': the neighbourhood of the train/val nodes only
+    train_graph: str = 'full'
 
 
 @dataclass
@@ -97,6 +99,9 @@ class DistillConfig:
         if self.setting not in SETTINGS:
             raise ValueError(f"'setting' must be one of {SETTINGS} "
                              f"(got '{self.setting}')")
+        if self.teacher.train_graph not in ('full', 'labelled'):
+            raise ValueError(f"'teacher.train_graph' must be 'full' or "
+                             f"'labelled' (got '{self.teacher.train_graph}')")
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

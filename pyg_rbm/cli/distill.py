@@ -24,6 +24,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument('--setting', default=None,
                    choices=['transductive', 'inductive', 'production'])
     p.add_argument('--teacher', default=None, choices=['sage', 'gcn', 'gat'])
+    p.add_argument('--teacher-graph', default=None,
+                   choices=['full', 'labelled'],
+                   help="graph of the teacher's training epochs: the whole "
+                   "graph, or the neighbourhood of the training and "
+                   "validation nodes (same result for sage and gat, and "
+                   "much cheaper on large graphs)")
     p.add_argument('--student', default=None, choices=['rbm', 'moe', 'mlp'])
     p.add_argument('--seeds', type=int, default=None,
                    help='number of seeds, 0..N-1 (default: 1)')
@@ -62,6 +68,7 @@ def overrides_from_args(args: argparse.Namespace) -> Dict[str, Any]:
         key, value = item.split('=', 1)
         put(key, yaml.safe_load(value))
     for flag, path in (('teacher', 'teacher.name'),
+                       ('teacher_graph', 'teacher.train_graph'),
                        ('student', 'student.name'),
                        ('epochs', 'train.epochs'),
                        ('kd_variant', 'train.kd_variant')):

@@ -29,6 +29,7 @@ def _checks() -> List[Tuple[str, Callable[[Any], bool], str]]:
     from pyg_rbm.nn.build import STUDENTS
     from pyg_rbm.teachers import TEACHERS
     from pyg_rbm.train.loss import KD_VARIANTS
+    from pyg_rbm.train.teacher import TRAIN_GRAPHS
 
     def one_of(choices: Tuple[Any, ...]) -> Tuple[Callable, str]:
         return (lambda v: v in choices), f'one of {list(choices)}'
@@ -61,6 +62,7 @@ def _checks() -> List[Tuple[str, Callable[[Any], bool], str]]:
         'teacher.num_layers': positive,
         'teacher.dropout': rate,
         'teacher.epochs': positive,
+        'teacher.train_graph': one_of(TRAIN_GRAPHS),
         'distill.setting': one_of(SETTINGS),
         'distill.kd_variant': one_of(KD_VARIANTS),
         'distill.lam': ((lambda v: 0.0 <= v <= 1.0), 'in [0, 1]'),
@@ -120,7 +122,8 @@ def distill_config_from_cfg(cfg: CN) -> DistillConfig:
         name=t.name, hidden_channels=t.hidden_channels,
         num_layers=t.num_layers, dropout=t.dropout,
         norm=None if t.norm == 'none' else t.norm, lr=t.lr,
-        weight_decay=t.weight_decay, epochs=t.epochs, patience=t.patience)
+        weight_decay=t.weight_decay, epochs=t.epochs, patience=t.patience,
+        train_graph=t.train_graph)
     student = StudentConfig(
         name=cfg.model.type, hidden_channels=cfg.gnn.dim_inner,
         num_layers=cfg.gnn.layers_post_mp, dropout=cfg.gnn.dropout,

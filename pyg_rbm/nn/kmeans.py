@@ -1,3 +1,5 @@
+from typing import Optional
+
 import torch
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from threadpoolctl import threadpool_limits
@@ -11,11 +13,17 @@ def kmeans(
     num_clusters: int,
     seed: int = 0,
     max_points_full: int = 100_000,
+    max_points: Optional[int] = 200_000,
 ) -> Tensor:
     r"""Clusters the rows of :obj:`x` with :math:`k`-means and returns the
     centroids, using :class:`sklearn.cluster.KMeans` (or
     :class:`sklearn.cluster.MiniBatchKMeans` for more than
     :obj:`max_points_full` rows).
+
+    Above :obj:`max_points` rows, the centroids are fitted on a uniform
+    random sample of that many rows (drawn with :obj:`seed`), so that the
+    cost stops growing with the graph: a sample of :math:`2 \cdot 10^5`
+    rows places a few centroids within the noise of the full data.
 
     Args:
         x (torch.Tensor): The points of shape :obj:`[N, F]`.
@@ -24,6 +32,9 @@ def kmeans(
             (default: :obj:`0`)
         max_points_full (int, optional): Above this many rows, mini-batch
             :math:`k`-means is used. (default: :obj:`100_000`)
+        max_points (int, optional): Above this many rows, a random sample
+            of this many rows is clustered; :obj:`None` clusters all rows.
+            (default: :obj:`200_000`)
 
     Returns:
         torch.Tensor: The centroids of shape :obj:`[num_clusters, F]`, with
@@ -39,18 +50,26 @@ def kmeans(
         raise ValueError(f"'num_clusters' ({num_clusters}) must not exceed "
                          f"the number of rows of 'x' ({x.size(0)}) in "
                          f"'kmeans'")
+    if max_points is not None and max_points < num_clusters:
+        raise ValueError(f"'max_points' ({max_points}) must not be smaller "
+                         f"than 'num_clusters' ({num_clusters}) in 'kmeans'")
     if not bool(torch.isfinite(x).all()):
         raise ValueError("'x' must contain only finite values in 'kmeans'")
 
-    points = x.detach().cpu().float().numpy()
-    if x.size(0) > max_points_full:
+    x_fit = x.detach()
+    if max_points is not None and x.size(0) > max_points:
+        gen = torch.Generator().manual_seed(seed)
+        sample = torch.randperm(x.size(0), generator=gen)[:max_points]
+        x_fit = x_fit[sample.to(x.device)]
+    points = x_fit.cpu().float().numpy()
+    if points.shape[0] > max_points_full:
         model = MiniBatchKMeans(n_clusters=num_clusters, n_init=3,
                                 random_state=seed, batch_size=4096)
     else:
         model = KMeans(n_clusters=num_clusters, n_init=4, random_state=seed)
     # OpenMP workers cost far more than they save on small inputs, and
     # oversubscribed cores slow them down by two orders of magnitude.
-    limit = 1 if x.size(0) * x.size(1) < 4_000_000 else None
+    limit = 1 if points.size < 4_000_000 else None
     with threadpool_limits(limits=limit):
         model.fit(points)
     return torch.from_numpy(model.cluster_centers_).to(x.device, x.dtype)

@@ -4,7 +4,7 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import MLP
 
-from pyg_rbm.nn.moe import _norm_kwargs
+from pyg_rbm.nn.norm import node_norm_kwargs
 
 
 class MLPStudent(torch.nn.Module):
@@ -71,7 +71,7 @@ class MLPStudent(torch.nn.Module):
             act=act,
             act_kwargs=act_kwargs,
             norm=norm,
-            norm_kwargs=_norm_kwargs(norm, norm_kwargs),
+            norm_kwargs=node_norm_kwargs(norm, norm_kwargs),
             plain_last=True,
         )
 

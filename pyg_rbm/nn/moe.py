@@ -10,9 +10,9 @@ from torch_geometric.nn.resolver import (
     activation_resolver,
     normalization_resolver,
 )
-from torch_geometric.resolver import normalize_string
 
 from pyg_rbm.nn.expert_linear import ExpertLinear
+from pyg_rbm.nn.norm import node_norm_kwargs
 
 _MAX_LOG_SCALE = math.log(100.0)
 
@@ -21,21 +21,6 @@ def _cv_squared(value: Tensor) -> Tensor:
     # Population variance, as in Shazeer et al.; the epsilon keeps an all-zero
     # vector (e.g. an empty batch) at zero instead of NaN.
     return value.var(correction=0) / (value.mean().square() + 1e-10)
-
-
-def _norm_kwargs(
-    norm: Union[str, Callable, None],
-    norm_kwargs: Optional[Dict[str, Any]],
-) -> Dict[str, Any]:
-    kwargs = dict(norm_kwargs or {})
-    if isinstance(norm, str) and normalize_string(norm) in {
-            'layer', 'layernorm'
-    }:
-        # PyG's `LayerNorm` defaults to `mode='graph'` (statistics over all
-        # rows of the batch), which would make a per-node student depend on
-        # which other nodes share its batch.
-        kwargs.setdefault('mode', 'node')
-    return kwargs
 
 
 class _MoELayer(torch.nn.Module):
@@ -236,7 +221,7 @@ class MoE(torch.nn.Module):
                 self.norms.append(
                     normalization_resolver(
                         norm, hidden_channels,
-                        **_norm_kwargs(norm, norm_kwargs)))
+                        **node_norm_kwargs(norm, norm_kwargs)))
         self.act = None
         if act is not None:
             self.act = activation_resolver(act, **(act_kwargs or {}))

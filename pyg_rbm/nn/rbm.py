@@ -5,7 +5,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.nn import Identity, Parameter
-from torch_geometric.nn.norm import LayerNorm
 from torch_geometric.nn.resolver import (
     activation_resolver,
     normalization_resolver,
@@ -13,6 +12,7 @@ from torch_geometric.nn.resolver import (
 
 from pyg_rbm.nn.expert_linear import ExpertLinear
 from pyg_rbm.nn.kmeans import kmeans
+from pyg_rbm.nn.norm import node_norm_kwargs
 
 __all__ = ['RbM']
 
@@ -359,11 +359,8 @@ class RbM(torch.nn.Module):
                    norm_kwargs: Optional[Dict[str, Any]]) -> torch.nn.Module:
         if norm is None:
             return Identity()
-        kwargs = dict(norm_kwargs or {})
-        layer = normalization_resolver(norm, self.hidden_channels, **kwargs)
-        if isinstance(layer, LayerNorm) and 'mode' not in kwargs:
-            layer = LayerNorm(self.hidden_channels, mode='node', **kwargs)
-        return layer
+        return normalization_resolver(norm, self.hidden_channels,
+                                      **node_norm_kwargs(norm, norm_kwargs))
 
     def reset_parameters(self):
         r"""Resets all learnable parameters of the module and returns it to

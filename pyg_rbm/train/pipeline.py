@@ -155,7 +155,7 @@ def prepare_teacher(config: DistillConfig, seed: int,
     fitted = train_teacher(teacher, observed, lr=t.lr,
                            weight_decay=t.weight_decay, epochs=t.epochs,
                            patience=t.patience, evaluator=evaluator,
-                           progress=progress)
+                           progress=progress, graph=t.train_graph)
     scores = {k: v for k, v in fitted.best_metrics.items() if k != 'train'}
     held_out = split.held_out
     if held_out.numel():

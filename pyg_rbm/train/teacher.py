@@ -1,4 +1,4 @@
-"""Full-graph training of a GNN teacher through the project's one loop."""
+"""Training of a GNN teacher through the project's one loop."""
 from typing import Callable, Optional, Sequence
 
 import torch
@@ -7,8 +7,11 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from pyg_rbm.teachers.inference import teacher_inference
+from pyg_rbm.teachers.locality import neighbourhood_exact_reason
 from pyg_rbm.train.evaluate import accuracy_metrics
 from pyg_rbm.train.loop import EpochRecord, FitResult, fit
+
+TRAIN_GRAPHS = ('full', 'labelled')
 
 
 def train_teacher(
@@ -21,13 +24,26 @@ def train_teacher(
     evaluator: Optional[Callable[[Tensor, Tensor], float]] = None,
     callbacks: Sequence[Callable[[EpochRecord], None]] = (),
     progress: bool = True,
+    graph: str = 'full',
 ) -> FitResult:
     r"""Trains a GNN :obj:`model(x, edge_index)` on the labelled nodes of
-    :obj:`data` with Adam, full graph, early stopping on validation
+    :obj:`data` with Adam, full batch, early stopping on validation
     accuracy, and restores the best-validation state.
 
     In the inductive setting pass the observed graph only: held-out nodes
     and their edges must not reach the teacher.
+
+    Only the training and validation nodes enter the loss and the model
+    selection, so with :obj:`graph="labelled"` the teacher trains on their
+    :obj:`model.num_layers`-hop in-neighbourhood
+    (:func:`pyg_rbm.serving.neighborhood_subgraph`) instead of the whole
+    graph. For a teacher whose outputs there are exact (see
+    :func:`pyg_rbm.teachers.locality.neighbourhood_exact_reason`; GraphSAGE,
+    GAT and GIN without batch or graph normalisation) the loss, gradients
+    and validation scores are the same, while an epoch costs time and
+    memory in the size of that neighbourhood, not of the graph. The test
+    score of the restored best state is then computed once on the whole
+    graph.
 
     Args:
         model (torch.nn.Module): The teacher, e.g. from
@@ -42,6 +58,9 @@ def train_teacher(
         callbacks (list, optional): Called with each epoch's record.
         progress (bool, optional): Show a progress bar.
             (default: :obj:`True`)
+        graph (str, optional): The graph of the training epochs,
+            :obj:`"full"` or :obj:`"labelled"` (the neighbourhood of the
+            training and validation nodes). (default: :obj:`"full"`)
     """
     for key in ('x', 'edge_index', 'y', 'train_mask', 'val_mask'):
         if data.get(key) is None:
@@ -49,6 +68,19 @@ def train_teacher(
     if not data.train_mask.any():
         raise ValueError("'data.train_mask' selects no node in "
                          "'train_teacher'")
+    if graph not in TRAIN_GRAPHS:
+        raise ValueError(f"'graph' must be one of {list(TRAIN_GRAPHS)} in "
+                         f"'train_teacher' (got {graph!r})")
+    if graph == 'labelled':
+        reason = neighbourhood_exact_reason(model)
+        if reason is not None:
+            raise ValueError(f"'graph=\"labelled\"' in 'train_teacher' needs "
+                             f"a teacher whose outputs depend on the "
+                             f"neighbourhood only, but {reason}; use "
+                             f"'graph=\"full\"'")
+        return _train_on_labelled_neighbourhood(
+            model, data, lr, weight_decay, epochs, patience, evaluator,
+            callbacks, progress)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr,
                                  weight_decay=weight_decay)
     masks = dict(train=data.train_mask, val=data.val_mask)
@@ -71,3 +103,32 @@ def train_teacher(
     return fit(model, optimizer, train_epoch, evaluate, epochs=epochs,
                patience=patience, callbacks=callbacks, progress=progress,
                desc=f'teacher ({model.__class__.__name__})')
+
+
+def _train_on_labelled_neighbourhood(
+    model: torch.nn.Module,
+    data: Data,
+    lr: float,
+    weight_decay: float,
+    epochs: int,
+    patience: Optional[int],
+    evaluator: Optional[Callable[[Tensor, Tensor], float]],
+    callbacks: Sequence[Callable[[EpochRecord], None]],
+    progress: bool,
+) -> FitResult:
+    from pyg_rbm.serving import neighborhood_subgraph
+
+    labelled = (data.train_mask | data.val_mask).nonzero().view(-1)
+    sub = neighborhood_subgraph(data, labelled, model.num_layers)
+    if 'test_mask' in sub:  # outputs are exact at the labelled nodes only
+        del sub.test_mask
+    result = train_teacher(model, sub, lr=lr, weight_decay=weight_decay,
+                           epochs=epochs, patience=patience,
+                           evaluator=evaluator, callbacks=callbacks,
+                           progress=progress, graph='full')
+    del sub
+    if data.get('test_mask') is not None and data.test_mask.any():
+        logits = teacher_inference(model, data.x, data.edge_index)
+        result.best_metrics.update(accuracy_metrics(
+            logits, data.y, dict(test=data.test_mask), evaluator))
+    return result

@@ -12,7 +12,8 @@ def test_distill_cli_smoke(data_root, tmp_path, capsys):
         'distill', '--dataset', 'cora', '--root', data_root, '--seeds', '1',
         '--epochs', '3', '--set', 'teacher.epochs=5', '--set',
         'train.pretrain_epochs=1', '--set', 'teacher.hidden_channels=16',
-        '--set', 'student.hidden_channels=16', '--baseline-mlp', '--out',
+        '--set', 'student.hidden_channels=16', '--teacher-graph',
+        'labelled', '--baseline-mlp', '--out',
         out, '--no-progress'
     ])
     assert code == 0
@@ -29,6 +30,7 @@ def test_distill_cli_smoke(data_root, tmp_path, capsys):
     # Shipped Cora defaults (REFERENCE section 5), then the overrides.
     assert hp['student']['num_layers'] == 3 and hp['train']['tau'] == 1.29
     assert hp['train']['epochs'] == 3
+    assert hp['teacher']['train_graph'] == 'labelled'
 
 
 def test_distill_cli_rejects_bad_input(tmp_path):

@@ -43,3 +43,19 @@ def test_kmeans_validation():
         kmeans(x.view(-1), 2)
     with pytest.raises(ValueError, match="'x' must contain only finite"):
         kmeans(torch.tensor([[0.0], [float('nan')]]), 1)
+
+
+def test_kmeans_fits_a_seeded_sample_of_large_inputs():
+    centers, x = clustered_points()
+    out = kmeans(x, 3, seed=0, max_points=30)
+    # 30 of the 120 points still place each centroid within the noise:
+    assert torch.allclose(sort_rows(out), sort_rows(centers), atol=0.1)
+    assert torch.equal(out, kmeans(x, 3, seed=0, max_points=30))
+    # ... but not at the mean of all 40 points of each cluster.
+    assert not torch.allclose(out, kmeans(x, 3, seed=0, max_points=None),
+                              atol=1e-4)
+    # Up to max_points rows, every row is clustered.
+    assert torch.equal(kmeans(x, 3, seed=0, max_points=120),
+                       kmeans(x, 3, seed=0, max_points=None))
+    with pytest.raises(ValueError, match="'max_points' \\(2\\) must not"):
+        kmeans(x, 3, max_points=2)

@@ -34,7 +34,7 @@ def _problem(seed=0):
             loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
             loss.backward()
             opt.step()
-            total += float(loss)
+            total += float(loss.detach())
         return total
 
     @torch.no_grad()

@@ -30,3 +30,7 @@ def set_cfg_teacher(cfg: CN) -> None:
     cfg.teacher.epochs = teacher.epochs
     # Early-stopping patience on validation accuracy
     cfg.teacher.patience = teacher.patience
+    # Graph of the training epochs: 'full', or 'labelled' (the neighbourhood
+    # of the training and validation nodes; exact for SAGE and GAT, and much
+    # cheaper on large graphs)
+    cfg.teacher.train_graph = teacher.train_graph

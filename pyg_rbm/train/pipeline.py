@@ -175,6 +175,7 @@ def distill_student(
     progress: bool = True,
     student_fn: Optional[Callable[[int, int], torch.nn.Module]] = None,
     without_teacher: bool = False,
+    features: Optional[Tuple[Tensor, Tensor]] = None,
 ) -> Tuple[torch.nn.Module, Dict[str, float], int, Tensor]:
     r"""Distils :obj:`run`'s teacher into a student built from
     :obj:`config` (default: the run's config).
@@ -182,7 +183,9 @@ def distill_student(
     Returns the trained student, its scores at the best validation epoch,
     the number of epochs run and the student inputs of the full graph.
     With :obj:`without_teacher=True` it trains an MLP of the student's
-    width on labels only (the no-teacher baseline).
+    width on labels only (the no-teacher baseline). :obj:`features`, the
+    output of :func:`build_features` for this run and config, saves
+    computing them again.
     """
     from pyg_rbm.nn import MLPStudent, build_student
     from pyg_rbm.teachers import teacher_inference
@@ -196,7 +199,9 @@ def distill_student(
                                      temperature=config.train.tau,
                                      store_hidden=rsd)(copy.copy(
                                          split.observed))
-    x_obs, x_full = build_features(split, config, seed)
+    if features is None:
+        features = build_features(split, config, seed)
+    x_obs, x_full = features
     train_data = copy.copy(observed)
     train_data.x = x_obs
     held_out = split.held_out
@@ -250,6 +255,7 @@ def run_seed(
     callbacks: Sequence[Callable[[EpochRecord], None]] = (),
     progress: bool = True,
     student_fn: Optional[Callable[[int, int], torch.nn.Module]] = None,
+    features: Optional[Tuple[Tensor, Tensor]] = None,
 ) -> SeedResult:
     r"""Runs teacher training, distillation and evaluation for one seed.
 
@@ -262,16 +268,22 @@ def run_seed(
         progress (bool, optional): Show progress bars.
         student_fn (callable, optional): Builds the student from
             :obj:`(in_channels, out_channels)` instead of the config.
+        features (tuple, optional): The student inputs of the training and
+            the full graph, from :func:`build_features` with the same
+            config and seed; computed here when :obj:`None`.
     """
     from pyg_rbm.teachers import teacher_inference
 
     run = prepare_teacher(config, seed, data, progress)
+    if features is None:
+        features = build_features(run.split, config, seed)
     student, scores, epochs, x_full = distill_student(
-        run, config, callbacks, progress, student_fn)
+        run, config, callbacks, progress, student_fn, features=features)
     mlp_scores = None
     if config.baseline_mlp:
         mlp_scores = distill_student(run, config, progress=progress,
-                                     without_teacher=True)[1]
+                                     without_teacher=True,
+                                     features=features)[1]
     full = run.split.full
     bs = config.train.batch_size or None
     timings = dict(

@@ -73,3 +73,21 @@ def test_each_extra_runs_and_learns(teacher_run, extra):
     extra_width = dict(positional_encoding=8, label_propagation=4)
     assert x_full.size(1) == 16 + extra_width.get(extra, 0)
     assert epochs == 3 + 12  # patience 20 cannot stop it earlier
+
+
+def test_run_seed_builds_the_student_inputs_once(graph, monkeypatch):
+    import pyg_rbm.train.extras as extras
+    calls = []
+    deepwalk = extras.deepwalk_embeddings
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return deepwalk(*args, **kwargs)
+
+    monkeypatch.setattr(extras, 'deepwalk_embeddings', counted)
+    config = _config(positional_encoding=True)  # with the baseline MLP
+    config.extras.pe_dim = 4
+    config.teacher.epochs = config.train.epochs = 3
+    result = run_seed(config, seed=0, data=graph, progress=False)
+    assert result.mlp is not None
+    assert len(calls) == 1

@@ -1,11 +1,19 @@
 """The graph-free batch on which GraphGym's loggers evaluate a student."""
+from typing import Optional, Tuple
+
 import torch
+from torch import Tensor
 from torch_geometric.data import Data
 
 from pyg_rbm.config import DistillConfig
 
 
-def student_batch(data: Data, config: DistillConfig, seed: int) -> Data:
+def student_batch(
+    data: Data,
+    config: DistillConfig,
+    seed: int,
+    features: Optional[Tuple[Tensor, Tensor]] = None,
+) -> Data:
     r"""Returns the nodes a student is evaluated on, as one graph-free
     batch for GraphGym networks (:obj:`batch.split` selects a mask).
 
@@ -22,13 +30,18 @@ def student_batch(data: Data, config: DistillConfig, seed: int) -> Data:
             :func:`pyg_rbm.datasets.load_dataset` returns it.
         config (DistillConfig): The run's hyperparameters.
         seed (int): The run's seed.
+        features (tuple, optional): The output of
+            :func:`~pyg_rbm.train.pipeline.build_features` for this data,
+            config and seed; computed here when :obj:`None`.
     """
     from pyg_rbm.datasets import split_setting
     from pyg_rbm.train.pipeline import build_features
 
     split = split_setting(data, config.setting, seed=seed)
     observed, held_out = split.observed, split.held_out
-    x_obs, x_full = build_features(split, config, seed)
+    if features is None:
+        features = build_features(split, config, seed)
+    x_obs, x_full = features
     num_observed, num_held = observed.num_nodes, held_out.numel()
 
     def pad(mask: torch.Tensor) -> torch.Tensor:

@@ -9,11 +9,12 @@ from torch_geometric.graphgym.config import cfg
 from torch_geometric.graphgym.logger import create_logger
 from torch_geometric.graphgym.utils.comp_budget import params_count
 
+from pyg_rbm.datasets import split_setting
 from pyg_rbm.graphgym.loader.student_batch import student_batch
 from pyg_rbm.graphgym.register import registered
 from pyg_rbm.graphgym.train.epoch_logger import EpochLogger
 from pyg_rbm.graphgym.translate import distill_config_from_cfg
-from pyg_rbm.train.pipeline import SeedResult, run_seed
+from pyg_rbm.train.pipeline import SeedResult, build_features, run_seed
 
 
 @registered('train', 'distill')
@@ -43,7 +44,11 @@ def train_distill(data: Data, seed: Optional[int] = None) -> SeedResult:
     """
     seed = cfg.seed if seed is None else seed
     config = distill_config_from_cfg(cfg)
-    batch = student_batch(data, config, seed)
+    # The student inputs (DeepWalk encodings among them) are built once, for
+    # the loggers' batch and for the core.
+    features = build_features(split_setting(data, config.setting, seed=seed),
+                              config, seed)
+    batch = student_batch(data, config, seed, features)
     cfg.share.dim_in = batch.x.size(-1)
     cfg.share.dim_out = batch.num_classes
     cfg.share.num_splits = 3
@@ -59,7 +64,8 @@ def train_distill(data: Data, seed: Optional[int] = None) -> SeedResult:
 
     try:
         result = run_seed(config, seed, data=data, callbacks=[callback],
-                          progress=False, student_fn=student_fn)
+                          progress=False, student_fn=student_fn,
+                          features=features)
         callback.finish(config.train.epochs)
     finally:
         callback.close()

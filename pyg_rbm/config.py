@@ -7,6 +7,9 @@ from typing import Any, Dict, List, Optional
 import yaml
 
 SETTINGS = ('transductive', 'inductive', 'production')
+# Graphs a teacher may train on: the whole graph, or the 2-hop
+# neighbourhood of the training and validation nodes (train_teacher).
+TRAIN_GRAPHS = ('full', 'labelled')
 
 
 @dataclass
@@ -99,9 +102,10 @@ class DistillConfig:
         if self.setting not in SETTINGS:
             raise ValueError(f"'setting' must be one of {SETTINGS} "
                              f"(got '{self.setting}')")
-        if self.teacher.train_graph not in ('full', 'labelled'):
-            raise ValueError(f"'teacher.train_graph' must be 'full' or "
-                             f"'labelled' (got '{self.teacher.train_graph}')")
+        if self.teacher.train_graph not in TRAIN_GRAPHS:
+            raise ValueError(f"'teacher.train_graph' must be one of "
+                             f"{TRAIN_GRAPHS} "
+                             f"(got '{self.teacher.train_graph}')")
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

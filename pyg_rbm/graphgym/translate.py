@@ -5,6 +5,7 @@ from yacs.config import CfgNode as CN
 
 from pyg_rbm.config import (
     SETTINGS,
+    TRAIN_GRAPHS,
     DistillConfig,
     ExtrasConfig,
     StudentConfig,
@@ -29,7 +30,6 @@ def _checks() -> List[Tuple[str, Callable[[Any], bool], str]]:
     from pyg_rbm.nn.build import STUDENTS
     from pyg_rbm.teachers import TEACHERS
     from pyg_rbm.train.loss import KD_VARIANTS
-    from pyg_rbm.train.teacher import TRAIN_GRAPHS
 
     def one_of(choices: Tuple[Any, ...]) -> Tuple[Callable, str]:
         return (lambda v: v in choices), f'one of {list(choices)}'

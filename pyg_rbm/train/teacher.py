@@ -6,12 +6,11 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
 
+from pyg_rbm.config import TRAIN_GRAPHS
 from pyg_rbm.teachers.inference import teacher_inference
 from pyg_rbm.teachers.locality import neighbourhood_exact_reason
 from pyg_rbm.train.evaluate import accuracy_metrics
 from pyg_rbm.train.loop import EpochRecord, FitResult, fit
-
-TRAIN_GRAPHS = ('full', 'labelled')
 
 
 def train_teacher(

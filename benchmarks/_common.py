@@ -7,6 +7,7 @@ import os.path as osp
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -35,6 +36,22 @@ def _cpu_model() -> str:
     return platform.processor() or 'unknown'
 
 
+def _git_commit() -> Optional[str]:
+    # The code the numbers came from ('+' marks uncommitted changes).
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    try:
+        commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                                cwd=root, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--',
+                                'pyg_rbm', 'benchmarks'], cwd=root,
+                               capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ('+' if dirty else '')
+
+
 def machine_info() -> Dict[str, Any]:
     """What the numbers were measured on, and how busy the machine was."""
     import torch_geometric
@@ -55,6 +72,7 @@ def machine_info() -> Dict[str, Any]:
         memory_gib=round(mem / 2**30, 1) if mem else None,
         torch_threads=torch.get_num_threads(),
         load_average=list(os.getloadavg()),
+        commit=_git_commit(),
     )
 
 

@@ -177,6 +177,8 @@ def describe_machines(results: Results) -> List[str]:
                 f'torch {m.get("torch", "?")}, torch_geometric '
                 f'{m.get("torch_geometric", "?")}, Python '
                 f'{m.get("python", "?")}')
+        if m.get('commit'):
+            line += f'; code at commit {m["commit"]}'
         if m.get('load_average'):
             line += (f'; 1-minute load average {m["load_average"][0]:.1f} '
                      f'when the run started')

@@ -78,14 +78,13 @@ class RbMLayer(torch.nn.Module):
         return scale, input_scale
 
     def forward_pretraining(self, x: Tensor) -> Tensor:
-        # Expert 0 alone, with the layer's output scale and its input
-        # attention, so that `init_routing` leaves the output unchanged.
+        # Expert 0 alone, with the layer's output scale as its gate and its
+        # input attention, so that `init_routing` leaves the output
+        # unchanged.
         scale, input_scale = self._scales()
-        weight = self.experts.weight[0]
-        if input_scale is not None:
-            weight = input_scale[0].unsqueeze(-1) * weight
-        x = F.dropout(x, p=self.experts.dropout, training=self.training)
-        return torch.addmm(self.experts.bias[0] * scale, x, weight * scale)
+        index = x.new_zeros(x.size(0), 1, dtype=torch.long)
+        gate = scale.expand(x.size(0), 1)
+        return self.experts(x, index, gate, input_scale)
 
     def route(self, x: Tensor) -> Tuple[Tensor, Tensor]:
         r"""Returns the cosine similarities of the top-:obj:`k` memory keys

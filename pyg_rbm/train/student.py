@@ -1,5 +1,14 @@
 """Training a graph-free student from a teacher's outputs."""
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 import torch
 from torch import Tensor
@@ -32,9 +41,12 @@ class StudentTrainer:
     r"""Trains a student (:class:`~pyg_rbm.nn.RbM`, :class:`~pyg_rbm.nn.MoE`
     or :class:`~pyg_rbm.nn.MLPStudent`) by knowledge distillation.
 
-    Every epoch shuffles the distillation pairs :math:`(u, v)` (each node of
-    the training graph with itself, plus the graph edges kept by an optional
-    reliable sampler), and for each mini-batch minimises
+    Every epoch shuffles the nodes of the training graph into mini-batches
+    of :obj:`batch_size` nodes. A batch's distillation pairs :math:`(u, v)`
+    are each of its nodes with itself, plus the graph edges from its nodes
+    kept by an optional reliable sampler; the student runs once per node
+    (its output for :math:`u` serves all pairs from :math:`u`, as in
+    KRD's full-batch training), and the batch minimises
 
     .. math::
         \lambda \, \mathrm{CE}(f(\mathbf{x}_u), y_u)_{u = v,\, u \in
@@ -60,8 +72,9 @@ class StudentTrainer:
             students without routing. (default: :obj:`0`)
         patience (int, optional): Early-stopping patience.
             (default: :obj:`50`)
-        batch_size (int, optional): Pairs per batch; :obj:`0` or
-            :obj:`None` means one full batch. (default: :obj:`4096`)
+        batch_size (int, optional): Nodes per batch, each with its
+            pairs; :obj:`0` or :obj:`None` means one full batch.
+            (default: :obj:`4096`)
         lam (float, optional): Weight :math:`\lambda` of the label term.
             (default: :obj:`0.0`)
         tau (float, optional): KD temperature. (default: :obj:`1.0`)
@@ -205,17 +218,28 @@ class StudentTrainer:
                              f"'{name}' (KnowledgeDistillation with "
                              f"store_hidden=True)")
 
-    def _pairs(self, data: Data) -> Tensor:
+    def _batches(self, data: Data) -> Iterator[Tuple[Tensor, Tensor, Tensor]]:
+        # Yields (nodes, src, dst): a shuffled batch of nodes and its
+        # distillation pairs, src as positions in the batch.
         if self.lam == 1.0:  # labels only: no teacher term to distil
             nodes = data.train_mask.nonzero().view(-1)
         else:
             nodes = torch.arange(data.num_nodes)
-        pairs = torch.stack([nodes, nodes])
+        nodes = nodes[torch.randperm(nodes.numel(), generator=self.generator)]
+        edges = None
         if self.sampler is not None and self.lam < 1.0:
-            pairs = torch.cat([pairs, self.sampler.sample(self.generator)],
-                              dim=1)
-        perm = torch.randperm(pairs.size(1), generator=self.generator)
-        return pairs[:, perm]
+            edges = self.sampler.sample(self.generator)
+        position = torch.full((data.num_nodes, ), -1, dtype=torch.long)
+        for batch in nodes.split(self.batch_size or max(nodes.numel(), 1)):
+            src, dst = torch.arange(batch.numel()), batch
+            if edges is not None:
+                position[batch] = src
+                pos = position[edges[0]]
+                kept = pos >= 0
+                src = torch.cat([src, pos[kept]])
+                dst = torch.cat([dst, edges[1, kept]])
+                position[batch] = -1
+            yield batch, src, dst
 
     def _hidden_hook(self, store: List[Tensor]):
         def hook(module: torch.nn.Module, inputs: Any) -> None:
@@ -223,28 +247,28 @@ class StudentTrainer:
 
         return self.model.output_layer.register_forward_pre_hook(hook)
 
-    def _batch_loss(self, x: Tensor, data: Data, src: Tensor,
+    def _batch_loss(self, x: Tensor, data: Data, nodes: Tensor, src: Tensor,
                     dst: Tensor) -> Tensor:
         teacher = data[f'{self.teacher_attr}_logits']
-        labeled = (src == dst) & data.train_mask[src]
-        y = data.y[src]
+        labeled = (nodes[src] == dst) & data.train_mask[dst]
+        y = data.y[dst]
 
         def objective(logits: Tensor) -> Tensor:
-            return distillation_objective(logits, teacher[dst], y, labeled,
-                                          self.lam, self.tau,
+            return distillation_objective(logits[src], teacher[dst], y,
+                                          labeled, self.lam, self.tau,
                                           self.kd_variant, self.tau_squared)
 
         hidden: List[Tensor] = []
         handle = self._hidden_hook(hidden) if self.rsd_weight > 0 else None
-        logits, aux = self.model(x[src], return_aux_loss=True)
+        xs = x[nodes]
+        logits, aux = self.model(xs, return_aux_loss=True)
         if handle is not None:
             handle.remove()
         loss = objective(logits) + aux
         if handle is not None:
             loss = loss + self.rsd_weight * representation_similarity_loss(
-                hidden[0], data[f'{self.teacher_attr}_hidden'][dst])
+                hidden[0][src], data[f'{self.teacher_attr}_hidden'][dst])
         if self.adversarial is not None:
-            xs = x[src]
 
             def adv_loss(inputs: Tensor) -> Tensor:
                 return objective(self.model(inputs))
@@ -259,18 +283,16 @@ class StudentTrainer:
 
     def _train_epoch(self, epoch: int, data: Data) -> float:
         self.model.train()
-        pairs = self._pairs(data)
-        size = self.batch_size or pairs.size(1)
         total, count = 0.0, 0
-        for batch in pairs.split(size, dim=1):
+        for nodes, src, dst in self._batches(data):
             self.optimizer.zero_grad()
-            loss = self._batch_loss(data.x, data, batch[0], batch[1])
+            loss = self._batch_loss(data.x, data, nodes, src, dst)
             loss.backward()
             self.optimizer.step()
             if hasattr(self.model, 'update_memory'):
                 self.model.update_memory()
-            total += float(loss.detach()) * batch.size(1)
-            count += batch.size(1)
+            total += float(loss.detach()) * src.numel()
+            count += src.numel()
         return total / max(count, 1)
 
     def _evaluate(self, data: Data, held_out_x: Optional[Tensor],

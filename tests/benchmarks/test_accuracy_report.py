@@ -285,3 +285,27 @@ def test_main_runs_resumes_and_shares_teachers(data_root, tmp_path,
     with pytest.raises(ValueError, match="'--out'"):
         accuracy.main(['--datasets', 'cora-npz', '--settings', 'production',
                        '--epochs', '3'] + common[2:])
+
+
+def test_extras_run_on_the_first_extras_seeds(data_root, tmp_path,
+                                              monkeypatch):
+    from types import SimpleNamespace
+    scores = dict(val=0.5, test=0.6, inductive=0.7)
+    runs = []
+    monkeypatch.setattr(accuracy, 'prepare_teacher',
+                        lambda config, seed, *args, **kwargs:
+                        SimpleNamespace(scores=scores, seed=seed))
+    monkeypatch.setattr(
+        accuracy, 'distill_student', lambda run, config, **kwargs:
+        runs.append((run.seed, config.extras.adversarial)) or
+        (None, scores, 1, None))
+    out = str(tmp_path / 'acc')
+    accuracy.main(['--datasets', 'cora-npz', '--settings', 'transductive',
+                   '--students', 'rbm', 'rbm-extras', '--seeds', '3',
+                   '--extras-seeds', '2', '--out', out, '--root', data_root])
+    assert runs == [(0, False), (0, True), (1, False), (1, True),
+                    (2, False)]
+    with open(accuracy.results_path(out, 'cora-npz', 'transductive')) as f:
+        summary = json.load(f)['summary']
+    assert (summary['rbm']['n'], summary['rbm-extras']['n']) == (3, 2)
+    assert accuracy.parse_args([]).extras_seeds == accuracy.EXTRAS_SEEDS

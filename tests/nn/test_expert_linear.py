@@ -148,6 +148,83 @@ def test_expert_linear_dropout_per_slot():
     assert torch.equal(out, torch.tensor([[0.0], [0.0], [200.0]]))
 
 
+def sparse_features(num_rows, num_features, density, seed=0):
+    # Bag-of-words-like rows with a few positive counts; row 1 is empty.
+    gen = torch.Generator().manual_seed(seed)
+    mask = torch.rand(num_rows, num_features, generator=gen) < density
+    x = mask * torch.randint(1, 4, (num_rows, num_features), generator=gen)
+    x[1] = 0.0
+    return x.float()
+
+
+def test_expert_linear_sparse_rule():
+    lin = ExpertLinear(3, 40, 8)
+    x = sparse_features(30, 40, 0.05)
+    assert lin.use_sparse(x)
+    assert not lin.use_sparse(x.clone().requires_grad_())  # needs grad(x)
+    assert not lin.use_sparse(torch.randn(30, 40))
+    x = torch.zeros(10, 40)
+    x[:, :6] = 1.0  # exactly 15% non-zeros
+    assert lin.use_sparse(x)
+    x[0, 6] = 1.0
+    assert not lin.use_sparse(x)
+    lin.sparse_density = 0.0
+    assert not lin.use_sparse(sparse_features(30, 40, 0.05))
+
+
+@pytest.mark.parametrize('num_experts,k,out_channels', [(4, 3, 40),
+                                                        (8, 2, 16),
+                                                        (3, 3, 5)])
+@pytest.mark.parametrize('bias', [True, False])
+def test_expert_linear_sparse_matches_naive(num_experts, k, out_channels,
+                                            bias, num_threads):
+    torch.manual_seed(3)
+    lin = ExpertLinear(num_experts, 40, out_channels, bias=bias)
+    x = sparse_features(25, 40, 0.08)
+    assert lin.use_sparse(x)
+    index, gate = random_routing(25, num_experts, k)
+    scale = torch.rand(num_experts, 40) + 0.5
+    with torch.no_grad():
+        assert torch.allclose(lin(x, index, gate, scale),
+                              naive(lin, x, index, gate, scale), atol=1e-5)
+
+    grads = []
+    for fn in (lin, lambda *args: naive(lin, *args)):
+        lin.zero_grad()
+        gate_ = gate.clone().requires_grad_()
+        scale_ = scale.clone().requires_grad_()
+        out = fn(x, index, gate_, scale_)
+        (out * torch.arange(out_channels, dtype=torch.float)).sum().backward()
+        grads.append([gate_.grad, scale_.grad, lin.weight.grad.clone()] +
+                     ([lin.bias.grad.clone()] if bias else []))
+    for a, b in zip(*grads):
+        assert torch.allclose(a, b, atol=1e-4)
+
+
+def test_expert_linear_sparse_dropout_per_slot():
+    torch.manual_seed(0)
+    lin = ExpertLinear(2, 400, 1, dropout=0.5, bias=False)
+    with torch.no_grad():
+        lin.weight.fill_(1.0)
+    x = torch.zeros(3, 400)
+    x[:, :40] = 1.0  # 10% non-zeros: the sparse path
+    assert lin.use_sparse(x)
+    index = torch.tensor([[0, 0], [1, 1], [0, 0]])
+    gate = torch.tensor([[1.0, -1.0], [1.0, -1.0], [1.0, 0.0]])
+
+    out = lin(x, index, gate).detach()
+    assert (out[:2].abs() > 0).all()  # The two slots' masks differ.
+    # Only the 40 non-zeros are dropped, kept ones scaled by 2:
+    assert float(out[2]) % 2 == 0 and 0 < float(out[2]) < 80
+    with torch.no_grad():
+        kept = torch.stack([lin(x, index, gate)[2] for _ in range(200)])
+    assert abs(float(kept.mean()) - 40.0) < 1.5  # E = 40, std 0.45
+
+    lin.eval()
+    assert torch.equal(lin(x, index, gate),
+                       torch.tensor([[0.0], [0.0], [40.0]]))
+
+
 def test_expert_linear_batch_size_invariance(num_threads):
     torch.manual_seed(0)
     for dense in (True, False):
@@ -204,4 +281,9 @@ def test_expert_linear_validation():
     force_path(lin, dense=False)
     with pytest.raises(ValueError, match="'index' must lie in \\[0, 3\\)"):
         lin(x, index + 1, gate)
+    x_sparse = torch.zeros(5, 4)
+    x_sparse[0, 1] = 1.0
+    assert lin.use_sparse(x_sparse)
+    with pytest.raises(ValueError, match="'index' must lie in \\[0, 3\\)"):
+        lin(x_sparse, index + 1, gate)
     assert lin(x[:0], index[:0], gate[:0]).size() == (0, 2)

@@ -119,3 +119,51 @@ def test_trainer_errors():
     data.x = data.x[:, :5]
     with pytest.raises(ValueError, match='features'):
         StudentTrainer(_rbm(), progress=False).fit(data)
+
+
+class _FixedSampler:
+    def __init__(self, edge_index):
+        self.edge_index = edge_index
+
+    def sample(self, generator=None):
+        return self.edge_index
+
+
+def test_neighbour_pairs_ride_with_their_source_node():
+    data = _data(num_nodes=10)
+    edges = torch.tensor([[0, 0, 3, 9], [1, 5, 4, 2]])
+    trainer = StudentTrainer(MLPStudent(8, 4, 3), batch_size=4, lam=0.2,
+                             sampler=_FixedSampler(edges), progress=False)
+    batches = list(trainer._batches(data))
+    seen = torch.cat([nodes for nodes, _, _ in batches])
+    assert sorted(seen.tolist()) == list(range(10))  # each node once
+    pairs = set()
+    for nodes, src, dst in batches:
+        assert nodes.numel() <= 4
+        # Self pairs first, then the kept edges leaving the batch's nodes:
+        assert torch.equal(dst[:nodes.numel()], nodes)
+        pairs |= set(zip(nodes[src].tolist(), dst.tolist()))
+    expected = {(v, v) for v in range(10)} | set(zip(*edges.tolist()))
+    assert pairs == expected
+
+
+def test_batch_loss_with_neighbour_pairs_by_hand():
+    from pyg_rbm.train.loss import distillation_objective
+    data = _data(num_nodes=6)
+    data.teacher_logits = torch.randn(6, 3, generator=torch.Generator()
+                                      .manual_seed(0))
+    edges = torch.tensor([[0, 2], [3, 5]])
+    torch.manual_seed(0)
+    model = MLPStudent(8, 4, 3).eval()  # no dropout
+    trainer = StudentTrainer(model, batch_size=None, lam=0.3, tau=2.0,
+                             sampler=_FixedSampler(edges), progress=False)
+    nodes, src, dst = next(trainer._batches(data))
+    loss = trainer._batch_loss(data.x, data, nodes, src, dst)
+
+    out = model(data.x)
+    u = torch.tensor([0, 1, 2, 3, 4, 5, 0, 2])
+    v = torch.tensor([0, 1, 2, 3, 4, 5, 3, 5])
+    labeled = (u == v) & data.train_mask[u]
+    expected = distillation_objective(out[u], data.teacher_logits[v],
+                                      data.y[v], labeled, 0.3, 2.0)
+    assert torch.allclose(loss, expected, atol=1e-6)

@@ -25,6 +25,7 @@ from accuracy import (  # noqa: E402
     DATASET_LABELS,
     DATASETS,
     DEFAULTS_FROM,
+    EXTRAS_SEEDS,
     HPARAM_SETTING,
     MODEL_LABELS,
     MODELS,
@@ -152,6 +153,21 @@ def timing_table(results: Results) -> str:
     return markdown_table(header, rows)
 
 
+def total_cpu_hours(results: Results) -> float:
+    """CPU hours of every run in :obj:`results`, counting once the runs
+    that an inductive and a production file share.
+    """
+    seconds = 0.0
+    for (dataset, setting), res in results.items():
+        if setting == 'production' and (dataset, 'inductive') in results:
+            continue
+        for run in res['runs'].values():
+            entries = [run['teacher']] + list(run['students'].values())
+            seconds += sum(
+                e.get('cpu_seconds') or e['seconds'] for e in entries if e)
+    return seconds / 3600
+
+
 def describe_protocol(results: Results) -> List[str]:
     """One line per distinct protocol (epoch budgets) in :obj:`results`."""
     lines = []
@@ -249,8 +265,11 @@ def render_report(results: Results, folder: str,
             'its load; the CPU time (summed over torch threads) is the '
             'steadier guide for planning.', '',
             timing_table(results), '',
-            '## Commands', '', 'The full matrix (10 seeds, resumable: '
-            're-running skips finished entries) and this page:', '',
+            f'All runs on this page took {total_cpu_hours(results):.1f} '
+            'CPU hours in total.', '',
+            '## Commands', '', 'The full matrix (10 seeds, RbM + extras on '
+            f'the first {EXTRAS_SEEDS}; resumable: re-running skips '
+            'finished entries) and this page:', '',
             '```bash', 'python benchmarks/accuracy.py',
             'python benchmarks/report.py', '```', '',
             'The quick smoke run (' + ', '.join(

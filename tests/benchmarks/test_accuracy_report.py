@@ -309,3 +309,12 @@ def test_extras_run_on_the_first_extras_seeds(data_root, tmp_path,
         summary = json.load(f)['summary']
     assert (summary['rbm']['n'], summary['rbm-extras']['n']) == (3, 2)
     assert accuracy.parse_args([]).extras_seeds == accuracy.EXTRAS_SEEDS
+
+
+def test_total_cpu_hours_counts_shared_runs_once():
+    res = _results()[('cora-npz', 'transductive')]
+    # teacher 1 s twice (no CPU time: wall), rbm 3 + 4 CPU s, mlp 2 s:
+    assert report.total_cpu_hours({('cora-npz', 'transductive'): res
+                                   }) * 3600 == pytest.approx(11.0)
+    shared = {('cora-npz', s): res for s in ('inductive', 'production')}
+    assert report.total_cpu_hours(shared) * 3600 == pytest.approx(11.0)

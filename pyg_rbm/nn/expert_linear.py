@@ -234,6 +234,10 @@ class ExpertLinear(torch.nn.Module):
         if input_scale is not None and list(input_scale.size()) != size:
             raise ValueError(f"'input_scale' must have shape {size} in "
                              f"'{name}' (got {list(input_scale.size())})")
+        if index.numel() and (int(index.min()) < 0
+                              or int(index.max()) >= self.num_experts):
+            raise ValueError(f"'index' must lie in [0, {self.num_experts}) "
+                             f"in '{name}'")
 
     def _forward_dense(self, x: Tensor, index: Tensor, gate: Tensor,
                        weight: Tensor, track: bool) -> Tensor:
@@ -253,9 +257,6 @@ class ExpertLinear(torch.nn.Module):
         # the distribution of the dense per-slot dropout.
         N, k = index.size()
         F_in = self.in_channels
-        if int(index.min()) < 0 or int(index.max()) >= self.num_experts:
-            raise ValueError(f"'index' must lie in [0, {self.num_experts}) "
-                             f"in '{self.__class__.__name__}'")
         row, col = x.nonzero(as_tuple=True)
         value = x[row, col].expand(k, -1)
         value = self._dropout(value.contiguous())
@@ -298,9 +299,6 @@ class ExpertLinear(torch.nn.Module):
         ptr = torch.searchsorted(expert, torch.arange(E + 1,
                                                       device=x.device))
         counts = ptr.diff().tolist()
-        if sum(counts) != N * k:
-            raise ValueError(f"'index' must lie in [0, {E}) in "
-                             f"'{self.__class__.__name__}'")
         order = torch.arange(N * k, device=x.device)  # grouped position
 
         cap = max(counts)

@@ -229,7 +229,7 @@ class StudentTrainer:
         edges = None
         if self.sampler is not None and self.lam < 1.0:
             edges = self.sampler.sample(self.generator)
-        position = torch.full((data.num_nodes, ), -1, dtype=torch.long)
+            position = torch.full((data.num_nodes, ), -1, dtype=torch.long)
         for batch in nodes.split(self.batch_size or max(nodes.numel(), 1)):
             src, dst = torch.arange(batch.numel()), batch
             if edges is not None:

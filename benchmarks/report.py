@@ -30,9 +30,12 @@ from accuracy import (  # noqa: E402
     MODEL_LABELS,
     MODELS,
     QUICK,
+    SEEDS,
     SETTINGS,
     SPLIT_LABELS,
     SPLITS,
+    RunGroup,
+    plan_runs,
 )
 
 Results = Dict[Tuple[str, str], Dict[str, Any]]
@@ -123,33 +126,63 @@ def render_table(results: Results, setting: str, split: str,
     return markdown_table(header, rows)
 
 
-def timing_table(results: Results) -> str:
-    """Mean wall and CPU time of one seed per model (seconds), per result
-    file.
+def run_groups(results: Results) -> List[Tuple[RunGroup, Dict[str, Any]]]:
+    """The run groups of the full matrix that have a result file, each
+    with the file that holds its runs (shared runs counted once).
     """
-    keys = [(d, s) for d in DATASETS for s in SETTINGS if (d, s) in results]
-    if not keys:
+    out = []
+    for group in plan_runs(DATASETS, SETTINGS):
+        res = results.get((group.dataset, group.reports[0]))
+        if res is not None:
+            out.append((group, res))
+    return out
+
+
+def group_label(group: RunGroup) -> str:
+    return (f'{DATASET_LABELS[group.dataset]} ({SPLITS[group.dataset]}), '
+            + ' + '.join(group.reports))
+
+
+def _entries(res: Dict[str, Any], model: str) -> List[Dict[str, Any]]:
+    entries = []
+    for run in res['runs'].values():
+        entry = (run['teacher'] if model == 'teacher' else
+                 run['students'].get(model))
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def _cpu_seconds(entry: Dict[str, Any]) -> float:
+    # Results written before CPU time was recorded only have wall time.
+    cpu = entry.get('cpu_seconds')
+    return entry['seconds'] if cpu is None else cpu
+
+
+def timing_table(results: Results) -> str:
+    """Mean wall and CPU seconds of one seed per model (columns), per run
+    group (rows).
+    """
+    groups = run_groups(results)
+    if not groups:
         return '*No runs yet.*'
-    header = ['model'] + [
-        f'{DATASET_LABELS[d]} ({SPLITS[d]}), {s}' for d, s in keys
-    ]
+    header = ['run group'] + [MODEL_LABELS[m] for m in MODELS]
     rows = []
-    for model in MODELS:
+    for group, res in groups:
         cells = []
-        for key in keys:
-            wall, cpu = [], []
-            for run in results[key]['runs'].values():
-                entry = (run['teacher'] if model == 'teacher' else
-                         run['students'].get(model))
-                if entry is not None:
-                    wall.append(entry['seconds'])
-                    if entry.get('cpu_seconds') is not None:
-                        cpu.append(entry['cpu_seconds'])
-            cell = f'{sum(wall) / len(wall):.0f}' if wall else '—'
+        for model in MODELS:
+            entries = _entries(res, model)
+            if not entries:
+                cells.append('—')
+                continue
+            wall = sum(e['seconds'] for e in entries) / len(entries)
+            cpu = [e['cpu_seconds'] for e in entries
+                   if e.get('cpu_seconds') is not None]
+            cell = f'{wall:.0f}'
             if cpu:
                 cell += f' / {sum(cpu) / len(cpu):.0f}'
             cells.append(cell)
-        rows.append([MODEL_LABELS[model]] + cells)
+        rows.append([group_label(group)] + cells)
     return markdown_table(header, rows)
 
 
@@ -157,15 +190,52 @@ def total_cpu_hours(results: Results) -> float:
     """CPU hours of every run in :obj:`results`, counting once the runs
     that an inductive and a production file share.
     """
-    seconds = 0.0
-    for (dataset, setting), res in results.items():
-        if setting == 'production' and (dataset, 'inductive') in results:
-            continue
-        for run in res['runs'].values():
-            entries = [run['teacher']] + list(run['students'].values())
-            seconds += sum(
-                e.get('cpu_seconds') or e['seconds'] for e in entries if e)
+    seconds = sum(
+        _cpu_seconds(e) for _, res in run_groups(results)
+        for model in MODELS for e in _entries(res, model))
     return seconds / 3600
+
+
+def projected_cpu_hours(
+        results: Results, seeds: int = SEEDS,
+        extras_seeds: int = EXTRAS_SEEDS) -> Tuple[float, List[str]]:
+    """CPU hours the full default matrix would take: per run group, the
+    mean CPU seconds of one seed of each model, times :obj:`seeds`
+    (:obj:`extras_seeds` for RbM + extras).
+
+    Returns the hours over the measured (run group, model) pairs and the
+    labels of the pairs of the matrix without a measurement.
+    """
+    seconds, missing = 0.0, []
+    measured = dict((group, res) for group, res in run_groups(results))
+    for group in plan_runs(DATASETS, SETTINGS):
+        for model in MODELS:
+            entries = (_entries(measured[group], model)
+                       if group in measured else [])
+            if not entries:
+                missing.append(f'{group_label(group)}: {MODEL_LABELS[model]}')
+                continue
+            mean = sum(_cpu_seconds(e) for e in entries) / len(entries)
+            seconds += mean * (extras_seeds
+                               if model == 'rbm-extras' else seeds)
+    return seconds / 3600, missing
+
+
+def cost_projection(results: Results) -> str:
+    """A sentence on what the full default matrix costs, from the
+    measured CPU time per seed.
+    """
+    hours, missing = projected_cpu_hours(results)
+    if not missing:
+        return (f'At these CPU times per seed, the full matrix ({SEEDS} '
+                f'seeds, RbM + extras on {EXTRAS_SEEDS}) takes about '
+                f'{hours:.1f} CPU hours.')
+    total = len(plan_runs(DATASETS, SETTINGS)) * len(MODELS)
+    return (f'At these CPU times per seed, the {total - len(missing)} '
+            f'measured (run group, model) pairs of the {total} of the full '
+            f'matrix ({SEEDS} seeds, RbM + extras on {EXTRAS_SEEDS}) take '
+            f'about {hours:.1f} CPU hours; not measured yet: '
+            + '; '.join(m.rstrip('.') for m in missing) + '.')
 
 
 def describe_protocol(results: Results) -> List[str]:
@@ -266,7 +336,8 @@ def render_report(results: Results, folder: str,
             'steadier guide for planning.', '',
             timing_table(results), '',
             f'All runs on this page took {total_cpu_hours(results):.1f} '
-            'CPU hours in total.', '',
+            'CPU hours in total (runs shared by two settings counted '
+            'once). ' + cost_projection(results), '',
             '## Commands', '', 'The full matrix (10 seeds, RbM + extras on '
             f'the first {EXTRAS_SEEDS}; resumable: re-running skips '
             'finished entries) and this page:', '',

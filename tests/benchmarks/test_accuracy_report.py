@@ -220,9 +220,11 @@ def test_render_report(tmp_path):
     assert 'Entries have 2 seed(s)' in text
     assert 'Test CPU 9000, 2 cores' in text
     assert 'load average 3.5 when' in text
-    # Wall / CPU seconds per seed:
-    assert '| RbM | 4 / 4 |' in text and '| MLP (GLNN) | 2 |' in text
-    assert '| MoE | — |' in text
+    # Wall / CPU seconds per seed, models in the order of MODELS:
+    assert ('| Cora (random), transductive | 1 | — | 2 | — | 4 / 4 | — |'
+            in text)
+    assert 'took 0.0 CPU hours in total' in text
+    assert 'the 3 measured (run group, model) pairs of the 72' in text
     assert 'python benchmarks/accuracy.py --seeds 2' in text
     assert text.count('### ') == 3 * 3
     assert text.count('(published)') == len(report.PUBLISHED)
@@ -311,6 +313,39 @@ def test_extras_run_on_the_first_extras_seeds(data_root, tmp_path,
     assert accuracy.parse_args([]).extras_seeds == accuracy.EXTRAS_SEEDS
 
 
+def test_timing_rows_are_run_groups():
+    res = _results()[('cora-npz', 'transductive')]
+    results = {('cora-npz', s): res for s in accuracy.SETTINGS}
+    lines = report.timing_table(results).split('\n')
+    assert lines[0] == ('| run group | ' + ' | '.join(
+        accuracy.MODEL_LABELS[m] for m in accuracy.MODELS) + ' |')
+    # The inductive and production files share their runs: one row.
+    assert [line.split(' | ')[0] for line in lines[2:]] == [
+        '| Cora (random), transductive',
+        '| Cora (random), inductive + production'
+    ]
+    assert report.timing_table({}) == '*No runs yet.*'
+
+
+def test_projected_cpu_hours():
+    results = _results()
+    res = results[('cora-npz', 'transductive')]
+    accuracy.record(res, 0, 'rbm-extras', dict(val=0.8, test=0.8), 9.0,
+                    epochs=3, cpu_seconds=7.0)
+    hours, missing = report.projected_cpu_hours(results, seeds=10,
+                                                extras_seeds=3)
+    # Means per seed: teacher 1 s (wall), MLP 2, RbM 3.5; extras 7 on 3:
+    assert hours * 3600 == pytest.approx((1 + 2 + 3.5) * 10 + 7 * 3)
+    groups = accuracy.plan_runs(accuracy.DATASETS, accuracy.SETTINGS)
+    assert len(missing) == len(groups) * len(accuracy.MODELS) - 4
+    assert 'Cora (random), transductive: MoE' in missing
+    assert 'Cora (public), production: RbM' in missing
+    hours, missing = report.projected_cpu_hours({}, 10, 3)
+    assert hours == 0.0
+    assert len(missing) == len(groups) * len(accuracy.MODELS)
+    assert 'takes about' not in report.cost_projection(results)
+
+
 def test_total_cpu_hours_counts_shared_runs_once():
     res = _results()[('cora-npz', 'transductive')]
     # teacher 1 s twice (no CPU time: wall), rbm 3 + 4 CPU s, mlp 2 s:
@@ -318,3 +353,6 @@ def test_total_cpu_hours_counts_shared_runs_once():
                                    }) * 3600 == pytest.approx(11.0)
     shared = {('cora-npz', s): res for s in ('inductive', 'production')}
     assert report.total_cpu_hours(shared) * 3600 == pytest.approx(11.0)
+    # On the public split the two settings are separate runs:
+    public = {('cora', s): res for s in ('inductive', 'production')}
+    assert report.total_cpu_hours(public) * 3600 == pytest.approx(22.0)

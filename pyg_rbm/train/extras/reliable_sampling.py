@@ -48,9 +48,10 @@ class ReliableSampler:
     :obj:`rho_bounds`, started at the current :math:`\rho`). Finally
     :math:`\rho \leftarrow m \rho + (1 - m) \hat{\rho}` with the momentum
     :math:`m`. With fewer than two non-empty bins or equal rates in all of
-    them, :math:`\rho` is left unchanged. This follows KRD's reference code,
-    except that bins are evaluated at their centres and empty bins are left
-    out of the fit instead of counting as rate zero. When to start updating
+    them, or when the fit does not converge, :math:`\rho` is left
+    unchanged. This follows KRD's reference code, except that bins are
+    evaluated at their centres and empty bins are left out of the fit
+    instead of counting as rate zero. When to start updating
     (the RbM configurations wait 50 epochs) is up to the caller.
 
     Pass either :obj:`teacher_fn` and :obj:`x` (the teacher is run without
@@ -224,8 +225,11 @@ class ReliableSampler:
 
         low, high = self.rho_bounds
         p0 = min(max(self.rho, low), high)
-        (fit, ), _ = curve_fit(_keep_curve, centre.numpy(), rate.numpy(),
-                               p0=[p0], bounds=(low, high))
+        try:
+            (fit, ), _ = curve_fit(_keep_curve, centre.numpy(),
+                                   rate.numpy(), p0=[p0], bounds=(low, high))
+        except RuntimeError:  # No convergence within scipy's budget.
+            return self.rho
         self.rho = self.momentum * self.rho + (1 - self.momentum) * float(fit)
         self.num_updates += 1
         return self.rho

@@ -179,3 +179,24 @@ def test_repr_and_errors():
                         noisy_teacher_logits=clean, num_bins=0)
     with pytest.raises(ValueError, match="'student_logits'.*update"):
         sampler.update(torch.zeros(3, 2))
+
+
+def test_update_keeps_rho_when_the_fit_fails():
+    # Agreement rising with delta (7, 9 and 10 of 10 nodes in bins 21, 34
+    # and 39): started at rho = 18, scipy's curve_fit exhausts its
+    # evaluation budget before it reaches the optimum near 1.4 and raises.
+    # One failed refit must not end a long training run.
+    hits = {21: 7, 34: 9, 39: 10}  # bin: agreeing nodes of 10
+    sampler, _, _ = agreement_case(1.0, momentum=0.0)
+    sampler.delta = torch.cat(
+        [torch.full((10, ), (b + 0.5) / 50) for b in hits])
+    agree = torch.cat([torch.arange(10) < h for h in hits.values()])
+    teacher = torch.tensor([[1.0, 0.0]]).repeat(agree.numel(), 1)
+    student = torch.where(agree.view(-1, 1), teacher, teacher.flip(-1))
+    sampler.rho = 18.0
+    assert sampler.update(student, teacher) == 18.0
+    assert sampler.num_updates == 0
+    # From rho = 1 the same rates are fitted:
+    sampler.rho = 1.0
+    assert 1.3 < sampler.update(student, teacher) < 1.5
+    assert sampler.num_updates == 1

@@ -231,11 +231,12 @@ def cost_projection(results: Results) -> str:
                 f'seeds, RbM + extras on {EXTRAS_SEEDS}) takes about '
                 f'{hours:.1f} CPU hours.')
     total = len(plan_runs(DATASETS, SETTINGS)) * len(MODELS)
+    listed = '; '.join(missing)
     return (f'At these CPU times per seed, the {total - len(missing)} '
             f'measured (run group, model) pairs of the {total} of the full '
             f'matrix ({SEEDS} seeds, RbM + extras on {EXTRAS_SEEDS}) take '
-            f'about {hours:.1f} CPU hours; not measured yet: '
-            + '; '.join(m.rstrip('.') for m in missing) + '.')
+            f'about {hours:.1f} CPU hours; not measured yet: {listed}'
+            + ('' if listed.endswith('.') else '.'))
 
 
 def describe_protocol(results: Results) -> List[str]:

@@ -207,7 +207,7 @@ def projected_cpu_hours(
     labels of the pairs of the matrix without a measurement.
     """
     seconds, missing = 0.0, []
-    measured = dict((group, res) for group, res in run_groups(results))
+    measured = dict(run_groups(results))
     for group in plan_runs(DATASETS, SETTINGS):
         for model in MODELS:
             entries = (_entries(measured[group], model)

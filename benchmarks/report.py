@@ -3,13 +3,13 @@
 Usage::
 
     python benchmarks/report.py [--results docs/benchmarks/accuracy] \
-        [--output docs/results.md]
+        [--output docs/results.md] [--plot docs/benchmarks/accuracy.png]
 
 Every (setting, split protocol) gets a table of mean +- std test accuracy
 (rows: the teacher and the students; columns: datasets). Entries without
 results read "not run". The published numbers of the peers (REFERENCE
 section 6) sit beside ours in the table of the same protocol, labelled as
-published.
+published. The figure shows every seed (``benchmarks/accuracy_plot.py``).
 """
 import argparse
 import datetime
@@ -37,6 +37,7 @@ from accuracy import (  # noqa: E402
     RunGroup,
     plan_runs,
 )
+from accuracy_plot import plot_accuracy  # noqa: E402
 
 Results = Dict[Tuple[str, str], Dict[str, Any]]
 
@@ -275,8 +276,11 @@ def describe_machines(results: Results) -> List[str]:
 
 
 def render_report(results: Results, folder: str,
-                  date: Optional[str] = None) -> str:
-    """The whole ``docs/results.md``."""
+                  date: Optional[str] = None,
+                  plot: Optional[str] = None) -> str:
+    """The whole ``docs/results.md``; :obj:`plot` is the path of the
+    figure of :func:`plot_accuracy`, relative to the page.
+    """
     date = date or datetime.date.today().isoformat()
     seeds = max_seeds(results)
     updated = sorted(r['updated'] for r in results.values()
@@ -315,6 +319,9 @@ def render_report(results: Results, folder: str,
     ]
     protocol = describe_protocol(results)
     out += protocol + [''] if protocol else []
+    if plot:
+        out += [f'![Test accuracy per seed, mean and std, per setting and '
+                f'dataset]({plot})', '']
     for setting in SETTINGS:
         out += [f'## {setting.capitalize()}', '']
         for split in ('public', 'random', 'fixed'):
@@ -365,8 +372,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument('--results', default=osp.join('docs', 'benchmarks',
                                                  'accuracy'))
     p.add_argument('--output', default=osp.join('docs', 'results.md'))
+    p.add_argument('--plot', default=osp.join('docs', 'benchmarks',
+                                              'accuracy.png'),
+                   help="the figure (PNG); '' for none")
     args = p.parse_args(argv)
-    text = render_report(load_results(args.results), args.results)
+    results = load_results(args.results)
+    page = None
+    if args.plot:
+        plot_accuracy(results, args.plot, PUBLISHED, PUBLISHED_TABLE[0])
+        page = osp.relpath(args.plot, osp.dirname(args.output) or '.')
+        print(f'Wrote {args.plot}')
+    text = render_report(results, args.results, plot=page)
     os.makedirs(osp.dirname(args.output) or '.', exist_ok=True)
     with open(args.output, 'w') as f:
         f.write(text)

@@ -9,6 +9,7 @@ BENCHMARKS = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..',
 sys.path.insert(0, osp.normpath(BENCHMARKS))
 
 import accuracy  # noqa: E402
+import accuracy_plot  # noqa: E402
 import report  # noqa: E402
 
 PROTOCOL = dict(student_epochs=None, teacher_epochs=None)
@@ -234,8 +235,15 @@ def test_render_report(tmp_path):
             res, accuracy.results_path(str(tmp_path), dataset, setting))
     assert report.load_results(str(tmp_path)) == results
     out = tmp_path / 'results.md'
-    report.main(['--results', str(tmp_path), '--output', str(out)])
+    plot = tmp_path / 'benchmarks' / 'accuracy.png'
+    report.main(['--results', str(tmp_path), '--output', str(out),
+                 '--plot', str(plot)])
     assert '81.00 ± 1.41' in out.read_text()
+    assert '](benchmarks/accuracy.png)' in out.read_text()
+    assert plot.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    report.main(['--results', str(tmp_path), '--output', str(out),
+                 '--plot', ''])
+    assert '.png)' not in out.read_text()
     empty = report.render_report({}, 'x', date='2024-05-06')
     assert 'No runs yet.' in empty and '± 0' not in empty
     # 3 settings x 5 dataset columns x 6 models:
@@ -356,3 +364,38 @@ def test_total_cpu_hours_counts_shared_runs_once():
     # On the public split the two settings are separate runs:
     public = {('cora', s): res for s in ('inductive', 'production')}
     assert report.total_cpu_hours(public) * 3600 == pytest.approx(22.0)
+
+
+def test_accuracy_panels():
+    rows = accuracy_plot.accuracy_panels(_results(), report.PUBLISHED)
+    assert len(rows) == len(accuracy.SETTINGS)
+    assert all(len(row) == len(accuracy.DATASETS) for row in rows)
+    panel = rows[0][accuracy.DATASETS.index('cora-npz')]
+    assert panel['title'] == 'Cora (random), transductive'
+    # Models with results, in the order of MODELS:
+    teacher, glnn, rbm = panel['models']
+    assert teacher['label'] == 'GraphSAGE teacher'
+    assert teacher['runs'] == pytest.approx([80.0, 82.0])
+    assert (teacher['mean'], teacher['std']) == pytest.approx(
+        (81.0, 2**0.5))
+    assert glnn['label'] == 'MLP (GLNN)' and glnn['runs'] == [70.0]
+    assert rbm['label'] == 'RbM' and rbm['mean'] == pytest.approx(80.0)
+    assert panel['published'] == [(name, values['cora-npz'])
+                                  for name, values in report.PUBLISHED]
+    # Published marks on the transductive random-split panels only:
+    citeseer = rows[0][accuracy.DATASETS.index('citeseer-npz')]
+    assert citeseer['published'][2] == ('GLNN', 71.77)
+    others = [p for row in rows for p in row
+              if p is not panel and p is not citeseer]
+    assert all(not p['models'] and not p['published'] for p in others)
+
+
+def test_plot_accuracy_draws_every_panel(tmp_path):
+    path = accuracy_plot.plot_accuracy(_results(), str(tmp_path / 'a.png'),
+                                       report.PUBLISHED)
+    with open(path, 'rb') as f:
+        assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+    import matplotlib.image
+    height, width, _ = matplotlib.image.imread(path).shape
+    # 3 settings (rows) x 5 datasets (columns) of 3.4 x 2.9 in at 110 dpi:
+    assert (width, height) == (round(5 * 3.4 * 110), round(3 * 2.9 * 110))

@@ -199,10 +199,11 @@ def total_cpu_hours(results: Results) -> float:
 
 def projected_cpu_hours(
         results: Results, seeds: int = SEEDS,
-        extras_seeds: int = EXTRAS_SEEDS) -> Tuple[float, List[str]]:
-    """CPU hours the full default matrix would take: per run group, the
-    mean CPU seconds of one seed of each model, times :obj:`seeds`
-    (:obj:`extras_seeds` for RbM + extras).
+        extras_seeds: int = EXTRAS_SEEDS,
+        models: Sequence[str] = MODELS) -> Tuple[float, List[str]]:
+    """CPU hours the full default matrix of :obj:`models` would take: per
+    run group, the mean CPU seconds of one seed of each model, times
+    :obj:`seeds` (:obj:`extras_seeds` for RbM + extras).
 
     Returns the hours over the measured (run group, model) pairs and the
     labels of the pairs of the matrix without a measurement.
@@ -210,7 +211,7 @@ def projected_cpu_hours(
     seconds, missing = 0.0, []
     measured = dict(run_groups(results))
     for group in plan_runs(DATASETS, SETTINGS):
-        for model in MODELS:
+        for model in models:
             entries = (_entries(measured[group], model)
                        if group in measured else [])
             if not entries:
@@ -228,9 +229,13 @@ def cost_projection(results: Results) -> str:
     """
     hours, missing = projected_cpu_hours(results)
     if not missing:
+        base, _ = projected_cpu_hours(
+            results, models=[m for m in MODELS if m != 'rbm-extras'])
         return (f'At these CPU times per seed, the full matrix ({SEEDS} '
                 f'seeds, RbM + extras on {EXTRAS_SEEDS}) takes about '
-                f'{hours:.1f} CPU hours.')
+                f'{hours:.1f} CPU hours: {base:.1f} for the teacher and '
+                f'the four base students, {hours - base:.1f} for RbM + '
+                'extras.')
     total = len(plan_runs(DATASETS, SETTINGS)) * len(MODELS)
     listed = '; '.join(missing)
     return (f'At these CPU times per seed, the {total - len(missing)} '

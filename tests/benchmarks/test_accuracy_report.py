@@ -352,6 +352,30 @@ def test_projected_cpu_hours():
     assert hours == 0.0
     assert len(missing) == len(groups) * len(accuracy.MODELS)
     assert 'takes about' not in report.cost_projection(results)
+    hours, missing = report.projected_cpu_hours(results, 10, 3,
+                                                models=['rbm-extras'])
+    assert hours * 3600 == pytest.approx(7 * 3)
+    assert len(missing) == len(groups) - 1
+
+
+def test_cost_projection_splits_base_and_extras():
+    res = accuracy.new_results('cora', 'transductive', PROTOCOL)
+    for i, model in enumerate(accuracy.MODELS):
+        accuracy.record(res, 0, model, dict(val=0.8, test=0.8), 1.0,
+                        epochs=1, cpu_seconds=360.0 * (i + 1))
+    results = {}
+    for group in accuracy.plan_runs(accuracy.DATASETS, accuracy.SETTINGS):
+        for setting in group.reports:
+            results[(group.dataset, setting)] = res
+    # Per group and seed: 360 s x (1 + ... + 5) base, 360 s x 6 extras.
+    groups = len(accuracy.plan_runs(accuracy.DATASETS, accuracy.SETTINGS))
+    base = groups * 10 * 0.1 * 15
+    extras = groups * 3 * 0.1 * 6
+    assert report.cost_projection(results) == (
+        'At these CPU times per seed, the full matrix (10 seeds, RbM + '
+        f'extras on 3) takes about {base + extras:.1f} CPU hours: '
+        f'{base:.1f} for the teacher and the four base students, '
+        f'{extras:.1f} for RbM + extras.')
 
 
 def test_total_cpu_hours_counts_shared_runs_once():

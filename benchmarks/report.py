@@ -37,9 +37,7 @@ from accuracy import (  # noqa: E402
     RunGroup,
     plan_runs,
 )
-from accuracy_plot import plot_accuracy  # noqa: E402
-
-Results = Dict[Tuple[str, str], Dict[str, Any]]
+from accuracy_plot import Results, plot_accuracy  # noqa: E402
 
 # Accuracy (%) as published, GraphSAGE teacher, CPF random splits,
 # transductive, 10 runs (REFERENCE section 6):

@@ -77,6 +77,7 @@ class ExtrasConfig:
     adversarial: bool = False
     adv_epsilon: float = 0.04
     adv_steps: int = 5
+    adv_step_size: Optional[float] = None  # None: adv_epsilon / 4
     adv_weight: float = 0.05
     similarity: bool = False
     rsd_weight: float = 0.1

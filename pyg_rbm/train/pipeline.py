@@ -221,6 +221,7 @@ def distill_student(
                                   num_bins=extras.rs_bins,
                                   momentum=extras.rs_momentum, seed=seed)
     adversarial = (dict(epsilon=extras.adv_epsilon, steps=extras.adv_steps,
+                        step_size=extras.adv_step_size,
                         weight=extras.adv_weight)
                    if extras.adversarial and not without_teacher else None)
 

@@ -94,7 +94,8 @@ class StudentTrainer:
         sampler_start_epoch (int, optional): First epoch at which the
             sampler's exponent is refitted. (default: :obj:`50`)
         adversarial (dict, optional): PGD options :obj:`epsilon`,
-            :obj:`steps`, :obj:`weight`; :obj:`None` disables it.
+            :obj:`steps`, :obj:`step_size` (:obj:`None` for
+            :obj:`epsilon / 4`), :obj:`weight`; :obj:`None` disables it.
         rsd_weight (float, optional): Weight of representation-similarity
             distillation against the teacher's hidden embedding
             (:obj:`0` disables it). (default: :obj:`0.0`)
@@ -152,7 +153,9 @@ class StudentTrainer:
             raise ValueError(f"'batch_size' must be non-negative in '{name}' "
                              f"(got {batch_size})")
         if adversarial is not None:
-            unknown = set(adversarial) - {'epsilon', 'steps', 'weight'}
+            unknown = set(adversarial) - {
+                'epsilon', 'steps', 'step_size', 'weight'
+            }
             if unknown:
                 raise ValueError(f"Unknown 'adversarial' options "
                                  f"{sorted(unknown)} in '{name}'")
@@ -276,6 +279,7 @@ class StudentTrainer:
             delta = pgd_perturbation(adv_loss, xs,
                                      self.adversarial.get('epsilon', 0.04),
                                      int(self.adversarial.get('steps', 5)),
+                                     self.adversarial.get('step_size'),
                                      generator=self.generator)
             loss = loss + self.adversarial.get('weight', 0.05) * adv_loss(
                 xs + delta)

@@ -38,6 +38,8 @@ def set_cfg_extras(cfg: CN) -> None:
     cfg.extras.adv_epsilon = e.adv_epsilon
     # PGD steps
     cfg.extras.adv_steps = e.adv_steps
+    # PGD step size (None: adv_epsilon / 4)
+    cfg.extras.adv_step_size = e.adv_step_size
     # Weight of the adversarial loss
     cfg.extras.adv_weight = e.adv_weight
     # Representation-similarity distillation (NOSMOG)

@@ -9,7 +9,9 @@ distilled from it with :func:`~pyg_rbm.train.pipeline.distill_student`:
 - ``moe``: the MoE baseline student (same width, depth, E and k as RbM);
 - ``rbm``: the RbM student;
 - ``rbm-extras``: RbM with reliable neighbour sampling, positional
-  encodings and adversarial augmentation.
+  encodings and adversarial augmentation (one signed-gradient step of
+  1.25 epsilon from a random start instead of the authors' 5 PGD steps,
+  for cost; see :obj:`ADV_STEP_SIZE`).
 
 Accuracy is test accuracy at the best validation epoch (never the best
 test accuracy over epochs), in percent. Hyperparameters are the shipped
@@ -20,7 +22,9 @@ come from its inductive runs).
 Results go to ``<out>/<dataset>_<setting>.json`` after every student, so an
 interrupted run continues where it stopped when re-run with the same
 arguments; several processes may fill the same folder (e.g. one per
-dataset), as each save merges with the file under a lock.
+dataset), as each save merges with the file under a lock. Stored runs whose
+hyperparameters differ from the current ones stop the command before any
+training, unless ``--replace`` names their students.
 ``benchmarks/report.py`` renders ``docs/results.md`` from them.
 
 Examples::

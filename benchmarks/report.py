@@ -259,6 +259,26 @@ def describe_protocol(results: Results) -> List[str]:
     return lines
 
 
+def describe_adversarial(results: Results) -> List[str]:
+    """One line per distinct adversarial setting of RbM + extras in
+    :obj:`results`.
+    """
+    settings = set()
+    for r in results.values():
+        extras = r['hyperparameters'].get('rbm-extras', {}).get('extras')
+        if extras and extras.get('adversarial'):
+            eps = extras['adv_epsilon']
+            step = extras.get('adv_step_size') or eps / 4
+            settings.add((extras['adv_steps'], round(step / eps, 4),
+                          extras['adv_weight']))
+    return [
+        f'- RbM + extras, adversarial augmentation: {steps} signed-gradient '
+        f'step(s) of {ratio:g} epsilon from a random start in the epsilon '
+        f'ball (epsilon from the shipped configs), loss weight {weight:g}.'
+        for steps, ratio, weight in sorted(settings)
+    ]
+
+
 def describe_machines(results: Results) -> List[str]:
     seen = []
     for r in results.values():
@@ -320,7 +340,7 @@ def render_report(results: Results, folder: str,
         'elsewhere, so on random and fixed splits the inductive and '
         'production columns come from the same runs.', ''
     ]
-    protocol = describe_protocol(results)
+    protocol = describe_protocol(results) + describe_adversarial(results)
     out += protocol + [''] if protocol else []
     if plot:
         out += [f'![Test accuracy per seed, mean and std, per setting and '

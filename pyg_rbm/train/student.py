@@ -159,6 +159,15 @@ class StudentTrainer:
             if unknown:
                 raise ValueError(f"Unknown 'adversarial' options "
                                  f"{sorted(unknown)} in '{name}'")
+            for key, value in adversarial.items():
+                if value is None and key == 'step_size':
+                    continue
+                if (isinstance(value, bool)
+                        or not isinstance(value, (int, float))
+                        or not value >= 0):
+                    raise ValueError(f"'adversarial.{key}' must be a "
+                                     f"non-negative number in '{name}' "
+                                     f"(got {value!r})")
         self.model = model
         self.routed = hasattr(model, 'init_routing')
         self.epochs = epochs

@@ -1,6 +1,7 @@
 import json
 import os.path as osp
 import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -68,6 +69,13 @@ def test_student_config_matrix():
             extras.adversarial, extras.similarity) == (True, True, True,
                                                        False)
     assert not configs['rbm'].extras.reliable_sampling
+    # One fast-adversarial-training step of 1.25 epsilon (cora: 0.04):
+    assert (extras.adv_steps, extras.adv_epsilon) == (1, 0.04)
+    assert extras.adv_step_size == pytest.approx(0.05)
+    assert configs['rbm'].extras.adv_steps == 5
+    citeseer = accuracy.student_config('citeseer', 'inductive',
+                                       'rbm-extras').extras
+    assert citeseer.adv_step_size == pytest.approx(1.25 * 0.045)
 
 
 def test_student_config_defaults_per_dataset_and_setting():
@@ -182,6 +190,26 @@ def _results():
     res['commands'] = ['python benchmarks/accuracy.py --seeds 2']
     res['updated'] = '2024-01-02T03:04:05'
     return {('cora-npz', 'transductive'): res}
+
+
+def test_describe_adversarial():
+    new = _results()[('cora-npz', 'transductive')]
+    config = accuracy.student_config('cora-npz', 'transductive', 'rbm-extras')
+    new['hyperparameters']['rbm-extras'] = accuracy.hparams_of(config)
+    old = json.loads(json.dumps(new))
+    old['hyperparameters']['rbm-extras']['extras'].update(adv_steps=5)
+    del old['hyperparameters']['rbm-extras']['extras']['adv_step_size']
+    assert report.describe_adversarial({'a': new}) == [
+        '- RbM + extras, adversarial augmentation: 1 signed-gradient step(s) '
+        'of 1.25 epsilon from a random start in the epsilon ball (epsilon '
+        'from the shipped configs), loss weight 0.05.'
+    ]
+    lines = report.describe_adversarial({'a': new, 'b': old, 'c': new})
+    assert [line.split(': ')[1][:28] for line in lines] == [
+        '1 signed-gradient step(s) of', '5 signed-gradient step(s) of'
+    ]
+    assert 'of 0.25 epsilon' in lines[1]
+    assert report.describe_adversarial(_results()) == []
 
 
 def test_format_cell():
@@ -299,7 +327,6 @@ def test_main_runs_resumes_and_shares_teachers(data_root, tmp_path,
 
 def test_extras_run_on_the_first_extras_seeds(data_root, tmp_path,
                                               monkeypatch):
-    from types import SimpleNamespace
     scores = dict(val=0.5, test=0.6, inductive=0.7)
     runs = []
     monkeypatch.setattr(accuracy, 'prepare_teacher',
@@ -319,6 +346,67 @@ def test_extras_run_on_the_first_extras_seeds(data_root, tmp_path,
         summary = json.load(f)['summary']
     assert (summary['rbm']['n'], summary['rbm-extras']['n']) == (3, 2)
     assert accuracy.parse_args([]).extras_seeds == accuracy.EXTRAS_SEEDS
+
+
+def test_stale_runs_are_refused_or_replaced(data_root, tmp_path,
+                                           monkeypatch):
+    scores = dict(val=0.5, test=0.6)
+    runs = []
+    monkeypatch.setattr(accuracy, 'prepare_teacher',
+                        lambda config, seed, *args, **kwargs:
+                        SimpleNamespace(scores=scores, seed=seed))
+    monkeypatch.setattr(
+        accuracy, 'distill_student', lambda run, config, **kwargs:
+        runs.append((run.seed, config.student.name)) or
+        (None, scores, 1, None))
+    out = str(tmp_path / 'acc')
+    args = ['--datasets', 'cora-npz', '--settings', 'transductive',
+            '--students', 'mlp', 'rbm', '--seeds', '2', '--out', out,
+            '--root', data_root]
+    accuracy.main(args)
+    assert len(runs) == 4
+    path = accuracy.results_path(out, 'cora-npz', 'transductive')
+    with open(path) as f:
+        stored = json.load(f)
+    # A file written before an option existed is not stale:
+    del stored['hyperparameters']['rbm']['extras']['adv_step_size']
+    assert accuracy.stale_students(stored, {
+        st: accuracy.hparams_of(
+            accuracy.student_config('cora-npz', 'transductive', st,
+                                    root=data_root))
+        for st in ('mlp', 'rbm')
+    }) == []
+    stored['hyperparameters']['rbm']['train']['lr'] = 0.5
+    with open(path, 'w') as f:
+        json.dump(stored, f)
+
+    with pytest.raises(ValueError, match="--replace rbm"):
+        accuracy.main(args)
+    assert len(runs) == 4  # refused before any training
+    with open(path) as f:
+        assert json.load(f) == stored  # and nothing was lost
+
+    runs.clear()
+    accuracy.main(args + ['--replace', 'rbm'])
+    assert runs == [(0, 'rbm'), (1, 'rbm')]  # the MLP runs were kept
+    with open(path) as f:
+        results = json.load(f)
+    assert results['hyperparameters']['rbm']['train']['lr'] == 0.01
+    assert results['summary']['rbm']['n'] == 2
+
+
+def test_discard_runs():
+    results = accuracy.new_results('cora', 'transductive', {})
+    for seed in (0, 1):
+        for model in ('mlp', 'rbm'):
+            accuracy.record(results, seed, model, dict(val=0.5, test=0.25),
+                            1.0)
+    results['hyperparameters'] = dict(mlp={}, rbm={})
+    assert accuracy.discard_runs(results, 'rbm') == 2
+    assert accuracy.discard_runs(results, 'moe') == 0
+    assert set(results['summary']) == {'mlp'}
+    assert results['summary']['mlp']['mean'] == 25.0
+    assert list(results['hyperparameters']) == ['mlp']
 
 
 def test_timing_rows_are_run_groups():

@@ -75,6 +75,28 @@ def test_each_extra_runs_and_learns(teacher_run, extra):
     assert epochs == 3 + 12  # patience 20 cannot stop it earlier
 
 
+def test_adversarial_options_reach_pgd(teacher_run, monkeypatch):
+    import pyg_rbm.train.student as student
+    calls = []
+
+    def recording(loss_fn, x, epsilon, steps, step_size, generator=None):
+        calls.append((epsilon, steps, step_size))
+        return x.new_zeros(x.shape)
+
+    monkeypatch.setattr(student, 'pgd_perturbation', recording)
+    config = _config(adversarial=True, adv_epsilon=0.2, adv_steps=1,
+                     adv_step_size=0.25)
+    config.train.epochs, config.train.pretrain_epochs = 2, 0
+    distill_student(teacher_run, config, progress=False)
+    # One call per batch: 1000 nodes in batches of 256, 2 epochs.
+    assert calls == [(0.2, 1, 0.25)] * (4 * 2)
+    calls.clear()
+    config.extras.adv_step_size = None
+    config.train.epochs = 1
+    distill_student(teacher_run, config, progress=False)
+    assert calls == [(0.2, 1, None)] * 4
+
+
 def test_run_seed_builds_the_student_inputs_once(graph, monkeypatch):
     import pyg_rbm.train.extras as extras
     calls = []

@@ -119,6 +119,14 @@ def test_trainer_errors():
     data.x = data.x[:, :5]
     with pytest.raises(ValueError, match='features'):
         StudentTrainer(_rbm(), progress=False).fit(data)
+    with pytest.raises(ValueError, match=r"Unknown 'adversarial'.*'eps'"):
+        StudentTrainer(_rbm(), adversarial=dict(eps=0.1))
+    for bad in (dict(epsilon=-0.1), dict(steps=float('nan')),
+                dict(step_size='0.1'), dict(weight=True)):
+        key = next(iter(bad))
+        with pytest.raises(ValueError, match=f"'adversarial.{key}'"):
+            StudentTrainer(_rbm(), adversarial=bad)
+    StudentTrainer(_rbm(), adversarial=dict(step_size=None), progress=False)
 
 
 class _FixedSampler:

@@ -312,11 +312,17 @@ def _filled(stored: Dict[str, Any], defaults: Dict[str, Any]) -> Any:
 
 
 def discard_runs(results: Dict[str, Any], student: str) -> int:
-    """Removes every stored run of :obj:`student`; returns how many."""
+    """Removes every stored run of :obj:`student`, and the commands that
+    ran nothing else; returns how many runs.
+    """
     count = 0
     for run in results['runs'].values():
         count += run['students'].pop(student, None) is not None
     results['hyperparameters'].pop(student, None)
+    results['commands'] = [
+        c for c in results['commands']
+        if parse_args(shlex.split(c)[2:]).students != [student]
+    ]
     results['summary'] = summarize(results)
     return count
 

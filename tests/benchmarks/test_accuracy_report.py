@@ -402,7 +402,11 @@ def test_discard_runs():
             accuracy.record(results, seed, model, dict(val=0.5, test=0.25),
                             1.0)
     results['hyperparameters'] = dict(mlp={}, rbm={})
+    cmd = 'python benchmarks/accuracy.py --seeds 2 --students '
+    results['commands'] = [cmd + 'rbm', cmd + 'mlp rbm', cmd[:-12]]
     assert accuracy.discard_runs(results, 'rbm') == 2
+    # The commands that also ran the MLP still produced results:
+    assert results['commands'] == [cmd + 'mlp rbm', cmd[:-12]]
     assert accuracy.discard_runs(results, 'moe') == 0
     assert set(results['summary']) == {'mlp'}
     assert results['summary']['mlp']['mean'] == 25.0

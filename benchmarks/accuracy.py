@@ -38,6 +38,7 @@ import argparse
 import datetime
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import os.path as osp
@@ -203,11 +204,11 @@ def student_config(dataset: str, setting: str, student: str,
         updates['train'] = dict(epochs=epochs)
     if teacher_epochs is not None:
         updates['teacher'] = dict(epochs=teacher_epochs)
-    config = merge_config(config, updates)
     if student == 'rbm-extras':
-        step = ADV_STEP_SIZE * config.extras.adv_epsilon
-        config = merge_config(config, dict(extras=dict(adv_step_size=step)))
-    return config
+        updates['extras'] = dict(
+            updates['extras'],
+            adv_step_size=ADV_STEP_SIZE * config.extras.adv_epsilon)
+    return merge_config(config, updates)
 
 
 def aggregate(values: Sequence[float]) -> Optional[Dict[str, Any]]:
@@ -320,11 +321,19 @@ def discard_runs(results: Dict[str, Any], student: str) -> int:
         count += run['students'].pop(student, None) is not None
     results['hyperparameters'].pop(student, None)
     results['commands'] = [
-        c for c in results['commands']
-        if parse_args(shlex.split(c)[2:]).students != [student]
+        c for c in results['commands'] if _students_of(c) != [student]
     ]
     results['summary'] = summarize(results)
     return count
+
+
+def _students_of(command: str) -> List[str]:
+    # Read by hand: a stored command may hold options since removed.
+    tokens = shlex.split(command)
+    if '--students' not in tokens:
+        return list(STUDENTS)
+    rest = tokens[tokens.index('--students') + 1:]
+    return list(itertools.takewhile(lambda t: not t.startswith('--'), rest))
 
 
 def is_done(results: Dict[str, Any], seed: int, student: str) -> bool:

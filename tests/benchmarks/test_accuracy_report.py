@@ -325,17 +325,24 @@ def test_main_runs_resumes_and_shares_teachers(data_root, tmp_path,
                        '--epochs', '3'] + common[2:])
 
 
-def test_extras_run_on_the_first_extras_seeds(data_root, tmp_path,
-                                              monkeypatch):
-    scores = dict(val=0.5, test=0.6, inductive=0.7)
+def _fake_training(monkeypatch, key, scores):
+    """Replaces training by constant :obj:`scores`; returns the list that
+    collects :obj:`(seed, key(config))` of each student run.
+    """
     runs = []
     monkeypatch.setattr(accuracy, 'prepare_teacher',
                         lambda config, seed, *args, **kwargs:
                         SimpleNamespace(scores=scores, seed=seed))
     monkeypatch.setattr(
         accuracy, 'distill_student', lambda run, config, **kwargs:
-        runs.append((run.seed, config.extras.adversarial)) or
-        (None, scores, 1, None))
+        runs.append((run.seed, key(config))) or (None, scores, 1, None))
+    return runs
+
+
+def test_extras_run_on_the_first_extras_seeds(data_root, tmp_path,
+                                              monkeypatch):
+    runs = _fake_training(monkeypatch, lambda config: config.extras.
+                          adversarial, dict(val=0.5, test=0.6, inductive=0.7))
     out = str(tmp_path / 'acc')
     accuracy.main(['--datasets', 'cora-npz', '--settings', 'transductive',
                    '--students', 'rbm', 'rbm-extras', '--seeds', '3',
@@ -350,15 +357,8 @@ def test_extras_run_on_the_first_extras_seeds(data_root, tmp_path,
 
 def test_stale_runs_are_refused_or_replaced(data_root, tmp_path,
                                            monkeypatch):
-    scores = dict(val=0.5, test=0.6)
-    runs = []
-    monkeypatch.setattr(accuracy, 'prepare_teacher',
-                        lambda config, seed, *args, **kwargs:
-                        SimpleNamespace(scores=scores, seed=seed))
-    monkeypatch.setattr(
-        accuracy, 'distill_student', lambda run, config, **kwargs:
-        runs.append((run.seed, config.student.name)) or
-        (None, scores, 1, None))
+    runs = _fake_training(monkeypatch, lambda config: config.student.name,
+                          dict(val=0.5, test=0.6))
     out = str(tmp_path / 'acc')
     args = ['--datasets', 'cora-npz', '--settings', 'transductive',
             '--students', 'mlp', 'rbm', '--seeds', '2', '--out', out,

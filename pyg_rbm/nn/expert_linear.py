@@ -7,6 +7,8 @@ from torch import Tensor
 from torch.nn import Parameter
 from torch_geometric.nn.inits import kaiming_uniform, uniform
 
+from pyg_rbm.nn.sparse_input import sparse_input
+
 __all__ = ['ExpertLinear']
 
 
@@ -155,10 +157,7 @@ class ExpertLinear(torch.nn.Module):
         input :obj:`x`: a constant input (no gradient) with at most a share
         :obj:`sparse_density` of non-zeros, such as bag-of-words features.
         """
-        if x.requires_grad or x.numel() == 0:
-            return False
-        # `(x != 0).sum()` measured about 4x faster than `count_nonzero`.
-        return int((x != 0).sum()) <= self.sparse_density * x.numel()
+        return sparse_input(x, self.sparse_density) is not None
 
     def forward(
         self,
@@ -194,8 +193,9 @@ class ExpertLinear(torch.nn.Module):
         track = torch.is_grad_enabled() and any(
             t is not None and t.requires_grad
             for t in (x, weight, gate, self.bias))
-        if self.use_sparse(x):
-            return self._forward_sparse(x, index, gate, weight, track)
+        csr = sparse_input(x, self.sparse_density)
+        if csr is not None:
+            return self._forward_sparse(csr, index, gate, weight, track)
         if self.use_dense(index.size(1)):
             return self._forward_dense(x, index, gate, weight, track)
 
@@ -249,28 +249,28 @@ class ExpertLinear(torch.nn.Module):
         pos = index + torch.arange(0, N * E, E, device=x.device).view(-1, 1)
         return self._combine(out, pos, index, gate, track)
 
-    def _forward_sparse(self, x: Tensor, index: Tensor, gate: Tensor,
+    def _forward_sparse(self, csr: Tensor, index: Tensor, gate: Tensor,
                         weight: Tensor, track: bool) -> Tensor:
-        # Only the non-zeros of `x` are multiplied: the pair (n, j) is the
-        # bag of row n's non-zeros, looked up in expert index[n, j]'s rows
+        # Only the non-zeros of the input are multiplied: the pair (n, j) is
+        # the bag of row n's non-zeros, looked up in expert index[n, j]'s rows
         # of the stacked [E * F, C] weight. Dropout is drawn per non-zero
         # and slot; a zero input stays zero under any mask, so this has
         # the distribution of the dense per-slot dropout.
         N, k = index.size()
         F_in = self.in_channels
-        row, col = x.nonzero(as_tuple=True)
-        value = x[row, col].expand(k, -1)
+        start, col = csr.crow_indices(), csr.col_indices()
+        row = torch.arange(N, device=col.device).repeat_interleave(
+            start.diff())
+        value = csr.values().expand(k, -1)
         value = self._dropout(value.contiguous())
         lookup = index.t()[:, row] * F_in + col  # [k, nnz], slot-major
-        start = torch.bincount(row, minlength=N).cumsum(0)
-        start = torch.cat([start.new_zeros(1), start[:-1]])
-        slot = torch.arange(k, device=x.device).view(-1, 1)
-        offsets = (start + slot * row.numel()).view(-1)
+        slot = torch.arange(k, device=col.device).view(-1, 1)
+        offsets = (start[:-1] + slot * row.numel()).view(-1)
         out = F.embedding_bag(lookup.reshape(-1),
                               weight.reshape(self.num_experts * F_in, -1),
                               offsets, mode='sum',
                               per_sample_weights=value.view(-1))
-        pos = torch.arange(N, device=x.device).view(-1, 1) + slot.t() * N
+        pos = torch.arange(N, device=col.device).view(-1, 1) + slot.t() * N
         return self._combine(out, pos, index, gate, track)
 
     def _combine(self, out: Tensor, pos: Tensor, index: Tensor, gate: Tensor,

@@ -5,6 +5,8 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from threadpoolctl import threadpool_limits
 from torch import Tensor
 
+from pyg_rbm.nn.finite import all_finite
+
 __all__ = ['kmeans']
 
 
@@ -53,7 +55,7 @@ def kmeans(
     if max_points is not None and max_points < num_clusters:
         raise ValueError(f"'max_points' ({max_points}) must not be smaller "
                          f"than 'num_clusters' ({num_clusters}) in 'kmeans'")
-    if not bool(torch.isfinite(x).all()):
+    if not all_finite(x):
         raise ValueError("'x' must contain only finite values in 'kmeans'")
 
     x_fit = x.detach()

@@ -5,6 +5,7 @@ from torch import Tensor
 from torch_geometric.nn import MLP
 
 from pyg_rbm.nn.norm import node_norm_kwargs
+from pyg_rbm.nn.sparse_input import SparseInputLinear
 
 
 class MLPStudent(torch.nn.Module):
@@ -74,6 +75,11 @@ class MLPStudent(torch.nn.Module):
             norm_kwargs=node_norm_kwargs(norm, norm_kwargs),
             plain_last=True,
         )
+        # Bag-of-words inputs are ~1% non-zeros: multiply them as sparse.
+        first = self.mlp.lins[0]
+        self.mlp.lins[0] = SparseInputLinear(first.in_channels,
+                                             first.out_channels,
+                                             bias=first.bias is not None)
 
         self.reset_parameters()
 

@@ -5,14 +5,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.nn import Identity, Parameter
-from torch_geometric.nn.dense.linear import Linear
 from torch_geometric.nn.resolver import (
     activation_resolver,
     normalization_resolver,
 )
 
 from pyg_rbm.nn.expert_linear import ExpertLinear
+from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.nn.norm import node_norm_kwargs
+from pyg_rbm.nn.sparse_input import SparseInputLinear
 
 _MAX_LOG_SCALE = math.log(100.0)
 
@@ -41,7 +42,7 @@ class _MoELayer(torch.nn.Module):
         self.k = k
         self.noise_std = noise_std
 
-        self.router = Linear(in_channels, routing_channels)
+        self.router = SparseInputLinear(in_channels, routing_channels)
         self.keys = Parameter(torch.empty(num_experts, routing_channels))
         self.log_scale = Parameter(torch.empty(()))
         self.experts = ExpertLinear(num_experts, in_channels, out_channels,
@@ -262,7 +263,7 @@ class MoE(torch.nn.Module):
             raise ValueError(f"'x' must have shape [num_nodes, "
                              f"{self.in_channels}] in '{name}' "
                              f"(got {list(x.size())})")
-        if self.training and not bool(torch.isfinite(x).all()):
+        if self.training and not all_finite(x):
             raise ValueError(f"'x' contains non-finite values in '{name}'")
 
         aux_loss = x.new_zeros(())

@@ -11,6 +11,7 @@ from torch_geometric.nn.resolver import (
 )
 
 from pyg_rbm.nn.expert_linear import ExpertLinear
+from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.nn.kmeans import kmeans
 from pyg_rbm.nn.norm import node_norm_kwargs
 
@@ -393,7 +394,7 @@ class RbM(torch.nn.Module):
         if x.dim() != 2 or x.size(-1) != self.in_channels:
             raise ValueError(f"'x' must have shape [N, {self.in_channels}] "
                              f"in '{name}' (got {list(x.size())})")
-        if check_finite and not bool(torch.isfinite(x).all()):
+        if check_finite and not all_finite(x):
             raise ValueError(f"'x' must contain only finite values in "
                              f"'{name}'")
 

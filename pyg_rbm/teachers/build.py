@@ -1,14 +1,16 @@
 from typing import Any, Callable, Dict, Tuple, Type, Union
 
-from torch_geometric.nn.models import GAT, GCN, GraphSAGE
+from torch_geometric.nn.models import GAT, GCN
 from torch_geometric.nn.models.basic_gnn import BasicGNN
+
+from pyg_rbm.teachers.sparse_sage import SparseInputGraphSAGE
 
 __all__ = ['TEACHERS', 'build_teacher']
 
 TEACHERS: Tuple[str, ...] = ('sage', 'gcn', 'gat')
 
 _MODELS: Dict[str, Type[BasicGNN]] = {
-    'sage': GraphSAGE,
+    'sage': SparseInputGraphSAGE,
     'gcn': GCN,
     'gat': GAT,
 }
@@ -32,6 +34,9 @@ def build_teacher(
     (:obj:`"sage"` or :obj:`"graphsage"`),
     :class:`~torch_geometric.nn.models.GCN` (:obj:`"gcn"`) or
     :class:`~torch_geometric.nn.models.GAT` (:obj:`"gat"`).
+    GraphSAGE is built as its subclass
+    :class:`~pyg_rbm.teachers.sparse_sage.SparseInputGraphSAGE`, the same
+    model with products in the non-zeros of sparse node features.
 
     Args:
         name (str): The teacher, case-insensitive (see :obj:`TEACHERS`).

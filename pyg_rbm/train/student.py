@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.train.evaluate import accuracy_metrics, predict
 from pyg_rbm.train.extras import (
     pgd_perturbation,
@@ -209,7 +210,7 @@ class StudentTrainer:
             raise ValueError(f"'data.x' has {data.x.size(-1)} features but "
                              f"the student expects {self.model.in_channels} "
                              f"in '{name}'")
-        if not torch.isfinite(data.x).all():
+        if not all_finite(data.x):
             raise ValueError(f"'data.x' holds non-finite values in '{name}'")
         if not torch.isfinite(logits).all():
             raise ValueError(f"'{self.teacher_attr}_logits' holds non-finite "

@@ -162,7 +162,7 @@ def test_teacher_inference_other_models():
 
     with pytest.raises(ValueError, match="'return_hidden'.*'CustomTeacher'"):
         teacher_inference(CustomTeacher(), x, edge_index, return_hidden=True)
-    with pytest.raises(ValueError, match="'return_hidden'.*'GraphSAGE'"):
+    with pytest.raises(ValueError, match="'return_hidden'.*GraphSAGE'"):
         teacher_inference(model, x, edge_index, return_hidden=True)
 
 

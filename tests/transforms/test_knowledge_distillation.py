@@ -212,13 +212,14 @@ def test_knowledge_distillation_compose_and_batch():
 
 def test_knowledge_distillation_repr():
     transform = KnowledgeDistillation(teacher=make_teacher())
-    assert str(transform) == ('KnowledgeDistillation(teacher=GraphSAGE, '
-                              'temperature=1.0)')
+    assert str(transform) == ('KnowledgeDistillation('
+                              'teacher=SparseInputGraphSAGE, temperature=1.0)')
     transform = KnowledgeDistillation(logits=torch.randn(20, 3),
                                       temperature=2, attr_name='kd')
     assert str(transform) == ("KnowledgeDistillation(logits=[20, 3], "
                               "temperature=2.0, attr_name='kd')")
     transform = KnowledgeDistillation(teacher=make_teacher(),
                                       store_hidden=True)
-    assert str(transform) == ('KnowledgeDistillation(teacher=GraphSAGE, '
-                              'temperature=1.0, store_hidden=True)')
+    assert str(transform) == ('KnowledgeDistillation('
+                              'teacher=SparseInputGraphSAGE, temperature=1.0, '
+                              'store_hidden=True)')

@@ -1,0 +1,92 @@
+import pytest
+import torch
+
+from pyg_rbm.nn.finite import all_finite
+from pyg_rbm.nn.sparse_input import (
+    SparseInputLinear,
+    sparse_input,
+    sparse_input_linear,
+)
+
+
+def bag_of_words(num_rows=30, num_cols=50, density=0.04, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    mask = torch.rand(num_rows, num_cols, generator=gen) < density
+    return mask.float() * torch.rand(num_rows, num_cols, generator=gen)
+
+
+def test_sparse_input_takes_sparse_constant_matrices_only():
+    x = bag_of_words()
+    csr = sparse_input(x)
+    assert csr.layout == torch.sparse_csr
+    assert torch.equal(csr.to_dense(), x)
+    assert csr._nnz() == int((x != 0).sum())
+
+    assert sparse_input(torch.rand(30, 50)) is None  # dense
+    assert sparse_input(x.clone().requires_grad_()) is None
+    assert sparse_input(x[0]) is None  # not a matrix
+    assert sparse_input(x.long()) is None
+    assert sparse_input(torch.empty(0, 50)) is None
+
+
+def test_sparse_input_density_threshold():
+    x = torch.zeros(4, 5)
+    x[0, :3] = 1.0  # 3 of 20 non-zeros: a share of exactly 0.15
+    assert sparse_input(x) is not None
+    assert sparse_input(x, max_density=0.1) is None
+    x[1, 0] = 1.0
+    assert sparse_input(x) is None
+
+
+def test_sparse_input_cache_follows_in_place_changes():
+    x = bag_of_words()
+    assert sparse_input(x) is sparse_input(x)
+    x.mul_(2.0)
+    assert torch.equal(sparse_input(x).to_dense(), x)
+    x.fill_(1.0)  # no longer sparse
+    assert sparse_input(x) is None
+
+
+def test_sparse_input_linear_hand_computed():
+    x = torch.tensor([[0.0, 2.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    x = torch.cat([x, torch.zeros(7, 3)])  # 3 of 30 non-zeros
+    weight = torch.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 4.0]])
+    bias = torch.tensor([0.5, -0.5])
+    out = sparse_input_linear(x, weight, bias)
+    assert out[:3].tolist() == [[4.5, 0.5], [0.5, -0.5], [1.5, -1.5]]
+    assert torch.equal(out[3:], bias.expand(7, 2))
+    assert sparse_input_linear(x, weight)[0].tolist() == [4.0, 1.0]
+
+
+@pytest.mark.parametrize('bias', [True, False])
+def test_sparse_input_linear_module_matches_dense(bias):
+    torch.manual_seed(0)
+    x = bag_of_words()
+    lin = SparseInputLinear(50, 8, bias=bias)
+    out = lin(x)
+    expected = torch.nn.functional.linear(x, lin.weight, lin.bias)
+    assert out.size() == (30, 8)
+    assert torch.allclose(out, expected, atol=1e-6)
+
+    params = [p for p in lin.parameters()]
+    grads = torch.autograd.grad(out.square().sum(), params)
+    expected_grads = torch.autograd.grad(expected.square().sum(), params)
+    for grad, expected_grad in zip(grads, expected_grads):
+        assert torch.allclose(grad, expected_grad, atol=1e-5)
+
+    dense = torch.randn(30, 50, requires_grad=True)  # takes the dense path
+    assert torch.allclose(lin(dense), dense @ lin.weight.t() +
+                          (lin.bias if bias else 0), atol=1e-6)
+    assert str(lin) == f'SparseInputLinear(50, 8, bias={bias})'
+
+
+def test_all_finite():
+    assert all_finite(torch.randn(20, 5))
+    assert all_finite(torch.arange(5))
+    assert all_finite(torch.full((4, ), 3e38))  # the sum overflows
+    for bad in (float('nan'), float('inf'), -float('inf')):
+        x = torch.randn(20, 5)
+        x[3, 2] = bad
+        assert not all_finite(x)
+    x = torch.tensor([float('inf'), -float('inf')])
+    assert not all_finite(x)

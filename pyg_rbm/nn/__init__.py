@@ -4,6 +4,7 @@ from .kmeans import kmeans
 from .mlp_student import MLPStudent
 from .moe import MoE
 from .rbm import RbM
+from .sparse_input import SparseInputLinear
 
 __all__ = [
     'ExpertLinear',
@@ -12,4 +13,5 @@ __all__ = [
     'MoE',
     'MLPStudent',
     'build_student',
+    'SparseInputLinear',
 ]

@@ -36,7 +36,14 @@ def _cached(x: Tensor) -> Optional[Tensor]:
 
 
 def _store(x: Tensor, csr: Tensor) -> None:
-    _cache[id(x)] = (weakref.ref(x), x._version, csr)
+    key = id(x)
+
+    def forget(ref: weakref.ref) -> None:  # frees the CSR with its input
+        entry = _cache.get(key)
+        if entry is not None and entry[0] is ref:
+            del _cache[key]
+
+    _cache[key] = (weakref.ref(x, forget), x._version, csr)
     while len(_cache) > _CACHE_SIZE:
         _cache.popitem(last=False)
 

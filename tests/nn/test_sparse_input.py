@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 import torch
 
@@ -27,6 +29,16 @@ def test_sparse_input_takes_sparse_constant_matrices_only():
     assert sparse_input(x[0]) is None  # not a matrix
     assert sparse_input(x.long()) is None
     assert sparse_input(torch.empty(0, 50)) is None
+
+
+def test_sparse_input_cache_frees_with_input():
+    module = importlib.import_module('pyg_rbm.nn.sparse_input')
+    x = bag_of_words(seed=1)
+    sparse_input(x)
+    assert id(x) in module._cache
+    key = id(x)
+    del x
+    assert key not in module._cache
 
 
 def test_sparse_input_density_threshold():

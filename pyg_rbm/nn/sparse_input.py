@@ -15,27 +15,29 @@ __all__ = ['sparse_input', 'sparse_input_linear', 'SparseInputLinear']
 # CiteSeer 0.85%), hidden ReLU outputs about half.
 MAX_DENSITY: float = 0.15
 
-# A few recent conversions, so that an input seen every epoch (the full
-# feature matrix of a full-batch teacher or an evaluation pass) is
-# converted once. Entries hold the input weakly and are checked against
-# its version counter, so an in-place change is never missed.
-_CACHE_SIZE = 4
-_cache: 'OrderedDict[int, Tuple[weakref.ref, int, Tensor]]' = OrderedDict()
+# The last few inputs, so that one seen every epoch (the feature matrix of a
+# full-batch teacher or of an evaluation pass) is counted and converted
+# once: its number of non-zeros and, if sparse, its CSR matrix. Entries hold
+# the input weakly and are checked against its version counter, so an
+# in-place change is never missed.
+_CACHE_SIZE = 8
+_Entry = Tuple[weakref.ref, int, int, Optional[Tensor]]
+_cache: 'OrderedDict[int, _Entry]' = OrderedDict()
 
 
-def _cached(x: Tensor) -> Optional[Tensor]:
+def _cached(x: Tensor) -> Optional[Tuple[int, Optional[Tensor]]]:
     entry = _cache.get(id(x))
     if entry is None:
         return None
-    ref, version, csr = entry
+    ref, version, nnz, csr = entry
     if ref() is not x or version != x._version:
         del _cache[id(x)]
         return None
     _cache.move_to_end(id(x))
-    return csr
+    return nnz, csr
 
 
-def _store(x: Tensor, csr: Tensor) -> None:
+def _store(x: Tensor, nnz: int, csr: Optional[Tensor]) -> None:
     key = id(x)
 
     def forget(ref: weakref.ref) -> None:  # frees the CSR with its input
@@ -43,7 +45,7 @@ def _store(x: Tensor, csr: Tensor) -> None:
         if entry is not None and entry[0] is ref:
             del _cache[key]
 
-    _cache[key] = (weakref.ref(x, forget), x._version, csr)
+    _cache[key] = (weakref.ref(x, forget), x._version, nnz, csr)
     while len(_cache) > _CACHE_SIZE:
         _cache.popitem(last=False)
 
@@ -69,16 +71,20 @@ def sparse_input(x: Tensor, max_density: float = MAX_DENSITY,
     if (x.requires_grad or x.dim() != 2 or x.layout != torch.strided
             or not x.is_floating_point() or x.numel() == 0):
         return None
-    csr = _cached(x)
-    nnz = csr._nnz() if csr is not None else int(torch.count_nonzero(x))
+    cached = _cached(x)
+    if cached is None:
+        nnz, csr = int(torch.count_nonzero(x)), None
+    else:
+        nnz, csr = cached
     if nnz > max_density * x.numel():
+        if cached is None:
+            _store(x, nnz, None)
         return None
-    if csr is not None:
-        return csr
-    with warnings.catch_warnings():  # "Sparse CSR support is in beta"
-        warnings.filterwarnings('ignore', 'Sparse CSR')
-        csr = x.to_sparse_csr()
-    _store(x, csr)
+    if csr is None:
+        with warnings.catch_warnings():  # "Sparse CSR support is in beta"
+            warnings.filterwarnings('ignore', 'Sparse CSR')
+            csr = x.to_sparse_csr()
+        _store(x, nnz, csr)
     return csr
 
 

@@ -57,6 +57,10 @@ def test_sparse_input_cache_follows_in_place_changes():
     assert torch.equal(sparse_input(x).to_dense(), x)
     x.fill_(1.0)  # no longer sparse
     assert sparse_input(x) is None
+    module = importlib.import_module('pyg_rbm.nn.sparse_input')
+    assert module._cache[id(x)][2:] == (30 * 50, None)  # counted once
+    x.zero_()
+    assert sparse_input(x)._nnz() == 0
 
 
 def test_sparse_input_linear_hand_computed():

@@ -26,6 +26,8 @@ _cache: 'OrderedDict[int, _Entry]' = OrderedDict()
 
 
 def _cached(x: Tensor) -> Optional[Tuple[int, Optional[Tensor]]]:
+    if x.is_inference():  # no version counter: never cached
+        return None
     entry = _cache.get(id(x))
     if entry is None:
         return None
@@ -38,6 +40,8 @@ def _cached(x: Tensor) -> Optional[Tuple[int, Optional[Tensor]]]:
 
 
 def _store(x: Tensor, nnz: int, csr: Optional[Tensor]) -> None:
+    if x.is_inference():
+        return
     key = id(x)
 
     def forget(ref: weakref.ref) -> None:  # frees the CSR with its input

@@ -41,6 +41,15 @@ def test_sparse_input_cache_frees_with_input():
     assert key not in module._cache
 
 
+def test_sparse_input_in_inference_mode():
+    module = importlib.import_module('pyg_rbm.nn.sparse_input')
+    with torch.inference_mode():
+        x = bag_of_words(seed=2)
+        assert torch.equal(sparse_input(x).to_dense(), x)
+        assert sparse_input(torch.ones(3, 4)) is None
+    assert id(x) not in module._cache  # no version counter to check
+
+
 def test_sparse_input_density_threshold():
     x = torch.zeros(4, 5)
     x[0, :3] = 1.0  # 3 of 20 non-zeros: a share of exactly 0.15

@@ -157,7 +157,7 @@ class ExpertLinear(torch.nn.Module):
         input :obj:`x`: a constant input (no gradient) with at most a share
         :obj:`sparse_density` of non-zeros, such as bag-of-words features.
         """
-        return sparse_input(x, self.sparse_density) is not None
+        return sparse_input(x, self.sparse_density, min_rows=1) is not None
 
     def forward(
         self,
@@ -193,7 +193,8 @@ class ExpertLinear(torch.nn.Module):
         track = torch.is_grad_enabled() and any(
             t is not None and t.requires_grad
             for t in (x, weight, gate, self.bias))
-        csr = sparse_input(x, self.sparse_density)
+        # Its gathers pay off from one row on:
+        csr = sparse_input(x, self.sparse_density, min_rows=1)
         if csr is not None:
             return self._forward_sparse(csr, index, gate, weight, track)
         if self.use_dense(index.size(1)):

@@ -11,7 +11,7 @@ from pyg_rbm.nn.sparse_input import (
 )
 
 
-def bag_of_words(num_rows=30, num_cols=50, density=0.04, seed=0):
+def bag_of_words(num_rows=80, num_cols=50, density=0.04, seed=0):
     gen = torch.Generator().manual_seed(seed)
     mask = torch.rand(num_rows, num_cols, generator=gen) < density
     return mask.float() * torch.rand(num_rows, num_cols, generator=gen)
@@ -24,9 +24,11 @@ def test_sparse_input_takes_sparse_constant_matrices_only():
     assert torch.equal(csr.to_dense(), x)
     assert csr._nnz() == int((x != 0).sum())
 
-    assert sparse_input(torch.rand(30, 50)) is None  # dense
+    assert sparse_input(torch.rand(80, 50)) is None  # dense
     assert sparse_input(x.clone().requires_grad_()) is None
     assert sparse_input(x[0]) is None  # not a matrix
+    assert sparse_input(x[:63]) is None  # too few rows
+    assert sparse_input(x[:63], min_rows=63) is not None
     assert sparse_input(x.long()) is None
     assert sparse_input(torch.empty(0, 50)) is None
 
@@ -53,10 +55,10 @@ def test_sparse_input_in_inference_mode():
 def test_sparse_input_density_threshold():
     x = torch.zeros(4, 5)
     x[0, :3] = 1.0  # 3 of 20 non-zeros: a share of exactly 0.15
-    assert sparse_input(x) is not None
-    assert sparse_input(x, max_density=0.1) is None
+    assert sparse_input(x, min_rows=1) is not None
+    assert sparse_input(x, max_density=0.1, min_rows=1) is None
     x[1, 0] = 1.0
-    assert sparse_input(x) is None
+    assert sparse_input(x, min_rows=1) is None
 
 
 def test_sparse_input_cache_follows_in_place_changes():
@@ -67,7 +69,7 @@ def test_sparse_input_cache_follows_in_place_changes():
     x.fill_(1.0)  # no longer sparse
     assert sparse_input(x) is None
     module = importlib.import_module('pyg_rbm.nn.sparse_input')
-    assert module._cache[id(x)][2:] == (30 * 50, None)  # counted once
+    assert module._cache[id(x)][2:] == (80 * 50, None)  # counted once
     x.zero_()
     assert sparse_input(x)._nnz() == 0
 
@@ -77,10 +79,10 @@ def test_sparse_input_linear_hand_computed():
     x = torch.cat([x, torch.zeros(7, 3)])  # 3 of 30 non-zeros
     weight = torch.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 4.0]])
     bias = torch.tensor([0.5, -0.5])
-    out = sparse_input_linear(x, weight, bias)
+    out = sparse_input_linear(x, weight, bias, min_rows=1)
     assert out[:3].tolist() == [[4.5, 0.5], [0.5, -0.5], [1.5, -1.5]]
     assert torch.equal(out[3:], bias.expand(7, 2))
-    assert sparse_input_linear(x, weight)[0].tolist() == [4.0, 1.0]
+    assert sparse_input_linear(x, weight, min_rows=1)[0].tolist() == [4.0, 1.0]
 
 
 @pytest.mark.parametrize('bias', [True, False])
@@ -90,7 +92,7 @@ def test_sparse_input_linear_module_matches_dense(bias):
     lin = SparseInputLinear(50, 8, bias=bias)
     out = lin(x)
     expected = torch.nn.functional.linear(x, lin.weight, lin.bias)
-    assert out.size() == (30, 8)
+    assert out.size() == (80, 8)
     assert torch.allclose(out, expected, atol=1e-6)
 
     params = [p for p in lin.parameters()]
@@ -99,7 +101,7 @@ def test_sparse_input_linear_module_matches_dense(bias):
     for grad, expected_grad in zip(grads, expected_grads):
         assert torch.allclose(grad, expected_grad, atol=1e-5)
 
-    dense = torch.randn(30, 50, requires_grad=True)  # takes the dense path
+    dense = torch.randn(80, 50, requires_grad=True)  # takes the dense path
     assert torch.allclose(lin(dense), dense @ lin.weight.t() +
                           (lin.bias if bias else 0), atol=1e-6)
     assert str(lin) == f'SparseInputLinear(50, 8, bias={bias})'

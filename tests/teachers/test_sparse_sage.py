@@ -2,6 +2,7 @@ import pytest
 import torch
 from torch_geometric.nn import SAGEConv
 
+from pyg_rbm.nn.sparse_input import sparse_input
 from pyg_rbm.teachers import build_teacher
 from pyg_rbm.teachers.inference import teacher_inference
 from pyg_rbm.teachers.sparse_sage import SparseInputSAGEConv
@@ -9,12 +10,15 @@ from pyg_rbm.teachers.sparse_sage import SparseInputSAGEConv
 
 def sparse_graph(seed=0):
     gen = torch.Generator().manual_seed(seed)
-    mask = torch.rand(12, 40, generator=gen) < 0.05
-    x = mask.float() * torch.rand(12, 40, generator=gen)
+    mask = torch.rand(70, 40, generator=gen) < 0.05
+    x = mask.float() * torch.rand(70, 40, generator=gen)
     # Node 11 has no incoming edge; node 2 receives a duplicate edge.
-    edge_index = torch.tensor([[0, 1, 1, 3, 4, 5, 6, 7, 8, 9, 10, 0, 0],
-                               [1, 0, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 2]])
-    return x, torch.cat([edge_index, edge_index[:, -1:]], dim=1)
+    edge_index = torch.tensor([[0, 1, 1, 3, 4, 5, 6, 7, 8, 9, 10, 0, 0, 0],
+                               [1, 0, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 2, 2]])
+    ring = torch.arange(12, 70)
+    ring = torch.stack([ring, ring.roll(-1)])
+    assert sparse_input(x) is not None  # the sparse path is tested
+    return x, torch.cat([edge_index, ring], dim=1)
 
 
 @pytest.mark.parametrize('kwargs', [
@@ -32,7 +36,7 @@ def test_sparse_input_sage_conv_matches_sage_conv(kwargs):
 
     out = conv(x, edge_index)
     expected = ref(x, edge_index)
-    assert out.size() == (12, 6)
+    assert out.size() == (70, 6)
     assert torch.allclose(out, expected, atol=1e-6)
     # The isolated node gets the bias and its own term only:
     own = x[11] @ conv.lin_r.weight.t() if conv.root_weight else 0
@@ -51,7 +55,7 @@ def test_sparse_input_sage_conv_falls_back():
     x, edge_index = sparse_graph()
     for kwargs, inputs in [(dict(aggr='max'), x),
                            (dict(project=True), x),
-                           (dict(), torch.rand(12, 40))]:
+                           (dict(), torch.rand(70, 40))]:
         conv = SparseInputSAGEConv(40, 6, **kwargs)
         ref = SAGEConv(40, 6, **kwargs)
         ref.load_state_dict(conv.state_dict())

@@ -19,7 +19,9 @@ class MLPStudent(torch.nn.Module):
     :obj:`plain_last=True`) that exposes the student interface shared with
     :class:`~pyg_rbm.nn.RbM` and :class:`~pyg_rbm.nn.MoE`: its auxiliary
     loss is always zero. Unlike those students, dropout is applied to every
-    hidden representation (not to the input).
+    hidden representation (not to the input). Its first layer is a
+    :class:`~pyg_rbm.nn.SparseInputLinear`, which multiplies sparse node
+    features (such as bag-of-words) in their non-zeros.
 
     Args:
         in_channels (int): Size of each input sample.

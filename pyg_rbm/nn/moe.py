@@ -115,7 +115,9 @@ class MoE(torch.nn.Module):
     where :math:`\mathcal{T}(\mathbf{x})` are the :math:`k` experts with the
     largest :math:`h_j` and :math:`s` is a learnable log-temperature
     (starting at :math:`\log 2`, clamped at :math:`\log 100`).
-    The gates are not detached, so the task loss trains the router.
+    The gates are not detached, so the task loss trains the router, a
+    :class:`~pyg_rbm.nn.SparseInputLinear` (sparse node features are
+    multiplied in their non-zeros).
     Between layers, an optional normalization and the activation are applied.
 
     The auxiliary loss balances the experts: per layer, the squared

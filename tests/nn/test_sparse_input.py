@@ -117,3 +117,18 @@ def test_all_finite():
         assert not all_finite(x)
     x = torch.tensor([float('inf'), -float('inf')])
     assert not all_finite(x)
+
+
+def test_students_multiply_sparse_features_in_their_non_zeros(monkeypatch):
+    from pyg_rbm.nn import MLPStudent, MoE
+    torch.manual_seed(0)
+    x = bag_of_words()
+    for model in (MLPStudent(50, 16, 3, num_layers=2), MoE(50, 16, 3)):
+        model.eval()
+        first = (model.mlp.lins[0]
+                 if isinstance(model, MLPStudent) else model.layers[0].router)
+        assert isinstance(first, SparseInputLinear)
+        out = model(x)
+        monkeypatch.setattr(SparseInputLinear, 'min_rows', 10**9)  # dense
+        assert torch.allclose(model(x), out, atol=1e-5)
+        monkeypatch.undo()

@@ -157,7 +157,12 @@ class ExpertLinear(torch.nn.Module):
         input :obj:`x`: a constant input (no gradient) with at most a share
         :obj:`sparse_density` of non-zeros, such as bag-of-words features.
         """
-        return sparse_input(x, self.sparse_density, min_rows=1) is not None
+        return self._sparse(x) is not None
+
+    def _sparse(self, x: Tensor) -> Optional[Tensor]:
+        # Unlike a dense layer, the sparse path serves any batch, single
+        # nodes included (it was the only rule before `sparse_input`).
+        return sparse_input(x, self.sparse_density, min_rows=1)
 
     def forward(
         self,
@@ -193,8 +198,7 @@ class ExpertLinear(torch.nn.Module):
         track = torch.is_grad_enabled() and any(
             t is not None and t.requires_grad
             for t in (x, weight, gate, self.bias))
-        # Its gathers pay off from one row on:
-        csr = sparse_input(x, self.sparse_density, min_rows=1)
+        csr = self._sparse(x)
         if csr is not None:
             return self._forward_sparse(csr, index, gate, weight, track)
         if self.use_dense(index.size(1)):

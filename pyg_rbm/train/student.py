@@ -212,7 +212,7 @@ class StudentTrainer:
                              f"in '{name}'")
         if not all_finite(data.x):
             raise ValueError(f"'data.x' holds non-finite values in '{name}'")
-        if not torch.isfinite(logits).all():
+        if not all_finite(logits):
             raise ValueError(f"'{self.teacher_attr}_logits' holds non-finite "
                              f"values in '{name}'")
         num_classes = logits.size(-1)

@@ -8,6 +8,7 @@ from torch_geometric.data.datapipes import functional_transform
 from torch_geometric.nn.models.basic_gnn import BasicGNN
 from torch_geometric.transforms import BaseTransform
 
+from ..nn.finite import all_finite
 from ..teachers.inference import teacher_inference
 
 # Substrings PyG treats specially when batching (`*index*`, `*batch*`) or
@@ -79,7 +80,7 @@ class KnowledgeDistillation(BaseTransform):
                     or not logits.is_floating_point()):
                 raise ValueError(f"'logits' in '{name}' must be a float "
                                  f"tensor of shape [num_nodes, num_classes]")
-            if not bool(torch.isfinite(logits).all()):
+            if not all_finite(logits):
                 raise ValueError(f"'logits' in '{name}' must be finite "
                                  f"(found NaN or infinite values)")
             logits = logits.detach()
@@ -146,7 +147,7 @@ class KnowledgeDistillation(BaseTransform):
             raise ValueError(f"'{arg}' in '{name}' gives {logits.size(1)} "
                              f"outputs per node, but the data has "
                              f"{num_classes} classes")
-        if not bool(torch.isfinite(logits).all()):
+        if not all_finite(logits):
             raise ValueError(f"'{arg}' in '{name}' gives non-finite logits")
 
         soft = torch.softmax(logits / self.temperature, dim=-1)

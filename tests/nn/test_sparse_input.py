@@ -3,6 +3,7 @@ import importlib
 import pytest
 import torch
 
+from pyg_rbm.nn import MLPStudent, MoE
 from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.nn.sparse_input import (
     SparseInputLinear,
@@ -120,7 +121,6 @@ def test_all_finite():
 
 
 def test_students_multiply_sparse_features_in_their_non_zeros(monkeypatch):
-    from pyg_rbm.nn import MLPStudent, MoE
     torch.manual_seed(0)
     x = bag_of_words()
     for model in (MLPStudent(50, 16, 3, num_layers=2), MoE(50, 16, 3)):

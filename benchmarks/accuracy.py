@@ -13,6 +13,10 @@ distilled from it with :func:`~pyg_rbm.train.pipeline.distill_student`:
   1.25 epsilon from a random start instead of the authors' 5 PGD steps,
   for cost; see :obj:`ADV_STEP_SIZE`).
 
+On request (``--students``), ``rbm-krd``, ``rbm-pe`` and ``rbm-adv`` add one
+extra each to RbM, to tell which of them helps or hurts (an ablation; the
+report then shows a table of them).
+
 Accuracy is test accuracy at the best validation epoch (never the best
 test accuracy over epochs), in percent. Hyperparameters are the shipped
 per-dataset defaults (``pyg_rbm/configs``); Actor reuses Cora's, and the
@@ -71,6 +75,10 @@ DATASETS = ('cora', 'citeseer', 'actor', 'cora-npz', 'citeseer-npz')
 SETTINGS = ('transductive', 'inductive', 'production')
 STUDENTS = ('mlp-no-teacher', 'mlp', 'moe', 'rbm', 'rbm-extras')
 MODELS = ('teacher', ) + STUDENTS
+# RbM with one extra each; run only when asked for:
+ABLATIONS = ('rbm-krd', 'rbm-pe', 'rbm-adv')
+# Students that train with extras (and run on --extras-seeds seeds only):
+EXTRAS_STUDENTS = ('rbm-extras', ) + ABLATIONS
 
 MODEL_LABELS = {
     'teacher': 'GraphSAGE teacher',
@@ -79,6 +87,9 @@ MODEL_LABELS = {
     'moe': 'MoE',
     'rbm': 'RbM',
     'rbm-extras': 'RbM + KRD, PE, adv.',
+    'rbm-krd': 'RbM + KRD',
+    'rbm-pe': 'RbM + PE',
+    'rbm-adv': 'RbM + adv.',
 }
 DATASET_LABELS = {
     'cora': 'Cora',
@@ -116,6 +127,12 @@ VARIANTS: Dict[str, Dict[str, Any]] = {
         student=dict(name='rbm'),
         extras=dict(reliable_sampling=True, positional_encoding=True,
                     adversarial=True, adv_steps=1)),
+    'rbm-krd': dict(student=dict(name='rbm'),
+                    extras=dict(reliable_sampling=True)),
+    'rbm-pe': dict(student=dict(name='rbm'),
+                   extras=dict(positional_encoding=True)),
+    'rbm-adv': dict(student=dict(name='rbm'),
+                    extras=dict(adversarial=True, adv_steps=1)),
 }
 # RbM + extras takes one signed-gradient step of 1.25 epsilon from a random
 # start ("fast adversarial training", Wong et al., ICLR 2020) instead of the
@@ -126,9 +143,8 @@ WITHOUT_TEACHER = ('mlp-no-teacher', )
 
 SEEDS = 10
 # RbM with the extras costs about 12 plain RbM epochs per epoch (passes
-# over dense perturbed inputs), so by default it runs on the first 3 seeds
-# only; --extras-seeds raises it.
-EXTRAS_SEEDS = 3
+# over dense perturbed inputs): --extras-seeds 3 halves the matrix's cost.
+EXTRAS_SEEDS = SEEDS
 # --quick: a smoke run of the pipeline, well under 30 minutes on two CPU
 # cores, without RbM + extras.
 QUICK = dict(datasets=['cora'], settings=['transductive'],
@@ -191,7 +207,7 @@ def student_config(dataset: str, setting: str, student: str,
     """
     if student not in VARIANTS:
         raise ValueError(f"Unknown student '{student}' in 'student_config' "
-                         f"(known: {', '.join(STUDENTS)})")
+                         f"(known: {', '.join(VARIANTS)})")
     hparams = HPARAM_SETTING[setting]
     overrides: Dict[str, Any] = {}
     if dataset in DEFAULTS_FROM:
@@ -204,7 +220,7 @@ def student_config(dataset: str, setting: str, student: str,
         updates['train'] = dict(epochs=epochs)
     if teacher_epochs is not None:
         updates['teacher'] = dict(epochs=teacher_epochs)
-    if student == 'rbm-extras':
+    if VARIANTS[student].get('extras', {}).get('adversarial'):
         updates['extras'] = dict(
             updates['extras'],
             adv_step_size=ADV_STEP_SIZE * config.extras.adv_epsilon)
@@ -364,7 +380,7 @@ def record(results: Dict[str, Any], seed: int, model: str,
 def summarize(results: Dict[str, Any]) -> Dict[str, Any]:
     """Per model: mean, std, count and the per-seed accuracies."""
     summary = {}
-    for model in MODELS:
+    for model in MODELS + ABLATIONS:
         values = []
         for seed in sorted(results['runs'], key=int):
             run = results['runs'][seed]
@@ -386,13 +402,16 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--settings', nargs='+', choices=SETTINGS,
                    help='default: all (with --quick: '
                    f'{" ".join(QUICK["settings"])})')
-    p.add_argument('--students', nargs='+', choices=STUDENTS,
-                   help='default: all (with --quick: all but rbm-extras)')
+    p.add_argument('--students', nargs='+', choices=STUDENTS + ABLATIONS,
+                   help=f'default: {" ".join(STUDENTS)} (with --quick: all '
+                   f'but rbm-extras); {", ".join(ABLATIONS)} add one extra '
+                   'each to RbM')
     p.add_argument('--seeds', type=int, default=None,
                    help=f'number of seeds, 0..N-1 (default: {SEEDS}, '
                    f'{QUICK["seeds"]} with --quick)')
     p.add_argument('--extras-seeds', type=int, default=EXTRAS_SEEDS,
-                   help='rbm-extras runs on seeds 0..N-1 only, N at most '
+                   help='students with extras run on seeds 0..N-1 only, N '
+                   'at most '
                    f'--seeds (default: {EXTRAS_SEEDS})')
     p.add_argument('--quick', action='store_true',
                    help='a smoke run: fewer datasets, settings, students '
@@ -412,7 +431,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    help='data root (default: $PYG_RBM_DATA or ./data)')
     p.add_argument('--threads', type=int, default=None,
                    help='torch CPU threads (default: torch\'s choice)')
-    p.add_argument('--replace', nargs='+', choices=STUDENTS, default=[],
+    p.add_argument('--replace', nargs='+', choices=STUDENTS + ABLATIONS,
+                   default=[],
                    help='discard the stored runs of these students where '
                    'their hyperparameters changed, and run them again '
                    '(without it, such runs stop the command)')
@@ -535,7 +555,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     def students_of(seed: int) -> List[str]:
         return [st for st in args.students
-                if st != 'rbm-extras' or seed < args.extras_seeds]
+                if st not in EXTRAS_STUDENTS or seed < args.extras_seeds]
 
     info = machine_info()
     bar = tqdm(total=len(groups) *

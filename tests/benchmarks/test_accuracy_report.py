@@ -78,6 +78,39 @@ def test_student_config_matrix():
     assert citeseer.adv_step_size == pytest.approx(1.25 * 0.045)
 
 
+def test_ablation_students_add_one_extra_each():
+    flags = ('reliable_sampling', 'positional_encoding', 'adversarial',
+             'similarity')
+    configs = {
+        st: accuracy.student_config('citeseer', 'transductive', st)
+        for st in ('rbm', 'rbm-extras') + accuracy.ABLATIONS
+    }
+    on = {
+        st: [f for f in flags if getattr(c.extras, f)]
+        for st, c in configs.items()
+    }
+    assert on == {
+        'rbm': [],
+        'rbm-extras': list(flags[:3]),
+        'rbm-krd': ['reliable_sampling'],
+        'rbm-pe': ['positional_encoding'],
+        'rbm-adv': ['adversarial'],
+    }
+    # The adversarial ablation attacks exactly as RbM + extras does:
+    adv, extras = configs['rbm-adv'].extras, configs['rbm-extras'].extras
+    assert (adv.adv_steps, adv.adv_step_size, adv.adv_weight) == (
+        extras.adv_steps, extras.adv_step_size, extras.adv_weight)
+    assert adv.adv_step_size == pytest.approx(1.25 * 0.045)
+    # Everything else is RbM's:
+    for st in accuracy.ABLATIONS:
+        assert configs[st].student == configs['rbm'].student
+        assert configs[st].train == configs['rbm'].train
+    # Asked for by name only:
+    assert not set(accuracy.ABLATIONS) & set(accuracy.parse_args([]).students)
+    args = accuracy.parse_args(['--students', 'rbm', 'rbm-pe'])
+    assert args.students == ['rbm', 'rbm-pe']
+
+
 def test_student_config_defaults_per_dataset_and_setting():
     # Actor reuses Cora's defaults:
     actor = accuracy.student_config('actor', 'transductive', 'rbm')
@@ -200,15 +233,22 @@ def test_describe_adversarial():
     old['hyperparameters']['rbm-extras']['extras'].update(adv_steps=5)
     del old['hyperparameters']['rbm-extras']['extras']['adv_step_size']
     assert report.describe_adversarial({'a': new}) == [
-        '- RbM + extras, adversarial augmentation: 1 signed-gradient step(s) '
-        'of 1.25 epsilon from a random start in the epsilon ball (epsilon '
-        'from the shipped configs), loss weight 0.05.'
+        '- Adversarial augmentation of RbM + KRD, PE, adv.: 1 '
+        'signed-gradient step(s) of 1.25 epsilon from a random start in the '
+        'epsilon ball (epsilon from the shipped configs), loss weight 0.05.'
     ]
     lines = report.describe_adversarial({'a': new, 'b': old, 'c': new})
     assert [line.split(': ')[1][:28] for line in lines] == [
         '1 signed-gradient step(s) of', '5 signed-gradient step(s) of'
     ]
     assert 'of 0.25 epsilon' in lines[1]
+    # Students that attack alike share a line:
+    new['hyperparameters']['rbm-adv'] = accuracy.hparams_of(
+        accuracy.student_config('cora-npz', 'transductive', 'rbm-adv'))
+    lines = report.describe_adversarial({'a': new})
+    assert len(lines) == 1
+    assert lines[0].startswith('- Adversarial augmentation of RbM + KRD, '
+                               'PE, adv. and RbM + adv.: 1 signed-gradient')
     assert report.describe_adversarial(_results()) == []
 
 
@@ -345,14 +385,17 @@ def test_extras_run_on_the_first_extras_seeds(data_root, tmp_path,
                           adversarial, dict(val=0.5, test=0.6, inductive=0.7))
     out = str(tmp_path / 'acc')
     accuracy.main(['--datasets', 'cora-npz', '--settings', 'transductive',
-                   '--students', 'rbm', 'rbm-extras', '--seeds', '3',
-                   '--extras-seeds', '2', '--out', out, '--root', data_root])
-    assert runs == [(0, False), (0, True), (1, False), (1, True),
-                    (2, False)]
+                   '--students', 'rbm', 'rbm-extras', 'rbm-adv', '--seeds',
+                   '3', '--extras-seeds', '2', '--out', out, '--root',
+                   data_root])
+    assert runs == [(0, False), (0, True), (0, True), (1, False), (1, True),
+                    (1, True), (2, False)]
     with open(accuracy.results_path(out, 'cora-npz', 'transductive')) as f:
         summary = json.load(f)['summary']
-    assert (summary['rbm']['n'], summary['rbm-extras']['n']) == (3, 2)
-    assert accuracy.parse_args([]).extras_seeds == accuracy.EXTRAS_SEEDS
+    assert [summary[st]['n'] for st in ('rbm', 'rbm-extras', 'rbm-adv')
+            ] == [3, 2, 2]
+    # By default every student runs on every seed:
+    assert accuracy.parse_args([]).extras_seeds == accuracy.SEEDS == 10
 
 
 def test_stale_runs_are_refused_or_replaced(data_root, tmp_path,
@@ -462,12 +505,64 @@ def test_cost_projection_splits_base_and_extras():
     # Per group and seed: 360 s x (1 + ... + 5) base, 360 s x 6 extras.
     groups = len(accuracy.plan_runs(accuracy.DATASETS, accuracy.SETTINGS))
     base = groups * 10 * 0.1 * 15
-    extras = groups * 3 * 0.1 * 6
+    extras = groups * 10 * 0.1 * 6
+    fewer = base + groups * 3 * 0.1 * 6
     assert report.cost_projection(results) == (
-        'At these CPU times per seed, the full matrix (10 seeds, RbM + '
-        f'extras on 3) takes about {base + extras:.1f} CPU hours: '
-        f'{base:.1f} for the teacher and the four base students, '
-        f'{extras:.1f} for RbM + extras.')
+        'At these CPU times per seed, the full matrix (10 seeds each) takes '
+        f'about {base + extras:.1f} CPU hours: {base:.1f} for the teacher '
+        f'and the four base students, {extras:.1f} for RbM + extras; with '
+        f'`--extras-seeds 3`, about {fewer:.1f}.')
+    # Ablation runs are not part of the matrix:
+    accuracy.record(res, 0, 'rbm-pe', dict(val=0.8, test=0.8), 1.0,
+                    epochs=1, cpu_seconds=3600.0)
+    assert f'about {base + extras:.1f} CPU hours' in report.cost_projection(
+        results)
+
+
+def test_matrix_seeds():
+    assert report.matrix_seeds(10, 10) == '10 seeds each'
+    assert report.matrix_seeds(10, 3) == (
+        '10 seeds, RbM + extras on the first 3')
+
+
+def _ablation_results():
+    res = accuracy.new_results('actor', 'inductive', PROTOCOL)
+    accuracy_of = {
+        'rbm': [36.0, 38.0, 40.0, 50.0],
+        'rbm-krd': [30.0, 32.0, 31.0],
+        'rbm-adv': [37.0, 37.0],  # seed 2 still running
+        'rbm-extras': [33.0, 33.0, 33.0, 33.0],
+    }
+    for model, values in accuracy_of.items():
+        for seed, value in enumerate(values):
+            accuracy.record(res, seed, model,
+                            dict(val=0.5, test=0.2, inductive=value / 100),
+                            10.0,
+                            epochs=1, cpu_seconds=8.0)
+    return {('actor', 'inductive'): res}
+
+
+def test_ablation_table_compares_shared_seeds():
+    results = _ablation_results()
+    lines = report.ablation_table(results).split('\n')
+    assert lines[0] == ('| dataset, setting | seeds | RbM | RbM + KRD | '
+                        'RbM + PE | RbM + adv. | RbM + KRD, PE, adv. |')
+    # Seeds 0 and 1 are the ones every model with runs has:
+    assert lines[2:] == [
+        '| Actor (fixed), inductive | 2 | 37.00 ± 1.41 | 31.00 ± 1.41 | '
+        'not run | 37.00 ± 0.00 | 33.00 ± 0.00 |'
+    ]
+    # Without ablation runs there is no table, and no section:
+    plain = _results()
+    assert report.ablation_table(plain) is None
+    assert '## Ablation' not in report.render_report(plain, 'f')
+    text = report.render_report(results, 'f')
+    assert text.count('## Ablation of the extras') == 1
+    # The ablation students get timing columns, and count in the total:
+    assert ('| Actor (fixed), inductive + production | — | — | — | — | '
+            '10 / 8 | 10 / 8 | 10 / 8 | 10 / 8 |') in text
+    assert report.total_cpu_hours(results) * 3600 == pytest.approx(
+        8.0 * (4 + 3 + 2 + 4))
 
 
 def test_total_cpu_hours_counts_shared_runs_once():

@@ -359,15 +359,20 @@ def is_done(results: Dict[str, Any], seed: int, student: str) -> bool:
 def record(results: Dict[str, Any], seed: int, model: str,
            scores: Dict[str, float], seconds: float,
            epochs: Optional[int] = None,
-           cpu_seconds: Optional[float] = None) -> None:
+           cpu_seconds: Optional[float] = None,
+           cpu: Optional[str] = None) -> None:
     """Stores one run (scores as fractions; wall and CPU time of the
-    training in seconds) and refreshes the summary.
+    training in seconds; the processor it ran on) and refreshes the
+    summary.
     """
     entry: Dict[str, Any] = dict(
         accuracy=100 * headline(scores, results['setting']),
         scores=scores, seconds=seconds, cpu_seconds=cpu_seconds)
     if epochs is not None:
         entry['epochs'] = epochs
+    if cpu is not None:
+        # Another processor model gives other floating-point results.
+        entry['cpu'] = cpu
     run = results['runs'].setdefault(str(seed), dict(teacher=None,
                                                      students={}))
     if model == 'teacher':
@@ -409,6 +414,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--seeds', type=int, default=None,
                    help=f'number of seeds, 0..N-1 (default: {SEEDS}, '
                    f'{QUICK["seeds"]} with --quick)')
+    p.add_argument('--first-seed', type=int, default=0,
+                   help='skip the seeds below this one (to share a matrix '
+                   'between processes or machines; default: 0)')
     p.add_argument('--extras-seeds', type=int, default=EXTRAS_SEEDS,
                    help='students with extras run on seeds 0..N-1 only, N '
                    'at most '
@@ -455,6 +463,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         if value is not None and value < 1:
             p.error(f'--{name.replace("_", "-")} must be positive '
                     f'(got {value})')
+    if not 0 <= args.first_seed < args.seeds:
+        p.error(f'--first-seed must be in [0, --seeds) = [0, {args.seeds}) '
+                f'(got {args.first_seed})')
     return args
 
 
@@ -495,7 +506,7 @@ def run_seed(group: RunGroup, seed: int, students: Sequence[str],
         stored = res['runs'].get(str(seed), {}).get('teacher')
         if stored is None:
             record(res, seed, 'teacher', run.scores, times[0],
-                   cpu_seconds=times[1])
+                   cpu_seconds=times[1], cpu=info.get('cpu'))
         elif stored['scores'] != run.scores:
             # Students of a resumed run then learn from another teacher.
             tqdm.write(f'Warning: the retrained teacher of {name} scores '
@@ -510,7 +521,7 @@ def run_seed(group: RunGroup, seed: int, students: Sequence[str],
         cpu_seconds = time.process_time() - cpu
         for setting, res in targets.items():
             record(res, seed, student, scores, seconds, epochs,
-                   cpu_seconds)
+                   cpu_seconds, cpu=info.get('cpu'))
             res['machine'] = info
             res['updated'] = datetime.datetime.now().isoformat(
                 timespec='seconds')
@@ -559,7 +570,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     info = machine_info()
     bar = tqdm(total=len(groups) *
-               sum(len(students_of(seed)) for seed in range(args.seeds)),
+               sum(len(students_of(seed))
+                   for seed in range(args.first_seed, args.seeds)),
                desc='accuracy', unit='run')
     for group in groups:
         targets = {s: results[(group.dataset, s)] for s in group.reports}
@@ -567,7 +579,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if command not in res['commands']:
                 res['commands'].append(command)
             res['hyperparameters'].update(hyperparameters[group])
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.seeds):
             todo = [
                 st for st in students_of(seed)
                 if not all(is_done(res, seed, st)

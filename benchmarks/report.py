@@ -20,6 +20,7 @@ import json
 import os
 import os.path as osp
 import sys
+from collections import Counter
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -379,6 +380,61 @@ def describe_machines(results: Results) -> List[str]:
     return seen or ['- No runs yet.']
 
 
+def seeds_by_processor(res: Dict[str, Any]) -> Dict[str, List[int]]:
+    """The seeds of a results file per processor model they ran on
+    (a seed whose runs used several models is listed under each).
+    """
+    out: Dict[str, List[int]] = {}
+    for seed in sorted(res['runs'], key=int):
+        run = res['runs'][seed]
+        entries = list(run['students'].values())
+        if run['teacher'] is not None:
+            entries.append(run['teacher'])
+        # Runs written before the processor was recorded have none.
+        for cpu in sorted({e.get('cpu', 'an unrecorded processor')
+                           for e in entries}):
+            out.setdefault(cpu, []).append(int(seed))
+    return out
+
+
+def format_seeds(seeds: Sequence[int]) -> str:
+    """Sorted seeds with runs of consecutive ones as ranges, e.g.
+    ``0, 2–4``.
+    """
+    parts: List[List[int]] = []
+    for seed in sorted(seeds):
+        if parts and seed == parts[-1][-1] + 1:
+            parts[-1].append(seed)
+        else:
+            parts.append([seed])
+    return ', '.join(str(p[0]) if len(p) == 1 else f'{p[0]}–{p[-1]}'
+                     for p in parts)
+
+
+def describe_processors(results: Results) -> List[str]:
+    """Which seeds ran on which processor model, when more than one
+    model ran them; nothing otherwise.
+    """
+    groups = [(group_label(g), seeds_by_processor(res))
+              for g, res in run_groups(results)]
+    counts: Counter = Counter()
+    for _, by_cpu in groups:
+        counts.update({cpu: len(seeds) for cpu, seeds in by_cpu.items()})
+    if len(counts) < 2:
+        return []
+    usual = counts.most_common(1)[0][0]
+    lines = [
+        'Floating-point results differ between processor models, so a '
+        'seed reproduces exactly (teacher and students) only on the model '
+        f'it ran on. Every seed ran on {usual}, except:', ''
+    ]
+    for label, by_cpu in groups:
+        lines += [f'- {label}: seed{"s" if len(seeds) > 1 else ""} '
+                  f'{format_seeds(seeds)} on {cpu}'
+                  for cpu, seeds in by_cpu.items() if cpu != usual]
+    return lines
+
+
 def render_report(results: Results, folder: str,
                   date: Optional[str] = None,
                   plot: Optional[str] = None) -> str:
@@ -477,6 +533,8 @@ def render_report(results: Results, folder: str,
         out += ['Commands that produced these results:', '', '```bash']
         out += commands + ['```', '']
     out += ['## Machine', ''] + describe_machines(results) + ['']
+    processors = describe_processors(results)
+    out += processors + [''] if processors else []
     return '\n'.join(out)
 
 

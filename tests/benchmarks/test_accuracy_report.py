@@ -295,6 +295,7 @@ def test_render_report(tmp_path):
     assert 'took 0.0 CPU hours in total' in text
     assert 'the 3 measured (run group, model) pairs of the 72' in text
     assert 'python benchmarks/accuracy.py --seeds 2' in text
+    assert 'Floating-point results differ' not in text  # one processor
     assert text.count('### ') == 3 * 3
     assert text.count('(published)') == len(report.PUBLISHED)
     # Round trip through the files written by the benchmark:
@@ -354,6 +355,10 @@ def test_main_runs_resumes_and_shares_teachers(data_root, tmp_path,
     assert files['production']['hyperparameters']['mlp']['student'][
         'name'] == 'mlp'
     assert files['production']['machine']['cpu_count'] >= 1
+    # Every run names the processor it ran on:
+    cpu = files['production']['machine']['cpu']
+    assert prod['teacher']['cpu'] == cpu and prod['students']['mlp'][
+        'cpu'] == cpu
 
     # Re-running skips finished entries: no teacher is trained again.
     accuracy.main(['--datasets', 'cora-npz', '--settings', 'production',
@@ -396,6 +401,58 @@ def test_extras_run_on_the_first_extras_seeds(data_root, tmp_path,
             ] == [3, 2, 2]
     # By default every student runs on every seed:
     assert accuracy.parse_args([]).extras_seeds == accuracy.SEEDS == 10
+
+
+def test_first_seed_skips_the_seeds_below(data_root, tmp_path,
+                                          monkeypatch):
+    runs = _fake_training(monkeypatch, lambda config: config.student.name,
+                          dict(val=0.5, test=0.6))
+    out = str(tmp_path / 'acc')
+    accuracy.main(['--datasets', 'cora-npz', '--settings', 'transductive',
+                   '--students', 'mlp', '--seeds', '4', '--first-seed', '2',
+                   '--out', out, '--root', data_root])
+    assert runs == [(2, 'mlp'), (3, 'mlp')]
+    with open(accuracy.results_path(out, 'cora-npz', 'transductive')) as f:
+        assert sorted(json.load(f)['runs']) == ['2', '3']
+    for bad in ('4', '-1'):
+        with pytest.raises(SystemExit):
+            accuracy.parse_args(['--seeds', '4', '--first-seed', bad])
+
+
+def test_describe_processors_lists_the_seeds_of_other_models():
+    results = {}
+    for dataset, setting, cpus in (
+            ('cora', 'transductive', ['A'] * 4),
+            ('actor', 'transductive', ['A', 'B', 'B', 'A']),
+            ('actor', 'inductive', ['A', 'A', 'A', 'B'])):
+        res = accuracy.new_results(dataset, setting, PROTOCOL)
+        for seed, cpu in enumerate(cpus):
+            accuracy.record(res, seed, 'teacher', dict(val=0.5, test=0.5,
+                                                       inductive=0.5), 1.0,
+                            cpu=cpu)
+            accuracy.record(res, seed, 'rbm', dict(val=0.5, test=0.5,
+                                                   inductive=0.5), 1.0,
+                            cpu=cpu)
+        results[(dataset, setting)] = res
+    # A seed whose runs used two models is listed under both:
+    results[('cora', 'transductive')]['runs']['1']['students']['rbm'][
+        'cpu'] = 'B'
+    assert report.seeds_by_processor(results[('actor', 'transductive')]) == {
+        'A': [0, 3], 'B': [1, 2]}
+    assert report.format_seeds([5, 0, 2, 3, 4, 9]) == '0, 2–5, 9'
+    # A ran 9 of the 13 (seed, processor) pairs:
+    lines = report.describe_processors(results)
+    assert lines[0].endswith('Every seed ran on A, except:')
+    assert lines[2:] == [
+        '- Cora (public), transductive: seed 1 on B',
+        '- Actor (fixed), transductive: seeds 1–2 on B',
+        '- Actor (fixed), inductive + production: seed 3 on B',
+    ]
+    for res in results.values():
+        for run in res['runs'].values():
+            for entry in [run['teacher'], *run['students'].values()]:
+                entry['cpu'] = 'A'
+    assert report.describe_processors(results) == []
 
 
 def test_stale_runs_are_refused_or_replaced(data_root, tmp_path,

@@ -509,8 +509,13 @@ def run_seed(group: RunGroup, seed: int, students: Sequence[str],
                    cpu_seconds=times[1], cpu=info.get('cpu'))
         elif stored['scores'] != run.scores:
             # Students of a resumed run then learn from another teacher.
+            where = stored.get('cpu')
+            why = (f' on {where} (this is {info.get("cpu")}; floating-point '
+                   f'results differ between processor models)'
+                   if where and where != info.get('cpu') else '')
             tqdm.write(f'Warning: the retrained teacher of {name} scores '
-                       f'{run.scores}, not {stored["scores"]} as stored')
+                       f'{run.scores}, not {stored["scores"]} as stored'
+                       f'{why}')
     for student in students:
         bar.set_postfix_str(f'{name} {student}')
         start, cpu = time.perf_counter(), time.process_time()

@@ -419,6 +419,25 @@ def test_first_seed_skips_the_seeds_below(data_root, tmp_path,
             accuracy.parse_args(['--seeds', '4', '--first-seed', bad])
 
 
+def test_retrained_teacher_mismatch_names_the_processors(
+        data_root, tmp_path, monkeypatch, capsys):
+    _fake_training(monkeypatch, lambda config: None, dict(val=0.5, test=0.6))
+    out = str(tmp_path / 'acc')
+    path = accuracy.results_path(out, 'cora-npz', 'transductive')
+    stored = accuracy.new_results('cora-npz', 'transductive', PROTOCOL)
+    accuracy.record(stored, 0, 'teacher', dict(val=0.5, test=0.7), 1.0,
+                    cpu='Other CPU')
+    accuracy.save_results(stored, path)
+    accuracy.main(['--datasets', 'cora-npz', '--settings', 'transductive',
+                   '--students', 'mlp', '--seeds', '1', '--out', out,
+                   '--root', data_root])
+    warning = capsys.readouterr().out
+    assert ("scores {'val': 0.5, 'test': 0.6}, not {'val': 0.5, 'test': "
+            "0.7} as stored on Other CPU (this is ") in warning
+    with open(path) as f:  # The stored teacher is kept.
+        assert json.load(f)['runs']['0']['teacher']['scores']['test'] == 0.7
+
+
 def test_describe_processors_lists_the_seeds_of_other_models():
     results = {}
     for dataset, setting, cpus in (

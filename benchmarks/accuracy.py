@@ -502,17 +502,18 @@ def run_seed(group: RunGroup, seed: int, students: Sequence[str],
     run = prepare_teacher(configs[(group, students[0])], seed, data,
                           progress=verbose)
     times = (time.perf_counter() - start, time.process_time() - cpu)
+    processor = info.get('cpu')
     for res in targets.values():
         stored = res['runs'].get(str(seed), {}).get('teacher')
         if stored is None:
             record(res, seed, 'teacher', run.scores, times[0],
-                   cpu_seconds=times[1], cpu=info.get('cpu'))
+                   cpu_seconds=times[1], cpu=processor)
         elif stored['scores'] != run.scores:
             # Students of a resumed run then learn from another teacher.
             where = stored.get('cpu')
-            why = (f' on {where} (this is {info.get("cpu")}; floating-point '
+            why = (f' on {where} (this is {processor}; floating-point '
                    f'results differ between processor models)'
-                   if where and where != info.get('cpu') else '')
+                   if where and where != processor else '')
             tqdm.write(f'Warning: the retrained teacher of {name} scores '
                        f'{run.scores}, not {stored["scores"]} as stored'
                        f'{why}')
@@ -526,7 +527,7 @@ def run_seed(group: RunGroup, seed: int, students: Sequence[str],
         cpu_seconds = time.process_time() - cpu
         for setting, res in targets.items():
             record(res, seed, student, scores, seconds, epochs,
-                   cpu_seconds, cpu=info.get('cpu'))
+                   cpu_seconds, cpu=processor)
             res['machine'] = info
             res['updated'] = datetime.datetime.now().isoformat(
                 timespec='seconds')

@@ -79,6 +79,7 @@ class ExtrasConfig:
     adv_steps: int = 5
     adv_step_size: Optional[float] = None  # None: adv_epsilon / 4
     adv_weight: float = 0.05
+    adv_fraction: float = 1.0  # share of each batch's nodes perturbed
     similarity: bool = False
     rsd_weight: float = 0.1
     label_propagation: bool = False

@@ -222,7 +222,8 @@ def distill_student(
                                   momentum=extras.rs_momentum, seed=seed)
     adversarial = (dict(epsilon=extras.adv_epsilon, steps=extras.adv_steps,
                         step_size=extras.adv_step_size,
-                        weight=extras.adv_weight)
+                        weight=extras.adv_weight,
+                        fraction=extras.adv_fraction)
                    if extras.adversarial and not without_teacher else None)
 
     torch.manual_seed(seed)

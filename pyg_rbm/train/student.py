@@ -1,4 +1,5 @@
 """Training a graph-free student from a teacher's outputs."""
+import math
 from typing import (
     Any,
     Callable,
@@ -96,7 +97,12 @@ class StudentTrainer:
             sampler's exponent is refitted. (default: :obj:`50`)
         adversarial (dict, optional): PGD options :obj:`epsilon`,
             :obj:`steps`, :obj:`step_size` (:obj:`None` for
-            :obj:`epsilon / 4`), :obj:`weight`; :obj:`None` disables it.
+            :obj:`epsilon / 4`), :obj:`weight` and :obj:`fraction`, the
+            share of each batch's nodes that are perturbed (a random
+            subset drawn per batch, :obj:`1.0` for all; its distillation
+            pairs give an unbiased estimate of the whole batch's
+            adversarial loss at that share of the cost); :obj:`None`
+            disables it.
         rsd_weight (float, optional): Weight of representation-similarity
             distillation against the teacher's hidden embedding
             (:obj:`0` disables it). (default: :obj:`0.0`)
@@ -155,7 +161,7 @@ class StudentTrainer:
                              f"(got {batch_size})")
         if adversarial is not None:
             unknown = set(adversarial) - {
-                'epsilon', 'steps', 'step_size', 'weight'
+                'epsilon', 'steps', 'step_size', 'weight', 'fraction'
             }
             if unknown:
                 raise ValueError(f"Unknown 'adversarial' options "
@@ -169,6 +175,10 @@ class StudentTrainer:
                     raise ValueError(f"'adversarial.{key}' must be a "
                                      f"non-negative number in '{name}' "
                                      f"(got {value!r})")
+            fraction = adversarial.get('fraction', 1.0)
+            if not 0.0 < fraction <= 1.0:
+                raise ValueError(f"'adversarial.fraction' must lie in "
+                                 f"(0, 1] in '{name}' (got {fraction})")
         self.model = model
         self.routed = hasattr(model, 'init_routing')
         self.epochs = epochs
@@ -260,40 +270,60 @@ class StudentTrainer:
 
         return self.model.output_layer.register_forward_pre_hook(hook)
 
+    def _objective(self, logits: Tensor, data: Data, src: Tensor,
+                   dst: Tensor, labeled: Tensor) -> Tensor:
+        # The distillation objective of the pairs (src, dst), src indexing
+        # the rows of `logits`.
+        return distillation_objective(logits[src],
+                                      data[f'{self.teacher_attr}_logits'][dst],
+                                      data.y[dst], labeled, self.lam,
+                                      self.tau, self.kd_variant,
+                                      self.tau_squared)
+
     def _batch_loss(self, x: Tensor, data: Data, nodes: Tensor, src: Tensor,
                     dst: Tensor) -> Tensor:
-        teacher = data[f'{self.teacher_attr}_logits']
         labeled = (nodes[src] == dst) & data.train_mask[dst]
-        y = data.y[dst]
-
-        def objective(logits: Tensor) -> Tensor:
-            return distillation_objective(logits[src], teacher[dst], y,
-                                          labeled, self.lam, self.tau,
-                                          self.kd_variant, self.tau_squared)
-
         hidden: List[Tensor] = []
         handle = self._hidden_hook(hidden) if self.rsd_weight > 0 else None
         xs = x[nodes]
         logits, aux = self.model(xs, return_aux_loss=True)
         if handle is not None:
             handle.remove()
-        loss = objective(logits) + aux
+        loss = self._objective(logits, data, src, dst, labeled) + aux
         if handle is not None:
             loss = loss + self.rsd_weight * representation_similarity_loss(
                 hidden[0][src], data[f'{self.teacher_attr}_hidden'][dst])
         if self.adversarial is not None:
-
-            def adv_loss(inputs: Tensor) -> Tensor:
-                return objective(self.model(inputs))
-
-            delta = pgd_perturbation(adv_loss, xs,
-                                     self.adversarial.get('epsilon', 0.04),
-                                     int(self.adversarial.get('steps', 5)),
-                                     self.adversarial.get('step_size'),
-                                     generator=self.generator)
-            loss = loss + self.adversarial.get('weight', 0.05) * adv_loss(
-                xs + delta)
+            loss = loss + self._adversarial_loss(xs, data, src, dst, labeled)
         return loss
+
+    def _adversarial_loss(self, xs: Tensor, data: Data, src: Tensor,
+                          dst: Tensor, labeled: Tensor) -> Tensor:
+        # The weighted objective on adversarially perturbed inputs of the
+        # batch, or of a random share of its nodes (with their pairs).
+        options = self.adversarial
+        fraction = options.get('fraction', 1.0)
+        if fraction < 1.0:
+            num_rows = xs.size(0)
+            size = math.ceil(fraction * num_rows)
+            rows = torch.randperm(num_rows, generator=self.generator)[:size]
+            rows = rows.sort().values
+            position = torch.full((num_rows, ), -1, dtype=torch.long)
+            position[rows] = torch.arange(size)
+            pos = position[src]
+            kept = pos >= 0
+            xs, src, dst, labeled = xs[rows], pos[kept], dst[kept], labeled[
+                kept]
+
+        def adv_loss(inputs: Tensor) -> Tensor:
+            return self._objective(self.model(inputs), data, src, dst,
+                                   labeled)
+
+        delta = pgd_perturbation(adv_loss, xs, options.get('epsilon', 0.04),
+                                 int(options.get('steps', 5)),
+                                 options.get('step_size'),
+                                 generator=self.generator)
+        return options.get('weight', 0.05) * adv_loss(xs + delta)
 
     def _train_epoch(self, epoch: int, data: Data) -> float:
         self.model.train()

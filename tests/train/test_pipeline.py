@@ -80,7 +80,7 @@ def test_adversarial_options_reach_pgd(teacher_run, monkeypatch):
     calls = []
 
     def recording(loss_fn, x, epsilon, steps, step_size, generator=None):
-        calls.append((epsilon, steps, step_size))
+        calls.append((epsilon, steps, step_size, x.size(0)))
         return x.new_zeros(x.shape)
 
     monkeypatch.setattr(student, 'pgd_perturbation', recording)
@@ -89,12 +89,14 @@ def test_adversarial_options_reach_pgd(teacher_run, monkeypatch):
     config.train.epochs, config.train.pretrain_epochs = 2, 0
     distill_student(teacher_run, config, progress=False)
     # One call per batch: 1000 nodes in batches of 256, 2 epochs.
-    assert calls == [(0.2, 1, 0.25)] * (4 * 2)
+    assert calls == [(0.2, 1, 0.25, n) for n in (256, 256, 256, 232)] * 2
     calls.clear()
     config.extras.adv_step_size = None
+    config.extras.adv_fraction = 0.25
     config.train.epochs = 1
     distill_student(teacher_run, config, progress=False)
-    assert calls == [(0.2, 1, None)] * 4
+    # A quarter of each batch, rounded up: 64 of 256 and 58 of 232 rows.
+    assert calls == [(0.2, 1, None, n) for n in (64, 64, 64, 58)]
 
 
 def test_run_seed_builds_the_student_inputs_once(graph, monkeypatch):

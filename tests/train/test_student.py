@@ -122,7 +122,8 @@ def test_trainer_errors():
     with pytest.raises(ValueError, match=r"Unknown 'adversarial'.*'eps'"):
         StudentTrainer(_rbm(), adversarial=dict(eps=0.1))
     for bad in (dict(epsilon=-0.1), dict(steps=float('nan')),
-                dict(step_size='0.1'), dict(weight=True)):
+                dict(step_size='0.1'), dict(weight=True),
+                dict(fraction=0.0), dict(fraction=1.5)):
         key = next(iter(bad))
         with pytest.raises(ValueError, match=f"'adversarial.{key}'"):
             StudentTrainer(_rbm(), adversarial=bad)
@@ -175,3 +176,44 @@ def test_batch_loss_with_neighbour_pairs_by_hand():
     expected = distillation_objective(out[u], data.teacher_logits[v],
                                       data.y[v], labeled, 0.3, 2.0)
     assert torch.allclose(loss, expected, atol=1e-6)
+
+
+def test_adversarial_fraction_by_hand():
+    from pyg_rbm.train.loss import distillation_objective
+    data = _data(num_nodes=6)
+    data.teacher_logits = torch.randn(6, 3, generator=torch.Generator()
+                                      .manual_seed(0))
+    edges = torch.tensor([[0, 2], [3, 5]])
+    torch.manual_seed(0)
+    model = MLPStudent(8, 4, 3).eval()  # no dropout
+    rows_seen = []
+    model.register_forward_pre_hook(
+        lambda module, inputs: rows_seen.append(inputs[0].size(0)))
+    # With a zero radius the perturbed inputs are the inputs themselves.
+    trainer = StudentTrainer(model, batch_size=None, lam=0.3, tau=2.0,
+                             sampler=_FixedSampler(edges),
+                             adversarial=dict(epsilon=0.0, steps=0,
+                                              weight=0.5, fraction=0.5),
+                             progress=False)
+    nodes, src, dst = next(trainer._batches(data))
+    state = trainer.generator.get_state()
+    loss = trainer._batch_loss(data.x, data, nodes, src, dst)
+    assert rows_seen == [6, 3]  # the batch, then half of it
+
+    generator = torch.Generator()
+    generator.set_state(state)
+    rows = torch.randperm(6, generator=generator)[:3]
+    out = model(data.x)
+    u, v = nodes[src], dst
+    labeled = (u == v) & data.train_mask[u]
+
+    def objective(kept):
+        return distillation_objective(out[u[kept]], data.teacher_logits[
+            v[kept]], data.y[v[kept]], labeled[kept], 0.3, 2.0)
+
+    subset = torch.isin(src, rows)  # pairs leaving the perturbed rows
+    assert 0 < int(subset.sum()) < src.numel()
+    expected = objective(torch.ones_like(subset)) + 0.5 * objective(subset)
+    assert torch.allclose(loss, expected, atol=1e-6)
+    assert not torch.allclose(
+        loss, 1.5 * objective(torch.ones_like(subset)), atol=1e-4)

@@ -42,6 +42,8 @@ def set_cfg_extras(cfg: CN) -> None:
     cfg.extras.adv_step_size = e.adv_step_size
     # Weight of the adversarial loss
     cfg.extras.adv_weight = e.adv_weight
+    # Share of each batch's nodes that are perturbed (1.0: all)
+    cfg.extras.adv_fraction = e.adv_fraction
     # Representation-similarity distillation (NOSMOG)
     cfg.extras.similarity = e.similarity
     # Weight of the representation-similarity loss

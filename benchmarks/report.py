@@ -349,16 +349,24 @@ def describe_adversarial(results: Results) -> List[str]:
             step = extras.get('adv_step_size') or eps / 4
             users = settings.setdefault(
                 (extras['adv_steps'], round(step / eps, 4),
-                 extras['adv_weight']), [])
+                 extras['adv_weight'], extras.get('adv_fraction', 1.0)), [])
             if MODEL_LABELS[student] not in users:
                 users.append(MODEL_LABELS[student])
     return [
         f'- Adversarial augmentation of {" and ".join(users)}: {steps} '
         f'signed-gradient step(s) of {ratio:g} epsilon from a random start '
         f'in the epsilon ball (epsilon from the shipped configs), loss '
-        f'weight {weight:g}.'
-        for (steps, ratio, weight), users in sorted(settings.items())
+        f'weight {weight:g}, on {_share(fraction)}.'
+        for (steps, ratio, weight, fraction), users in sorted(
+            settings.items())
     ]
+
+
+def _share(fraction: float) -> str:
+    if fraction >= 1.0:
+        return "every node of each batch"
+    return f"a random {fraction:g} of each batch's nodes (drawn per batch)"
+
 
 
 def describe_machines(results: Results) -> List[str]:

@@ -73,6 +73,9 @@ def test_student_config_matrix():
     assert (extras.adv_steps, extras.adv_epsilon) == (1, 0.04)
     assert extras.adv_step_size == pytest.approx(0.05)
     assert configs['rbm'].extras.adv_steps == 5
+    # ... on an eighth of each batch's nodes (the library default is all):
+    assert extras.adv_fraction == 0.125
+    assert configs['rbm'].extras.adv_fraction == 1.0
     citeseer = accuracy.student_config('citeseer', 'inductive',
                                        'rbm-extras').extras
     assert citeseer.adv_step_size == pytest.approx(1.25 * 0.045)
@@ -98,8 +101,9 @@ def test_ablation_students_add_one_extra_each():
     }
     # The adversarial ablation attacks exactly as RbM + extras does:
     adv, extras = configs['rbm-adv'].extras, configs['rbm-extras'].extras
-    assert (adv.adv_steps, adv.adv_step_size, adv.adv_weight) == (
-        extras.adv_steps, extras.adv_step_size, extras.adv_weight)
+    assert (adv.adv_steps, adv.adv_step_size, adv.adv_weight,
+            adv.adv_fraction) == (extras.adv_steps, extras.adv_step_size,
+                                  extras.adv_weight, extras.adv_fraction)
     assert adv.adv_step_size == pytest.approx(1.25 * 0.045)
     # Everything else is RbM's:
     for st in accuracy.ABLATIONS:
@@ -231,17 +235,21 @@ def test_describe_adversarial():
     new['hyperparameters']['rbm-extras'] = accuracy.hparams_of(config)
     old = json.loads(json.dumps(new))
     old['hyperparameters']['rbm-extras']['extras'].update(adv_steps=5)
+    # Files written before these options existed lack them:
     del old['hyperparameters']['rbm-extras']['extras']['adv_step_size']
+    del old['hyperparameters']['rbm-extras']['extras']['adv_fraction']
     assert report.describe_adversarial({'a': new}) == [
         '- Adversarial augmentation of RbM + KRD, PE, adv.: 1 '
         'signed-gradient step(s) of 1.25 epsilon from a random start in the '
-        'epsilon ball (epsilon from the shipped configs), loss weight 0.05.'
+        'epsilon ball (epsilon from the shipped configs), loss weight 0.05, '
+        "on a random 0.125 of each batch's nodes (drawn per batch)."
     ]
     lines = report.describe_adversarial({'a': new, 'b': old, 'c': new})
     assert [line.split(': ')[1][:28] for line in lines] == [
         '1 signed-gradient step(s) of', '5 signed-gradient step(s) of'
     ]
     assert 'of 0.25 epsilon' in lines[1]
+    assert lines[1].endswith('on every node of each batch.')
     # Students that attack alike share a line:
     new['hyperparameters']['rbm-adv'] = accuracy.hparams_of(
         accuracy.student_config('cora-npz', 'transductive', 'rbm-adv'))
@@ -351,6 +359,7 @@ def test_main_runs_resumes_and_shares_teachers(data_root, tmp_path,
         assert prod['students'][model]['accuracy'] == pytest.approx(
             80 * scores['test'] + 20 * scores['inductive'])
         assert 0 < entry['accuracy'] <= 100
+        assert 'teacher_scores' not in entry  # the stored teacher's
     assert files['production']['summary']['mlp']['n'] == 1
     assert files['production']['hyperparameters']['mlp']['student'][
         'name'] == 'mlp'
@@ -435,7 +444,11 @@ def test_retrained_teacher_mismatch_names_the_processors(
     assert ("scores {'val': 0.5, 'test': 0.6}, not {'val': 0.5, 'test': "
             "0.7} as stored on Other CPU (this is ") in warning
     with open(path) as f:  # The stored teacher is kept.
-        assert json.load(f)['runs']['0']['teacher']['scores']['test'] == 0.7
+        run = json.load(f)['runs']['0']
+    assert run['teacher']['scores']['test'] == 0.7
+    # The student records the teacher it learned from:
+    assert run['students']['mlp']['teacher_scores'] == dict(val=0.5,
+                                                            test=0.6)
 
 
 def test_describe_processors_lists_the_seeds_of_other_models():

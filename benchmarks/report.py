@@ -44,6 +44,7 @@ from accuracy import (  # noqa: E402
     plan_runs,
 )
 from accuracy_plot import Results, plot_accuracy  # noqa: E402
+from pyg_rbm.train.pipeline import headline  # noqa: E402
 
 # Accuracy (%) as published, GraphSAGE teacher, CPF random splits,
 # transductive, 10 runs (REFERENCE section 6):
@@ -141,8 +142,8 @@ def ablation_table(results: Results) -> Optional[str]:
     (dataset, setting) where an ablation student ran (rows); :obj:`None`
     where none ran.
 
-    A row covers the seeds on which all its models with runs ran, so the
-    columns compare the same teachers.
+    A row covers the seeds on which all its models with runs ran from the
+    same teacher, so the columns compare the same teachers.
     """
     rows = []
     for dataset in DATASETS:
@@ -156,7 +157,10 @@ def ablation_table(results: Results) -> Optional[str]:
                 continue
             seeds = [
                 seed for seed, run in runs.items()
-                if all(m in run['students'] for m in ran)
+                if all(m in run['students'] for m in ran) and len({
+                    json.dumps(teacher_of(run, m), sort_keys=True)
+                    for m in ran
+                }) == 1
             ]
             cells = [
                 format_cell(
@@ -175,6 +179,55 @@ def ablation_table(results: Results) -> Optional[str]:
     header = ['dataset, setting', 'seeds'
               ] + [MODEL_LABELS[m] for m in ABLATION_COLUMNS]
     return markdown_table(header, rows)
+
+
+def teacher_of(run: Dict[str, Any],
+               model: str) -> Optional[Dict[str, float]]:
+    """The scores of the teacher :obj:`model` learned from in :obj:`run`:
+    a retrained one where it differed from the stored one (on another
+    processor model), else the stored one.
+    """
+    entry = run['students'][model]
+    if 'teacher_scores' in entry:
+        return entry['teacher_scores']
+    return (run['teacher'] or {}).get('scores')
+
+
+def describe_retrained_teachers(results: Results) -> List[str]:
+    """One line per run group and student whose runs learned from a
+    retrained teacher that scores otherwise than the stored one; nothing
+    where there is none.
+    """
+    lines = []
+    for group, res in run_groups(results):
+        setting = group.reports[0]
+        for model in models_in(results):
+            if model == 'teacher':
+                continue
+            seeds, ours, stored = [], [], []
+            for seed in sorted(res['runs'], key=int):
+                run = res['runs'][seed]
+                entry = run['students'].get(model) or {}
+                if 'teacher_scores' not in entry or not run['teacher']:
+                    continue
+                seeds.append(int(seed))
+                ours.append(100 * headline(entry['teacher_scores'], setting))
+                stored.append(run['teacher']['accuracy'])
+            if seeds:
+                lines.append(
+                    f'- {group_label(group)}: {MODEL_LABELS[model]}, '
+                    f'seed{"s" if len(seeds) > 1 else ""} '
+                    f'{format_seeds(seeds)}: teacher {setting} accuracy '
+                    f'{sum(ours) / len(ours):.2f} (mean), where the stored '
+                    f'teacher has {sum(stored) / len(stored):.2f}')
+    if not lines:
+        return []
+    return [
+        'Students that learned from a teacher retrained on another '
+        'processor model, which scores otherwise than the teacher column '
+        '(the other students of those seeds learned from the stored one):',
+        ''
+    ] + lines
 
 
 def run_groups(results: Results) -> List[Tuple[RunGroup, Dict[str, Any]]]:
@@ -543,6 +596,8 @@ def render_report(results: Results, folder: str,
     out += ['## Machine', ''] + describe_machines(results) + ['']
     processors = describe_processors(results)
     out += processors + [''] if processors else []
+    retrained = describe_retrained_teachers(results)
+    out += retrained + [''] if retrained else []
     return '\n'.join(out)
 
 

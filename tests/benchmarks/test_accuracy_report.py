@@ -641,6 +641,15 @@ def test_ablation_table_compares_shared_seeds():
         '| Actor (fixed), inductive | 2 | 37.00 ± 1.41 | 31.00 ± 1.41 | '
         'not run | 37.00 ± 0.00 | 33.00 ± 0.00 |'
     ]
+    # A seed whose models learned from different teachers (one retrained
+    # on another processor model) leaves the row:
+    run = results[('actor', 'inductive')]['runs']['1']
+    run['students']['rbm-adv']['teacher_scores'] = dict(val=0.4, test=0.3,
+                                                        inductive=0.3)
+    assert report.ablation_table(results).split('\n')[2] == (
+        '| Actor (fixed), inductive | 1 | 36.00 (n=1) | 30.00 (n=1) | not '
+        'run | 37.00 (n=1) | 33.00 (n=1) |')
+    del run['students']['rbm-adv']['teacher_scores']
     # Without ablation runs there is no table, and no section:
     plain = _results()
     assert report.ablation_table(plain) is None
@@ -699,3 +708,30 @@ def test_plot_accuracy_draws_every_panel(tmp_path):
     height, width, _ = matplotlib.image.imread(path).shape
     # 3 settings (rows) x 5 datasets (columns) of 3.4 x 2.9 in at 110 dpi:
     assert (width, height) == (round(5 * 3.4 * 110), round(3 * 2.9 * 110))
+
+
+def test_describe_retrained_teachers():
+    res = accuracy.new_results('cora', 'inductive', PROTOCOL)
+    for seed in range(4):
+        accuracy.record(res, seed, 'teacher',
+                        dict(val=0.5, test=0.5, inductive=0.80), 1.0)
+        accuracy.record(res, seed, 'rbm',
+                        dict(val=0.5, test=0.5, inductive=0.7), 1.0)
+    for seed, teacher in ((1, 0.75), (2, 0.78), (3, None)):
+        own = None if teacher is None else dict(val=0.5, test=0.5,
+                                                inductive=teacher)
+        accuracy.record(res, seed, 'rbm-extras',
+                        dict(val=0.5, test=0.5, inductive=0.7), 1.0,
+                        teacher_scores=own)
+    results = {('cora', 'inductive'): res}
+    lines = report.describe_retrained_teachers(results)
+    assert lines[2:] == [
+        '- Cora (public), inductive: RbM + KRD, PE, adv., seeds 1–2: '
+        'teacher inductive accuracy 76.50 (mean), where the stored teacher '
+        'has 80.00'
+    ]
+    assert 'retrained on another processor model' in lines[0]
+    assert lines[0] in report.render_report(results, 'f')
+    del res['runs']['1']['students']['rbm-extras']['teacher_scores']
+    del res['runs']['2']['students']['rbm-extras']['teacher_scores']
+    assert report.describe_retrained_teachers(results) == []

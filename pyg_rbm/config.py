@@ -108,6 +108,9 @@ class DistillConfig:
             raise ValueError(f"'teacher.train_graph' must be one of "
                              f"{TRAIN_GRAPHS} "
                              f"(got '{self.teacher.train_graph}')")
+        if not 0.0 < self.extras.adv_fraction <= 1.0:
+            raise ValueError(f"'extras.adv_fraction' must lie in (0, 1] "
+                             f"(got {self.extras.adv_fraction})")
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

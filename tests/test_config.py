@@ -1,6 +1,6 @@
 import pytest
 
-from pyg_rbm.config import DistillConfig, load_config
+from pyg_rbm.config import DistillConfig, load_config, merge_config
 
 
 @pytest.mark.parametrize('dataset,setting,pe_dim,epsilon,tau', [
@@ -33,3 +33,12 @@ def test_overrides_take_precedence_over_a_file_and_the_defaults(tmp_path):
 def test_unknown_dataset_has_no_shipped_defaults():
     config = load_config(dataset='actor')
     assert config.train.tau == DistillConfig().train.tau
+
+
+def test_adv_fraction_is_checked_before_any_work():
+    config = merge_config(DistillConfig(),
+                          dict(extras=dict(adv_fraction=0.125)))
+    assert config.extras.adv_fraction == 0.125
+    for bad in (0, 1.5, -0.5):
+        with pytest.raises(ValueError, match="'extras.adv_fraction'"):
+            merge_config(DistillConfig(), dict(extras=dict(adv_fraction=bad)))

@@ -418,7 +418,8 @@ def describe_adversarial(results: Results) -> List[str]:
 def _share(fraction: float) -> str:
     if fraction >= 1.0:
         return "every node of each batch"
-    return f"a random {fraction:g} of each batch's nodes (drawn per batch)"
+    return (f"a random share of {fraction:g} of each batch's nodes (drawn "
+            f"per batch)")
 
 
 

@@ -242,7 +242,8 @@ def test_describe_adversarial():
         '- Adversarial augmentation of RbM + KRD, PE, adv.: 1 '
         'signed-gradient step(s) of 1.25 epsilon from a random start in the '
         'epsilon ball (epsilon from the shipped configs), loss weight 0.05, '
-        "on a random 0.125 of each batch's nodes (drawn per batch)."
+        "on a random share of 0.125 of each batch's nodes (drawn per "
+        "batch)."
     ]
     lines = report.describe_adversarial({'a': new, 'b': old, 'c': new})
     assert [line.split(': ')[1][:28] for line in lines] == [

@@ -156,16 +156,23 @@ def test_neighbour_pairs_ride_with_their_source_node():
     assert pairs == expected
 
 
-def test_batch_loss_with_neighbour_pairs_by_hand():
-    from pyg_rbm.train.loss import distillation_objective
+def _hand_case(**kwargs):
+    """Six nodes, two neighbour pairs and an MLP without dropout, in one
+    full batch."""
     data = _data(num_nodes=6)
     data.teacher_logits = torch.randn(6, 3, generator=torch.Generator()
                                       .manual_seed(0))
-    edges = torch.tensor([[0, 2], [3, 5]])
     torch.manual_seed(0)
     model = MLPStudent(8, 4, 3).eval()  # no dropout
+    sampler = _FixedSampler(torch.tensor([[0, 2], [3, 5]]))
     trainer = StudentTrainer(model, batch_size=None, lam=0.3, tau=2.0,
-                             sampler=_FixedSampler(edges), progress=False)
+                             sampler=sampler, progress=False, **kwargs)
+    return data, model, trainer
+
+
+def test_batch_loss_with_neighbour_pairs_by_hand():
+    from pyg_rbm.train.loss import distillation_objective
+    data, model, trainer = _hand_case()
     nodes, src, dst = next(trainer._batches(data))
     loss = trainer._batch_loss(data.x, data, nodes, src, dst)
 
@@ -180,21 +187,12 @@ def test_batch_loss_with_neighbour_pairs_by_hand():
 
 def test_adversarial_fraction_by_hand():
     from pyg_rbm.train.loss import distillation_objective
-    data = _data(num_nodes=6)
-    data.teacher_logits = torch.randn(6, 3, generator=torch.Generator()
-                                      .manual_seed(0))
-    edges = torch.tensor([[0, 2], [3, 5]])
-    torch.manual_seed(0)
-    model = MLPStudent(8, 4, 3).eval()  # no dropout
+    # With a zero radius the perturbed inputs are the inputs themselves.
+    data, model, trainer = _hand_case(adversarial=dict(
+        epsilon=0.0, steps=0, weight=0.5, fraction=0.5))
     rows_seen = []
     model.register_forward_pre_hook(
         lambda module, inputs: rows_seen.append(inputs[0].size(0)))
-    # With a zero radius the perturbed inputs are the inputs themselves.
-    trainer = StudentTrainer(model, batch_size=None, lam=0.3, tau=2.0,
-                             sampler=_FixedSampler(edges),
-                             adversarial=dict(epsilon=0.0, steps=0,
-                                              weight=0.5, fraction=0.5),
-                             progress=False)
     nodes, src, dst = next(trainer._batches(data))
     state = trainer.generator.get_state()
     loss = trainer._batch_loss(data.x, data, nodes, src, dst)

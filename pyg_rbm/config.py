@@ -10,6 +10,22 @@ SETTINGS = ('transductive', 'inductive', 'production')
 # Graphs a teacher may train on: the whole graph, or the 2-hop
 # neighbourhood of the training and validation nodes (train_teacher).
 TRAIN_GRAPHS = ('full', 'labelled')
+# 'authors': the RbM authors' released pipeline (configs/authors/).
+PROTOCOLS = ('default', 'authors')
+# Which of epochs tied on validation accuracy is kept (EarlyStopping).
+TIES = ('first', 'last')
+# When RbM's routing memory moves (RbM.memory_update).
+MEMORY_UPDATES = ('step', 'forward')
+# One optimizer step per batch, or per epoch over summed batch losses
+# (StudentTrainer.optimizer_step).
+OPTIMIZER_STEPS = ('batch', 'epoch')
+
+
+@dataclass
+class DataConfig:
+    """Feature and graph preprocessing (preprocess_graph)."""
+    normalize_features: bool = False  # rows sum to one, as DGL's Planetoid
+    self_loops: bool = False  # one self loop per node
 
 
 @dataclass
@@ -26,6 +42,7 @@ class TeacherConfig:
     patience: int = 50
     # 'full', or 'labelled': the neighbourhood of the train/val nodes only
     train_graph: str = 'full'
+    ties: str = 'first'  # or 'last': keep the later of tied epochs
 
 
 @dataclass
@@ -44,6 +61,8 @@ class StudentConfig:
     load_balance_weight: float = 0.01
     input_attention: bool = False
     noise_std: float = 1.0  # MoE router noise
+    memory_update: str = 'step'  # RbM: or 'forward' (the authors' code)
+    scaled_pretraining: bool = True  # RbM: scale and attention pretrained
 
 
 @dataclass
@@ -59,6 +78,9 @@ class TrainConfig:
     tau: float = 1.0  # KD temperature
     kd_variant: str = 'hinton'  # or 'reference' (the authors' code)
     tau_squared: bool = False
+    optimizer_step: str = 'batch'  # or 'epoch' (the authors' code)
+    select_pretraining: bool = False  # pretraining epochs selectable
+    ties: str = 'first'  # or 'last': keep the later of tied epochs
 
 
 @dataclass
@@ -93,8 +115,10 @@ class DistillConfig:
     dataset: str = 'cora'
     root: Optional[str] = None
     setting: str = 'transductive'
+    protocol: str = 'default'
     seeds: List[int] = field(default_factory=lambda: [0])
     baseline_mlp: bool = False  # also train an MLP without a teacher
+    data: DataConfig = field(default_factory=DataConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -108,6 +132,18 @@ class DistillConfig:
             raise ValueError(f"'teacher.train_graph' must be one of "
                              f"{TRAIN_GRAPHS} "
                              f"(got '{self.teacher.train_graph}')")
+        for key, value, choices in (
+            ('protocol', self.protocol, PROTOCOLS),
+            ('teacher.ties', self.teacher.ties, TIES),
+            ('train.ties', self.train.ties, TIES),
+            ('student.memory_update', self.student.memory_update,
+             MEMORY_UPDATES),
+            ('train.optimizer_step', self.train.optimizer_step,
+             OPTIMIZER_STEPS),
+        ):
+            if value not in choices:
+                raise ValueError(f"'{key}' must be one of {choices} "
+                                 f"(got {value!r})")
         if not 0.0 < self.extras.adv_fraction <= 1.0:
             raise ValueError(f"'extras.adv_fraction' must lie in (0, 1] "
                              f"(got {self.extras.adv_fraction})")
@@ -116,7 +152,8 @@ class DistillConfig:
         return dataclasses.asdict(self)
 
 
-_SECTIONS = dict(teacher=TeacherConfig, student=StudentConfig,
+_SECTIONS = dict(data=DataConfig, teacher=TeacherConfig,
+                 student=StudentConfig,
                  train=TrainConfig, extras=ExtrasConfig)
 
 
@@ -176,26 +213,98 @@ def merge_config(config: DistillConfig,
     return config
 
 
+_CONFIGS = os.path.join(os.path.dirname(__file__), 'configs')
+# Datasets the authors never ran, read with the values of the same graph.
+_AUTHORS_SOURCES = {'cora-npz': 'cora', 'citeseer-npz': 'citeseer'}
+# Teacher names -> the teacher blocks of the authors' configuration.
+_AUTHORS_TEACHERS = {'sage': 'sage', 'graphsage': 'sage', 'sage-gcn': 'sage',
+                     'gcn': 'gcn'}
+
+
+def _read_yaml(path: str) -> Dict[str, Any]:
+    with open(path) as f:
+        return yaml.safe_load(f) or {}
+
+
 def dataset_defaults(dataset: str, setting: str) -> Dict[str, Any]:
     """The shipped hyperparameters of REFERENCE section 5 for a dataset.
 
     Returns an empty mapping when the project ships none for it.
     """
     name = dataset.lower().replace('-npz', '').replace('_', '-')
-    path = os.path.join(os.path.dirname(__file__), 'configs', f'{name}.yaml')
+    path = os.path.join(_CONFIGS, f'{name}.yaml')
     if not os.path.exists(path):
         return {}
-    with open(path) as f:
-        per_setting = yaml.safe_load(f) or {}
+    per_setting = _read_yaml(path)
     key = 'inductive' if setting == 'inductive' else 'transductive'
     return per_setting.get(key, {})
+
+
+def authors_pipeline(dataset: str) -> List[Dict[str, Any]]:
+    """The updates that switch a config to the authors' pipeline, to merge
+    in order: its options (``options`` of ``configs/authors/protocol.yaml``)
+    and their feature and graph preprocessing of :obj:`dataset`.
+    """
+    from pyg_rbm.datasets import canonical_name
+    name = canonical_name(dataset)
+    protocol = _read_yaml(os.path.join(_CONFIGS, 'authors', 'protocol.yaml'))
+    updates = [protocol['options']]
+    path = os.path.join(_CONFIGS, 'authors', f'{name}.yaml')
+    if os.path.exists(path):  # the npz graphs are read raw, as theirs are
+        updates.append(dict(data=_read_yaml(path)['data']))
+    return updates
+
+
+def authors_defaults(dataset: str, setting: str,
+                     teacher: Optional[str] = None,
+                     student: Optional[str] = None) -> List[Dict[str, Any]]:
+    """The updates of :obj:`protocol="authors"`, to merge in order: the
+    authors' pipeline (:func:`authors_pipeline`) and the values their
+    script uses everywhere (``values`` of ``configs/authors/protocol.yaml``),
+    then their hyperparameters for the dataset, setting, teacher (default
+    ``sage``) and student (default ``rbm``).
+
+    Where the authors published no values for the dataset, only the
+    pipeline and the common values apply.
+    """
+    from pyg_rbm.datasets import canonical_name
+    name = canonical_name(dataset)
+    updates = authors_pipeline(name)
+    protocol = _read_yaml(os.path.join(_CONFIGS, 'authors', 'protocol.yaml'))
+    updates.append(protocol['values'])
+    source = _AUTHORS_SOURCES.get(name, name)
+    path = os.path.join(_CONFIGS, 'authors', f'{source}.yaml')
+    if not os.path.exists(path):
+        return updates
+    values = _read_yaml(path)
+    key = 'inductive' if setting == 'inductive' else 'transductive'
+    teacher = teacher or 'sage'
+    student = student or 'rbm'
+    blocks = values.get(key, {})
+    block = blocks.get(_AUTHORS_TEACHERS.get(str(teacher).lower(), ''))
+    if block is None:
+        raise ValueError(f"The authors' configuration of '{name}' "
+                         f"({key}) has no '{teacher}' teacher (known: "
+                         f"{sorted(blocks)}); choose one or 'protocol: "
+                         f"default'")
+    if student not in block:
+        raise ValueError(f"The authors' configuration of '{name}' "
+                         f"({key}) has no '{student}' student (known: "
+                         f"{sorted(block)})")
+    updates.append(block[student])
+    updates.append(dict(student=dict(name=student)))
+    return updates
 
 
 def load_config(path: Optional[str] = None,
                 overrides: Optional[Dict[str, Any]] = None,
                 dataset: Optional[str] = None,
-                setting: Optional[str] = None) -> DistillConfig:
-    """Builds a config: dataset defaults, then a YAML file, then overrides."""
+                setting: Optional[str] = None,
+                protocol: Optional[str] = None) -> DistillConfig:
+    """Builds a config: the protocol's dataset defaults (the project's, or
+    the authors' pipeline and values with :obj:`protocol="authors"`), then
+    a YAML file, then overrides.
+    """
     file_values: Dict[str, Any] = {}
     if path is not None:
         with open(path) as f:
@@ -203,13 +312,31 @@ def load_config(path: Optional[str] = None,
         if not isinstance(file_values, dict):
             raise ValueError(f"The config file '{path}' must hold a mapping")
     overrides = dict(overrides or {})
-    dataset = dataset or overrides.get('dataset') or file_values.get(
-        'dataset', DistillConfig.dataset)
-    setting = setting or overrides.get('setting') or file_values.get(
-        'setting', DistillConfig.setting)
-    config = DistillConfig(dataset=dataset, setting=setting)
-    config = merge_config(config, dataset_defaults(dataset, setting))
+
+    def chosen(key: str, default: Any) -> Any:
+        return overrides.get(key) or file_values.get(key, default)
+
+    def chosen_in(section: str, key: str) -> Any:
+        for source in (overrides, file_values):
+            value = (source.get(section) or {}).get(key)
+            if value is not None:
+                return value
+        return None
+
+    dataset = dataset or chosen('dataset', DistillConfig.dataset)
+    setting = setting or chosen('setting', DistillConfig.setting)
+    protocol = protocol or chosen('protocol', DistillConfig.protocol)
+    config = DistillConfig(dataset=dataset, setting=setting,
+                           protocol=protocol)
+    if protocol == 'authors':
+        for update in authors_defaults(dataset, setting,
+                                       chosen_in('teacher', 'name'),
+                                       chosen_in('student', 'name')):
+            config = merge_config(config, update)
+    else:
+        config = merge_config(config, dataset_defaults(dataset, setting))
     config = merge_config(config, file_values)
     config = merge_config(config, overrides)
     config.dataset, config.setting = dataset, setting
+    config.protocol = protocol
     return config

@@ -42,3 +42,69 @@ def test_adv_fraction_is_checked_before_any_work():
     for bad in (0, 1.5, -0.5):
         with pytest.raises(ValueError, match="'extras.adv_fraction'"):
             merge_config(DistillConfig(), dict(extras=dict(adv_fraction=bad)))
+
+
+def test_authors_protocol_takes_their_pipeline_and_values():
+    # Values of the authors' parameters.yaml (cora, inductive, sage, rbm).
+    config = load_config(dataset='cora', setting='inductive',
+                         protocol='authors')
+    assert config.protocol == 'authors'
+    assert config.data.normalize_features and config.data.self_loops
+    assert config.teacher.name == 'sage-gcn'
+    assert config.teacher.dropout == 0.6 and config.teacher.ties == 'last'
+    s, t = config.student, config.train
+    assert (s.name, s.hidden_channels, s.num_layers) == ('rbm', 256, 3)
+    assert (s.dropout, s.num_experts, s.k) == (0.4, 4, 3)
+    assert (s.commitment_weight, s.load_balance_weight) == (0.1, 0.05)
+    assert s.input_attention and s.memory_update == 'forward'
+    assert not s.scaled_pretraining
+    assert (t.lr, t.weight_decay, t.pretrain_epochs) == (0.01, 1e-4, 12)
+    assert (t.lam, t.tau, t.kd_variant) == (0.2, 0.6, 'reference')
+    assert t.optimizer_step == 'epoch' and t.select_pretraining
+    assert (t.ties, t.batch_size) == ('last', 4096)
+
+
+def test_authors_protocol_teacher_student_and_sources():
+    config = load_config(dataset='citeseer', protocol='authors',
+                         overrides=dict(teacher=dict(name='gcn'),
+                                        student=dict(name='mlp')))
+    assert config.teacher.name == 'gcn'
+    assert config.teacher.hidden_channels == 256
+    assert config.student.dropout == 0.6 and config.train.lam == 0.0
+    # Their small values written as '1e-6' in YAML are numbers here.
+    config = load_config(dataset='citeseer', setting='inductive',
+                         protocol='authors')
+    assert config.student.commitment_weight == 1e-6
+    # The CPF graph takes the values of the same graph, read raw.
+    npz = load_config(dataset='cora-npz', protocol='authors')
+    public = load_config(dataset='cora', protocol='authors')
+    assert npz.train == public.train and npz.student == public.student
+    assert not (npz.data.normalize_features or npz.data.self_loops)
+    # A single option switches back for an ablation.
+    ablated = load_config(dataset='cora', protocol='authors',
+                          overrides=dict(train=dict(kd_variant='hinton')))
+    assert ablated.train.kd_variant == 'hinton'
+    assert ablated.train.optimizer_step == 'epoch'
+    # Without published values only the pipeline options apply.
+    actor = load_config(dataset='actor', protocol='authors')
+    assert actor.train.optimizer_step == 'epoch'
+    assert actor.student.hidden_channels == 512
+    default = load_config(dataset='cora')
+    assert default.protocol == 'default' and default.teacher.name == 'sage'
+    assert default.train.optimizer_step == 'batch'
+
+
+def test_authors_protocol_errors():
+    with pytest.raises(ValueError, match="no 'gat' teacher"):
+        load_config(dataset='cora', protocol='authors',
+                    overrides=dict(teacher=dict(name='gat')))
+    with pytest.raises(ValueError, match="no 'gcn' teacher"):
+        load_config(dataset='cora', setting='inductive', protocol='authors',
+                    overrides=dict(teacher=dict(name='gcn')))
+    with pytest.raises(ValueError, match="'protocol' must be one of"):
+        load_config(dataset='cora', protocol='theirs')
+    for key, value in (('ties', 'best'), ('optimizer_step', 'node')):
+        with pytest.raises(ValueError, match=f"'train.{key}'"):
+            merge_config(DistillConfig(), dict(train={key: value}))
+    with pytest.raises(ValueError, match="'student.memory_update'"):
+        merge_config(DistillConfig(), dict(student=dict(memory_update='x')))

@@ -5,6 +5,7 @@ from .load import available_datasets, canonical_name, load_dataset
 from .npz import load_npz
 from .ogb import get_evaluator, load_ogb
 from .planetoid import load_planetoid
+from .preprocess import preprocess_graph
 from .root import (
     DatasetNotFoundError,
     copy_shared_data,
@@ -30,6 +31,7 @@ __all__ = [
     'available_datasets',
     'canonical_name',
     'load_dataset',
+    'preprocess_graph',
     'SettingSplit',
     'split_setting',
     'production_score',

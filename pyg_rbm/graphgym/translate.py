@@ -4,13 +4,20 @@ from typing import Any, Callable, List, Tuple
 from yacs.config import CfgNode as CN
 
 from pyg_rbm.config import (
+    MEMORY_UPDATES,
+    OPTIMIZER_STEPS,
+    PROTOCOLS,
     SETTINGS,
+    TIES,
     TRAIN_GRAPHS,
+    DataConfig,
     DistillConfig,
     ExtrasConfig,
     StudentConfig,
     TeacherConfig,
     TrainConfig,
+    authors_pipeline,
+    merge_config,
 )
 
 __all__ = ['FORMAT', 'distill_config_from_cfg']
@@ -63,6 +70,11 @@ def _checks() -> List[Tuple[str, Callable[[Any], bool], str]]:
         'teacher.dropout': rate,
         'teacher.epochs': positive,
         'teacher.train_graph': one_of(TRAIN_GRAPHS),
+        'teacher.ties': one_of(TIES),
+        'rbm.memory_update': one_of(MEMORY_UPDATES),
+        'distill.protocol': one_of(PROTOCOLS),
+        'distill.optimizer_step': one_of(OPTIMIZER_STEPS),
+        'distill.ties': one_of(TIES),
         'distill.setting': one_of(SETTINGS),
         'distill.kd_variant': one_of(KD_VARIANTS),
         'distill.lam': ((lambda v: 0.0 <= v <= 1.0), 'in [0, 1]'),
@@ -98,7 +110,11 @@ def distill_config_from_cfg(cfg: CN) -> DistillConfig:
     :obj:`optim.weight_decay`, :obj:`optim.max_epoch` (student epochs after
     pretraining), :obj:`train.batch_size` and :obj:`seed` (the only seed of
     the returned config); the groups :obj:`cfg.rbm`, :obj:`cfg.teacher`,
-    :obj:`cfg.distill` and :obj:`cfg.extras` hold the rest.
+    :obj:`cfg.distill` and :obj:`cfg.extras` hold the rest. With
+    :obj:`cfg.distill.protocol="authors"` the options of the authors'
+    pipeline and their preprocessing of the dataset
+    (:func:`~pyg_rbm.config.authors_pipeline`) replace those of the groups;
+    the hyperparameters stay those of :obj:`cfg`.
 
     Choices and ranges are checked here, so that a bad value fails with a
     :class:`ValueError` naming its :obj:`cfg` key before anything runs;
@@ -123,7 +139,7 @@ def distill_config_from_cfg(cfg: CN) -> DistillConfig:
         num_layers=t.num_layers, dropout=t.dropout,
         norm=None if t.norm == 'none' else t.norm, lr=t.lr,
         weight_decay=t.weight_decay, epochs=t.epochs, patience=t.patience,
-        train_graph=t.train_graph)
+        train_graph=t.train_graph, ties=t.ties)
     student = StudentConfig(
         name=cfg.model.type, hidden_channels=cfg.gnn.dim_inner,
         num_layers=cfg.gnn.layers_post_mp, dropout=cfg.gnn.dropout,
@@ -132,15 +148,26 @@ def distill_config_from_cfg(cfg: CN) -> DistillConfig:
         commitment_weight=r.commitment_weight,
         similarity_weight=r.similarity_weight,
         load_balance_weight=r.load_balance_weight,
-        input_attention=r.input_attention, noise_std=r.noise_std)
+        input_attention=r.input_attention, noise_std=r.noise_std,
+        memory_update=r.memory_update,
+        scaled_pretraining=r.scaled_pretraining)
     train = TrainConfig(
         lr=cfg.optim.base_lr, weight_decay=cfg.optim.weight_decay,
         epochs=cfg.optim.max_epoch, pretrain_epochs=r.pretrain_epochs,
         patience=d.patience, batch_size=cfg.train.batch_size, lam=d.lam,
-        tau=d.tau, kd_variant=d.kd_variant, tau_squared=d.tau_squared)
+        tau=d.tau, kd_variant=d.kd_variant, tau_squared=d.tau_squared,
+        optimizer_step=d.optimizer_step,
+        select_pretraining=d.select_pretraining, ties=d.ties)
     extras = ExtrasConfig(**dict(cfg.extras))
-    return DistillConfig(dataset=cfg.dataset.name,
-                         root=cfg.dataset.dir or None, setting=d.setting,
-                         seeds=[cfg.seed], baseline_mlp=d.baseline_mlp,
-                         teacher=teacher, student=student, train=train,
-                         extras=extras)
+    data = DataConfig(normalize_features=d.normalize_features,
+                      self_loops=d.self_loops)
+    config = DistillConfig(dataset=cfg.dataset.name,
+                           root=cfg.dataset.dir or None, setting=d.setting,
+                           protocol=d.protocol, seeds=[cfg.seed],
+                           baseline_mlp=d.baseline_mlp, data=data,
+                           teacher=teacher, student=student, train=train,
+                           extras=extras)
+    if d.protocol == 'authors':
+        for update in authors_pipeline(cfg.dataset.name):
+            config = merge_config(config, update)
+    return config

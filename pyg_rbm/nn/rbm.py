@@ -18,6 +18,7 @@ from pyg_rbm.nn.norm import node_norm_kwargs
 __all__ = ['RbM']
 
 LOG_MAX_SCALE = math.log(100.0)
+MEMORY_UPDATES = ('step', 'forward')
 
 
 class RbMLayer(torch.nn.Module):
@@ -34,6 +35,8 @@ class RbMLayer(torch.nn.Module):
         similarity_weight: float,
         load_balance_weight: float,
         input_attention: bool,
+        memory_update: str = 'step',
+        scaled_pretraining: bool = True,
     ):
         super().__init__()
         self.in_channels = in_channels
@@ -44,6 +47,8 @@ class RbMLayer(torch.nn.Module):
         self.commitment_weight = commitment_weight
         self.similarity_weight = similarity_weight
         self.load_balance_weight = load_balance_weight
+        self.memory_update = memory_update
+        self.scaled_pretraining = scaled_pretraining
 
         # A parameter: the self-similarity loss trains it, while
         # `update_memory` moves it in place by the moving average.
@@ -79,11 +84,13 @@ class RbMLayer(torch.nn.Module):
         return scale, input_scale
 
     def forward_pretraining(self, x: Tensor) -> Tensor:
-        # Expert 0 alone, with the layer's output scale as its gate and its
-        # input attention, so that `init_routing` leaves the output
-        # unchanged.
-        scale, input_scale = self._scales()
+        # Expert 0 alone, by default with the layer's output scale as its
+        # gate and its input attention, so that `init_routing` leaves the
+        # output unchanged; without them as in the authors' code.
         index = x.new_zeros(x.size(0), 1, dtype=torch.long)
+        if not self.scaled_pretraining:
+            return self.experts(x, index, x.new_ones(x.size(0), 1))
+        scale, input_scale = self._scales()
         gate = scale.expand(x.size(0), 1)
         return self.experts(x, index, gate, input_scale)
 
@@ -111,7 +118,10 @@ class RbMLayer(torch.nn.Module):
         scale, input_scale = self._scales()
         out = self.experts(x, index, gate.detach() * scale, input_scale)
 
-        if self.training and self._pending is None:
+        if self.training and self.memory_update == 'forward':
+            self._apply_memory_update(*self._memory_statistics(x, index,
+                                                               gate))
+        elif self.training and self._pending is None:
             self._pending = self._memory_statistics(x, index, gate)
 
         aux = x.new_zeros(())
@@ -155,10 +165,20 @@ class RbMLayer(torch.nn.Module):
             return
         mean, has_rows = self._pending
         self._pending = None
+        self._apply_memory_update(mean, has_rows)
+
+    @torch.no_grad()
+    def _apply_memory_update(self, mean: Tensor, has_rows: Tensor) -> None:
         mu = self.momentum
         new = mu * F.normalize(self.memory, dim=-1) + (1.0 - mu) * mean
-        self.memory.copy_(torch.where(has_rows.unsqueeze(-1), new,
-                                      self.memory))
+        new = torch.where(has_rows.unsqueeze(-1), new, self.memory)
+        if self.memory_update == 'forward':
+            # Rebinding the data (as the authors' code does) rather than
+            # writing into it keeps autograd from refusing a graph built
+            # before this forward, e.g. a clean pass followed by PGD passes.
+            self.memory.data = new
+        else:
+            self.memory.copy_(new)
 
     @torch.no_grad()
     def init_memory(self, x: Tensor, seed: int = 0) -> None:
@@ -214,9 +234,10 @@ class RbM(torch.nn.Module):
       gate weight each expert received in the batch.
 
     Training has two phases. In pretraining every layer uses expert 0 only
-    (a plain MLP; its output scale and input attention are applied too, so
-    that the switch leaves the output unchanged, whereas the authors' code
-    applies them only after the switch) and the auxiliary loss is zero.
+    (a plain MLP; by default its output scale and input attention are
+    applied too, so that the switch leaves the output unchanged, whereas
+    the authors' code applies them only after the switch, see
+    :obj:`scaled_pretraining`) and the auxiliary loss is zero.
     :meth:`init_routing` ends it: layer by layer, :math:`k`-means on
     the :math:`L_2`-normalised layer inputs gives the keys and expert 0 is
     copied into every expert. Afterwards, a training-mode forward stashes
@@ -225,7 +246,9 @@ class RbM(torch.nn.Module):
     the mean of the normalised inputs routed to it, weighted by a softmax
     over the batch of its gate weights, enters
     :math:`\mathbf{m}_e \leftarrow \mu \, \mathbf{m}_e / \|\mathbf{m}_e\|
-    + (1 - \mu) \, \bar{\mathbf{x}}_e` (an expert that received no rows is
+    + (1 - \mu) \, \bar{\mathbf{x}}_e` (with :obj:`memory_update="forward"`
+    every training forward applies its own statistics instead; an expert
+    that received no rows is
     left as it is). Evaluation never touches the memory. A training loop:
 
     .. code-block:: python
@@ -273,6 +296,16 @@ class RbM(torch.nn.Module):
             loss. (default: :obj:`0.01`)
         input_attention (bool, optional): If set to :obj:`True`, learns a
             per-expert, per-feature input log-scale. (default: :obj:`False`)
+        memory_update (str, optional): When the memory moves:
+            :obj:`"step"` applies the statistics of the first training
+            forward at each :meth:`update_memory` call (once per optimizer
+            step); :obj:`"forward"` applies every training forward's own
+            statistics at once, as the authors' code does, and
+            :meth:`update_memory` does nothing. (default: :obj:`"step"`)
+        scaled_pretraining (bool, optional): If set to :obj:`False`,
+            pretraining runs expert 0 without the output scale and input
+            attention, as the authors' code does, so that the output jumps
+            by the scale at :meth:`init_routing`. (default: :obj:`True`)
         norm_kwargs (Dict[str, Any], optional): Arguments passed to the
             normalization. (default: :obj:`None`)
         act_kwargs (Dict[str, Any], optional): Arguments passed to the
@@ -294,11 +327,17 @@ class RbM(torch.nn.Module):
         similarity_weight: float = 0.01,
         load_balance_weight: float = 0.01,
         input_attention: bool = False,
+        memory_update: str = 'step',
+        scaled_pretraining: bool = True,
         norm_kwargs: Optional[Dict[str, Any]] = None,
         act_kwargs: Optional[Dict[str, Any]] = None,
     ):
         super().__init__()
         name = self.__class__.__name__
+        if memory_update not in MEMORY_UPDATES:
+            raise ValueError(f"'memory_update' must be one of "
+                             f"{MEMORY_UPDATES} in '{name}' "
+                             f"(got {memory_update!r})")
         for arg, value in (('in_channels', in_channels),
                            ('hidden_channels', hidden_channels),
                            ('out_channels', out_channels),
@@ -332,13 +371,16 @@ class RbM(torch.nn.Module):
         self.similarity_weight = similarity_weight
         self.load_balance_weight = load_balance_weight
         self.input_attention = input_attention
+        self.memory_update = memory_update
+        self.scaled_pretraining = scaled_pretraining
 
         channels = [in_channels] + [hidden_channels] * (num_layers - 1)
         channels.append(out_channels)
         self.layers = torch.nn.ModuleList([
             RbMLayer(channels[i], channels[i + 1], num_experts, k, dropout,
                      momentum, commitment_weight, similarity_weight,
-                     load_balance_weight, input_attention)
+                     load_balance_weight, input_attention, memory_update,
+                     scaled_pretraining)
             for i in range(num_layers)
         ])
 
@@ -461,7 +503,10 @@ class RbM(torch.nn.Module):
         for i, layer in enumerate(self.layers):
             layer.init_memory(x, seed=seed)
             if i < self.num_layers - 1:
-                x = self.act(self.norms[i](layer(x, pretraining=True)[0]))
+                # The next layer clusters what it will receive once routed;
+                # with scaled pretraining the pretraining output equals it.
+                out = layer(x, pretraining=self.scaled_pretraining)[0]
+                x = self.act(self.norms[i](out))
         self._set_phase(False)
         self.train(training)
 

@@ -1,4 +1,5 @@
 from .build import TEACHERS, build_teacher
+from .gcn_aggr_sage import GCNAggrGraphSAGE, GCNAggrSAGEConv
 from .inference import teacher_inference
 from .locality import neighbourhood_exact_reason
 from .sparse_sage import SparseInputGraphSAGE, SparseInputSAGEConv
@@ -10,4 +11,6 @@ __all__ = [
     'neighbourhood_exact_reason',
     'SparseInputGraphSAGE',
     'SparseInputSAGEConv',
+    'GCNAggrSAGEConv',
+    'GCNAggrGraphSAGE',
 ]

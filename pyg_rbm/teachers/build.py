@@ -3,14 +3,16 @@ from typing import Any, Callable, Dict, Tuple, Type, Union
 from torch_geometric.nn.models import GAT, GCN
 from torch_geometric.nn.models.basic_gnn import BasicGNN
 
+from pyg_rbm.teachers.gcn_aggr_sage import GCNAggrGraphSAGE
 from pyg_rbm.teachers.sparse_sage import SparseInputGraphSAGE
 
 __all__ = ['TEACHERS', 'build_teacher']
 
-TEACHERS: Tuple[str, ...] = ('sage', 'gcn', 'gat')
+TEACHERS: Tuple[str, ...] = ('sage', 'sage-gcn', 'gcn', 'gat')
 
 _MODELS: Dict[str, Type[BasicGNN]] = {
     'sage': SparseInputGraphSAGE,
+    'sage-gcn': GCNAggrGraphSAGE,
     'gcn': GCN,
     'gat': GAT,
 }
@@ -31,7 +33,9 @@ def build_teacher(
 ) -> BasicGNN:
     r"""Builds a GNN teacher for knowledge distillation as one of
     :pyg:`PyG`'s basic models: :class:`~torch_geometric.nn.models.GraphSAGE`
-    (:obj:`"sage"` or :obj:`"graphsage"`),
+    (:obj:`"sage"` or :obj:`"graphsage"`; :obj:`"sage-gcn"` with the GCN
+    aggregator and no root weight, the teacher of the RbM authors' code,
+    see :class:`~pyg_rbm.teachers.gcn_aggr_sage.GCNAggrSAGEConv`),
     :class:`~torch_geometric.nn.models.GCN` (:obj:`"gcn"`) or
     :class:`~torch_geometric.nn.models.GAT` (:obj:`"gat"`).
     GraphSAGE is built as its subclass

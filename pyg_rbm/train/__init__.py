@@ -7,6 +7,7 @@ from .loss import KD_VARIANTS, distillation_objective, kd_loss
 from .pipeline import (
     SeedResult,
     TeacherRun,
+    best_over_epochs,
     distill_student,
     headline,
     prepare_teacher,
@@ -32,6 +33,7 @@ __all__ = [
     'prepare_teacher',
     'distill_student',
     'headline',
+    'best_over_epochs',
     'run_seed',
     'summarize',
 ]

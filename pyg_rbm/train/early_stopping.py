@@ -4,27 +4,39 @@ from typing import Any, Dict, Optional
 
 import torch
 
+TIES = ('first', 'last')
+
 
 class EarlyStopping:
     r"""Tracks the best validation score and the model state that gave it.
 
     An epoch improves when its score is strictly higher than the best so
-    far; training stops once :obj:`patience` epochs passed without one.
-    Epochs before :obj:`start_epoch` are neither selected nor counted
-    (RbM's pretraining epochs).
+    far (with :obj:`ties="last"`, as the RbM authors' code does, also when
+    it equals it, so that the later of tied epochs is kept); training
+    stops once :obj:`patience` epochs passed without one. Epochs before
+    :obj:`start_epoch` are neither selected nor counted (RbM's pretraining
+    epochs).
 
     Args:
         patience (int, optional): Epochs without improvement before
             stopping; :obj:`None` never stops. (default: :obj:`50`)
         start_epoch (int, optional): First epoch that may be selected.
             (default: :obj:`0`)
+        ties (str, optional): Which of epochs with the same best score is
+            kept, :obj:`"first"` or :obj:`"last"`.
+            (default: :obj:`"first"`)
     """
-    def __init__(self, patience: Optional[int] = 50, start_epoch: int = 0):
+    def __init__(self, patience: Optional[int] = 50, start_epoch: int = 0,
+                 ties: str = 'first'):
         if patience is not None and patience < 1:
             raise ValueError(f"'patience' must be positive or None in "
                              f"'{self.__class__.__name__}' (got {patience})")
+        if ties not in TIES:
+            raise ValueError(f"'ties' must be one of {TIES} in "
+                             f"'{self.__class__.__name__}' (got {ties!r})")
         self.patience = patience
         self.start_epoch = start_epoch
+        self.ties = ties
         self.best_score = float('-inf')
         self.best_epoch = -1
         self.best_state: Optional[Dict[str, Any]] = None
@@ -35,7 +47,8 @@ class EarlyStopping:
         """Records an epoch; returns :obj:`True` when training should stop."""
         if epoch < self.start_epoch:
             return False
-        if score > self.best_score:
+        if score > self.best_score or (self.ties == 'last'
+                                       and score == self.best_score):
             self.best_score = score
             self.best_epoch = epoch
             self.best_state = copy.deepcopy(model.state_dict())
@@ -61,4 +74,4 @@ class EarlyStopping:
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(patience={self.patience}, '
-                f'start_epoch={self.start_epoch})')
+                f'start_epoch={self.start_epoch}, ties={self.ties!r})')

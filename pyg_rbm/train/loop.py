@@ -58,6 +58,7 @@ def fit(
     epochs: int,
     patience: Optional[int] = 50,
     selection_start: int = 0,
+    ties: str = 'first',
     phase_of: Callable[[int], str] = lambda epoch: 'train',
     on_epoch_start: Optional[Callable[[int], None]] = None,
     callbacks: Sequence[Callable[[EpochRecord], None]] = (),
@@ -76,8 +77,9 @@ def fit(
     :obj:`train_epoch(epoch)` (returns the mean loss), then
     :obj:`evaluate()` (returns metrics such as :obj:`train`, :obj:`val`,
     :obj:`test`), then every callback with the :class:`EpochRecord`.
-    The epoch whose :obj:`monitor` metric is highest (first one on ties,
-    from :obj:`selection_start` on) is selected; its metrics are reported
+    The epoch whose :obj:`monitor` metric is highest (the first or last
+    one on ties, see :obj:`ties`, from :obj:`selection_start` on) is
+    selected; its metrics are reported
     and its state restored into :obj:`model`.
 
     With :obj:`checkpoint_path`, the model, optimizer, epoch, every random
@@ -97,6 +99,8 @@ def fit(
             (default: :obj:`50`)
         selection_start (int, optional): First epoch that may be selected.
             (default: :obj:`0`)
+        ties (str, optional): Keep the :obj:`"first"` or the :obj:`"last"`
+            of epochs with the same best score. (default: :obj:`"first"`)
         phase_of (callable, optional): Names the phase of an epoch, for logs.
         on_epoch_start (callable, optional): Called before each epoch.
         callbacks (list, optional): Called with each :class:`EpochRecord`.
@@ -123,7 +127,7 @@ def fit(
     if resume and checkpoint_path is None:
         raise ValueError("'resume=True' needs a 'checkpoint_path' in 'fit'")
 
-    stopper = EarlyStopping(patience, start_epoch=selection_start)
+    stopper = EarlyStopping(patience, start_epoch=selection_start, ties=ties)
     history: List[EpochRecord] = []
     start = 0
     if resume and checkpoint_path and os.path.exists(checkpoint_path):

@@ -52,6 +52,32 @@ def headline(metrics: Dict[str, float], setting: str) -> float:
     return production_score(metrics['test'], metrics['inductive'])
 
 
+def best_over_epochs(history: Sequence[EpochRecord],
+                     setting: str) -> Optional[float]:
+    r"""The highest headline test accuracy of any epoch in
+    :obj:`history`: model selection on the test set, as the RbM authors'
+    script reports it. For comparison only, never as a result.
+    :obj:`None` when no epoch was scored on the test nodes (e.g. a teacher
+    trained on the labelled nodes' neighbourhood only).
+    """
+    needed = dict(transductive=('test', ), inductive=('inductive', ),
+                  production=('test', 'inductive'))[setting]
+    scores = [
+        headline(record.metrics, setting) for record in history
+        if all(key in record.metrics for key in needed)
+    ]
+    return max(scores) if scores else None
+
+
+def _with_best_over_epochs(scores: Dict[str, float],
+                           history: Sequence[EpochRecord],
+                           setting: str) -> Dict[str, float]:
+    best = best_over_epochs(history, setting)
+    if best is not None:
+        scores['best_test_over_epochs'] = best
+    return scores
+
+
 def build_features(split: Any, config: DistillConfig,
                    seed: int) -> Tuple[Tensor, Tensor]:
     """Student inputs of the training graph and of the full graph.
@@ -102,7 +128,9 @@ def student_kwargs(config: DistillConfig) -> Dict[str, Any]:
                       commitment_weight=s.commitment_weight,
                       similarity_weight=s.similarity_weight,
                       load_balance_weight=s.load_balance_weight,
-                      input_attention=s.input_attention)
+                      input_attention=s.input_attention,
+                      memory_update=s.memory_update,
+                      scaled_pretraining=s.scaled_pretraining)
     elif s.name == 'moe':
         kwargs.update(num_experts=s.num_experts, k=s.k, noise_std=s.noise_std,
                       load_balance_weight=s.load_balance_weight)
@@ -117,7 +145,10 @@ def _trainer(model: torch.nn.Module, config: DistillConfig, seed: int,
                           patience=t.patience, batch_size=t.batch_size,
                           lam=t.lam if lam is None else lam, tau=t.tau,
                           kd_variant=t.kd_variant,
-                          tau_squared=t.tau_squared, seed=seed, **kwargs)
+                          tau_squared=t.tau_squared,
+                          optimizer_step=t.optimizer_step,
+                          select_pretraining=t.select_pretraining,
+                          ties=t.ties, seed=seed, **kwargs)
 
 
 @dataclass
@@ -137,13 +168,19 @@ def prepare_teacher(config: DistillConfig, seed: int,
     """Loads the data, splits it for the setting and trains the teacher on
     the graph training may see; scores held-out nodes on the full graph.
     """
-    from pyg_rbm.datasets import get_evaluator, load_dataset
+    from pyg_rbm.datasets import (
+        get_evaluator,
+        load_dataset,
+        preprocess_graph,
+    )
     from pyg_rbm.datasets.settings import split_setting
     from pyg_rbm.teachers import build_teacher, teacher_inference
 
     seed_everything(seed)
     if data is None:
         data = load_dataset(config.dataset, config.root, seed=seed)
+    data = preprocess_graph(data, config.data.normalize_features,
+                            config.data.self_loops)
     split = split_setting(data, config.setting, seed=seed)
     observed, full = split.observed, split.full
     evaluator = (ogb_metric(config.dataset)
@@ -152,19 +189,24 @@ def prepare_teacher(config: DistillConfig, seed: int,
     teacher = build_teacher(t.name, full.num_features, t.hidden_channels,
                             int(full.num_classes), num_layers=t.num_layers,
                             dropout=t.dropout, norm=t.norm)
-    fitted = train_teacher(teacher, observed, lr=t.lr,
-                           weight_decay=t.weight_decay, epochs=t.epochs,
-                           patience=t.patience, evaluator=evaluator,
-                           progress=progress, graph=t.train_graph)
-    scores = {k: v for k, v in fitted.best_metrics.items() if k != 'train'}
     held_out = split.held_out
-    if held_out.numel():
+    held_mask = dict(inductive=torch.ones(held_out.numel(), dtype=torch.bool))
+
+    def held_out_metrics() -> Dict[str, float]:
+        # Held-out nodes are scored on the full graph, which training
+        # never sees.
         logits = teacher_inference(teacher, full.x, full.edge_index)
-        scores.update(
-            accuracy_metrics(logits[held_out], full.y[held_out],
-                             dict(inductive=torch.ones(
-                                 held_out.numel(), dtype=torch.bool)),
-                             evaluator))
+        return accuracy_metrics(logits[held_out], full.y[held_out],
+                                held_mask, evaluator)
+
+    fitted = train_teacher(
+        teacher, observed, lr=t.lr, weight_decay=t.weight_decay,
+        epochs=t.epochs, patience=t.patience, evaluator=evaluator,
+        progress=progress, graph=t.train_graph, ties=t.ties,
+        extra_metrics=held_out_metrics if held_out.numel() else None)
+    scores = _with_best_over_epochs(
+        {k: v for k, v in fitted.best_metrics.items() if k != 'train'},
+        fitted.history, config.setting)
     return TeacherRun(config, seed, split, teacher, scores, evaluator)
 
 
@@ -210,6 +252,8 @@ def distill_student(
 
     sampler = None
     if extras.reliable_sampling and not without_teacher:
+        from torch_geometric.utils import remove_self_loops
+
         from pyg_rbm.train.extras import ReliableSampler
         gen = torch.Generator().manual_seed(seed)
         noise = torch.randn(observed.x.shape, generator=gen) * extras.rs_noise
@@ -217,7 +261,8 @@ def distill_student(
                                   observed.edge_index)
         sampler = ReliableSampler(teacher_logits=observed.teacher_logits,
                                   noisy_teacher_logits=noisy,
-                                  edge_index=observed.edge_index,
+                                  edge_index=remove_self_loops(
+                                      observed.edge_index)[0],
                                   num_bins=extras.rs_bins,
                                   momentum=extras.rs_momentum, seed=seed)
     adversarial = (dict(epsilon=extras.adv_epsilon, steps=extras.adv_steps,
@@ -246,7 +291,9 @@ def distill_student(
                        evaluator=run.evaluator, callbacks=callbacks,
                        progress=progress)
     fitted = trainer.fit(train_data, held_x, held_y)
-    scores = {k: v for k, v in fitted.best_metrics.items() if k != 'train'}
+    scores = _with_best_over_epochs(
+        {k: v for k, v in fitted.best_metrics.items() if k != 'train'},
+        fitted.history, config.setting)
     return student, scores, fitted.epochs_run, x_full
 
 
@@ -312,4 +359,11 @@ def summarize(results: List[SeedResult], setting: str) -> Dict[str, Any]:
             mean=float(values.mean()),
             std=float(values.std()) if len(values) > 1 else 0.0,
             runs=[float(v) for v in values])
+        if all('best_test_over_epochs' in run for run in runs):
+            best = torch.tensor(
+                [100 * run['best_test_over_epochs'] for run in runs])
+            summary[model]['best_test_over_epochs'] = dict(
+                mean=float(best.mean()),
+                std=float(best.std()) if len(best) > 1 else 0.0,
+                runs=[float(v) for v in best])
     return summary

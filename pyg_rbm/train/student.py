@@ -12,17 +12,21 @@ from typing import (
 )
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
 
 from pyg_rbm.nn.finite import all_finite
+from pyg_rbm.train.early_stopping import TIES
 from pyg_rbm.train.evaluate import accuracy_metrics, predict
 from pyg_rbm.train.extras import (
     pgd_perturbation,
     representation_similarity_loss,
 )
 from pyg_rbm.train.loop import EpochRecord, FitResult, TrainingState, fit
-from pyg_rbm.train.loss import KD_VARIANTS, distillation_objective
+from pyg_rbm.train.loss import KD_VARIANTS, distillation_objective, kd_loss
+
+OPTIMIZER_STEPS = ('batch', 'epoch')
 
 
 class _SamplerState(TrainingState):
@@ -62,6 +66,15 @@ class StudentTrainer:
     memory is updated once after each optimizer step. Epochs are selected
     on validation accuracy from the end of pretraining on, with early
     stopping, and the best state is restored.
+
+    With :obj:`optimizer_step="epoch"` an epoch runs as the RbM authors'
+    code does instead: gradients are zeroed once, a label pass over the
+    training nodes (:math:`\lambda \, \mathrm{CE}`) and a distillation
+    pass over the pairs (:math:`(1 - \lambda) \, \mathrm{KD}`, pairs of
+    fewer than two skipped) run in node order, in batches of
+    :obj:`batch_size`, each forward adding the auxiliary loss, then the
+    adversarial passes; the per-batch losses are summed and the optimizer
+    steps once.
 
     Args:
         model (torch.nn.Module): The student.
@@ -106,6 +119,17 @@ class StudentTrainer:
         rsd_weight (float, optional): Weight of representation-similarity
             distillation against the teacher's hidden embedding
             (:obj:`0` disables it). (default: :obj:`0.0`)
+        optimizer_step (str, optional): One optimizer step per
+            :obj:`"batch"`, or per :obj:`"epoch"` over the summed losses of
+            separate label and distillation passes (the authors' code).
+            (default: :obj:`"batch"`)
+        select_pretraining (bool, optional): If set to :obj:`True`,
+            pretraining epochs may be selected and early stopping counts
+            from the first epoch, as in the authors' code.
+            (default: :obj:`False`)
+        ties (str, optional): Keep the :obj:`"first"` or the
+            :obj:`"last"` (the authors' code) of epochs tied on validation
+            accuracy. (default: :obj:`"first"`)
         optimizer (torch.optim.Optimizer, optional): Use this optimizer
             instead of building Adam. (default: :obj:`None`)
         evaluator (callable, optional): :obj:`(y_true, y_pred) -> float`
@@ -135,6 +159,9 @@ class StudentTrainer:
         sampler_start_epoch: int = 50,
         adversarial: Optional[Dict[str, float]] = None,
         rsd_weight: float = 0.0,
+        optimizer_step: str = 'batch',
+        select_pretraining: bool = False,
+        ties: str = 'first',
         optimizer: Optional[torch.optim.Optimizer] = None,
         evaluator: Optional[Callable[[Tensor, Tensor], float]] = None,
         callbacks: Sequence[Callable[[EpochRecord], None]] = (),
@@ -156,6 +183,13 @@ class StudentTrainer:
             raise ValueError(f"'epochs' must be positive and "
                              f"'pretrain_epochs' non-negative in '{name}' "
                              f"(got {epochs}, {pretrain_epochs})")
+        if optimizer_step not in OPTIMIZER_STEPS:
+            raise ValueError(f"'optimizer_step' must be one of "
+                             f"{OPTIMIZER_STEPS} in '{name}' "
+                             f"(got {optimizer_step!r})")
+        if ties not in TIES:
+            raise ValueError(f"'ties' must be one of {TIES} in '{name}' "
+                             f"(got {ties!r})")
         if batch_size is not None and batch_size < 0:
             raise ValueError(f"'batch_size' must be non-negative in '{name}' "
                              f"(got {batch_size})")
@@ -179,6 +213,9 @@ class StudentTrainer:
             if not 0.0 < fraction <= 1.0:
                 raise ValueError(f"'adversarial.fraction' must lie in "
                                  f"(0, 1] in '{name}' (got {fraction})")
+            if fraction < 1.0 and optimizer_step == 'epoch':
+                raise ValueError(f"'adversarial.fraction' < 1 needs "
+                                 f"'optimizer_step=\"batch\"' in '{name}'")
         self.model = model
         self.routed = hasattr(model, 'init_routing')
         self.epochs = epochs
@@ -193,6 +230,9 @@ class StudentTrainer:
         self.sampler_start_epoch = sampler_start_epoch
         self.adversarial = adversarial
         self.rsd_weight = rsd_weight
+        self.optimizer_step = optimizer_step
+        self.select_pretraining = select_pretraining
+        self.ties = ties
         self.evaluator = evaluator
         self.callbacks = list(callbacks)
         self.checkpoint_path = checkpoint_path
@@ -326,6 +366,8 @@ class StudentTrainer:
         return options.get('weight', 0.05) * adv_loss(xs + delta)
 
     def _train_epoch(self, epoch: int, data: Data) -> float:
+        if self.optimizer_step == 'epoch':
+            return self._train_epoch_summed(data)
         self.model.train()
         total, count = 0.0, 0
         for nodes, src, dst in self._batches(data):
@@ -338,6 +380,73 @@ class StudentTrainer:
             total += float(loss.detach()) * src.numel()
             count += src.numel()
         return total / max(count, 1)
+
+    def _summed_pass(self, xs: Tensor, objective: Callable[[Tensor], Tensor],
+                     teacher_hidden: Optional[Tensor] = None) -> float:
+        # One forward and backward of an epoch whose step comes at its
+        # end; returns the pass's loss.
+        hidden: List[Tensor] = []
+        handle = (self._hidden_hook(hidden)
+                  if teacher_hidden is not None else None)
+        logits, aux = self.model(xs, return_aux_loss=True)
+        if handle is not None:
+            handle.remove()
+        loss = objective(logits) + aux
+        if handle is not None:
+            loss = loss + self.rsd_weight * representation_similarity_loss(
+                hidden[0], teacher_hidden)
+        loss.backward()
+        total = float(loss.detach())
+        if self.adversarial is not None:
+            options = self.adversarial
+
+            def adv_loss(inputs: Tensor) -> Tensor:
+                logits, aux = self.model(inputs, return_aux_loss=True)
+                return objective(logits) + aux
+
+            delta = pgd_perturbation(adv_loss, xs,
+                                     options.get('epsilon', 0.04),
+                                     int(options.get('steps', 5)),
+                                     options.get('step_size'),
+                                     generator=self.generator)
+            loss = options.get('weight', 0.05) * adv_loss(xs + delta)
+            loss.backward()
+            total += float(loss.detach())
+        return total
+
+    def _train_epoch_summed(self, data: Data) -> float:
+        self.model.train()
+        self.optimizer.zero_grad()
+        x, y = data.x, data.y
+        teacher = data[f'{self.teacher_attr}_logits']
+        hidden = (data[f'{self.teacher_attr}_hidden']
+                  if self.rsd_weight > 0 else None)
+        size = self.batch_size or max(data.num_nodes, 1)
+        total = 0.0
+        for batch in data.train_mask.nonzero().view(-1).split(size):
+            total += self._summed_pass(
+                x[batch],
+                lambda logits, b=batch: self.lam * F.cross_entropy(
+                    logits, y[b]),
+                None if hidden is None else hidden[batch])
+        if self.lam < 1.0:
+            src = dst = torch.arange(data.num_nodes)
+            if self.sampler is not None:
+                edges = self.sampler.sample(self.generator)
+                src, dst = torch.cat([edges[0], src]), torch.cat([
+                    edges[1], dst
+                ])
+            for s, d in zip(src.split(size), dst.split(size)):
+                if s.numel() < 2:
+                    continue
+                total += self._summed_pass(
+                    x[s], lambda logits, d=d: (1.0 - self.lam) * kd_loss(
+                        logits, teacher[d], self.tau, self.kd_variant,
+                        self.tau_squared))
+        self.optimizer.step()
+        if hasattr(self.model, 'update_memory'):
+            self.model.update_memory()
+        return total
 
     def _evaluate(self, data: Data, held_out_x: Optional[Tensor],
                   held_out_y: Optional[Tensor]) -> Dict[str, float]:
@@ -394,7 +503,9 @@ class StudentTrainer:
             train_epoch=lambda epoch: self._train_epoch(epoch, data),
             evaluate=lambda: self._evaluate(data, held_out_x, held_out_y),
             epochs=self.pretrain_epochs + self.epochs,
-            patience=self.patience, selection_start=self.pretrain_epochs,
+            patience=self.patience,
+            selection_start=(0 if self.select_pretraining else
+                             self.pretrain_epochs), ties=self.ties,
             phase_of=phase_of,
             on_epoch_start=lambda epoch: self._on_epoch_start(epoch, data),
             callbacks=self.callbacks, generator=self.generator,

@@ -1,5 +1,5 @@
 """Training of a GNN teacher through the project's one loop."""
-from typing import Callable, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +24,8 @@ def train_teacher(
     callbacks: Sequence[Callable[[EpochRecord], None]] = (),
     progress: bool = True,
     graph: str = 'full',
+    ties: str = 'first',
+    extra_metrics: Optional[Callable[[], Dict[str, float]]] = None,
 ) -> FitResult:
     r"""Trains a GNN :obj:`model(x, edge_index)` on the labelled nodes of
     :obj:`data` with Adam, full batch, early stopping on validation
@@ -60,6 +62,12 @@ def train_teacher(
         graph (str, optional): The graph of the training epochs,
             :obj:`"full"` or :obj:`"labelled"` (the neighbourhood of the
             training and validation nodes). (default: :obj:`"full"`)
+        ties (str, optional): Keep the :obj:`"first"` or the
+            :obj:`"last"` of epochs tied on validation accuracy.
+            (default: :obj:`"first"`)
+        extra_metrics (callable, optional): Returns more metrics of the
+            current model after each epoch's evaluation, e.g. accuracy on
+            held-out nodes of a larger graph. (default: :obj:`None`)
     """
     for key in ('x', 'edge_index', 'y', 'train_mask', 'val_mask'):
         if data.get(key) is None:
@@ -79,7 +87,7 @@ def train_teacher(
                              f"'graph=\"full\"'")
         return _train_on_labelled_neighbourhood(
             model, data, lr, weight_decay, epochs, patience, evaluator,
-            callbacks, progress)
+            callbacks, progress, ties, extra_metrics)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr,
                                  weight_decay=weight_decay)
     masks = dict(train=data.train_mask, val=data.val_mask)
@@ -97,10 +105,14 @@ def train_teacher(
 
     def evaluate() -> dict:
         logits = teacher_inference(model, data.x, data.edge_index)
-        return accuracy_metrics(logits, data.y, masks, evaluator)
+        metrics = accuracy_metrics(logits, data.y, masks, evaluator)
+        if extra_metrics is not None:
+            metrics.update(extra_metrics())
+        return metrics
 
     return fit(model, optimizer, train_epoch, evaluate, epochs=epochs,
-               patience=patience, callbacks=callbacks, progress=progress,
+               patience=patience, ties=ties, callbacks=callbacks,
+               progress=progress,
                desc=f'teacher ({model.__class__.__name__})')
 
 
@@ -114,6 +126,8 @@ def _train_on_labelled_neighbourhood(
     evaluator: Optional[Callable[[Tensor, Tensor], float]],
     callbacks: Sequence[Callable[[EpochRecord], None]],
     progress: bool,
+    ties: str,
+    extra_metrics: Optional[Callable[[], Dict[str, float]]],
 ) -> FitResult:
     from pyg_rbm.serving import neighborhood_subgraph
 
@@ -124,7 +138,8 @@ def _train_on_labelled_neighbourhood(
     result = train_teacher(model, sub, lr=lr, weight_decay=weight_decay,
                            epochs=epochs, patience=patience,
                            evaluator=evaluator, callbacks=callbacks,
-                           progress=progress, graph='full')
+                           progress=progress, graph='full', ties=ties,
+                           extra_metrics=extra_metrics)
     del sub
     if data.get('test_mask') is not None and data.test_mask.any():
         logits = teacher_inference(model, data.x, data.edge_index)

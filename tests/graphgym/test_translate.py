@@ -132,3 +132,35 @@ def test_tensorboard_without_tensorboardx_fails_early():
     with pytest.raises(ValueError, match='tensorboard_agg'):
         load_experiment_cfg(config_path('cora-rbm-transductive.yaml'),
                             ['tensorboard_agg', 'True'])
+
+
+def test_authors_protocol_from_graphgym():
+    # The authors' pipeline options replace the groups' keys; the
+    # hyperparameters stay those of the YAML file.
+    load_experiment_cfg(config_path('cora-rbm-inductive.yaml'),
+                        ['distill.protocol', 'authors'])
+    config = distill_config_from_cfg(cfg)
+    reference = load_config(dataset='cora', setting='inductive',
+                            protocol='authors')
+    assert config.protocol == 'authors'
+    assert config.data == reference.data
+    assert config.data.normalize_features and config.data.self_loops
+    for key in ('kd_variant', 'optimizer_step', 'select_pretraining',
+                'ties'):
+        assert getattr(config.train, key) == getattr(reference.train, key)
+    assert config.student.memory_update == 'forward'
+    assert not config.student.scaled_pretraining
+    assert config.teacher.ties == 'last'
+    assert config.student.hidden_channels == cfg.gnn.dim_inner
+
+    load_experiment_cfg(config_path('cora-rbm-inductive.yaml'),
+                        ['distill.optimizer_step', 'epoch',
+                         'rbm.memory_update', 'forward'])
+    config = distill_config_from_cfg(cfg)
+    assert config.protocol == 'default'
+    assert config.train.optimizer_step == 'epoch'
+    assert config.train.kd_variant == 'hinton'
+    assert config.student.memory_update == 'forward'
+    with pytest.raises(ValueError, match="'cfg.distill.ties'"):
+        load_experiment_cfg(config_path('cora-rbm-inductive.yaml'),
+                            ['distill.ties', 'middle'])

@@ -376,3 +376,65 @@ def test_rbm_mlp_equivalence_with_one_expert():
     hidden = F.relu(2.0 * (x @ first.weight[0] + first.bias[0]))
     expected = 2.0 * (hidden @ second.weight[0] + second.bias[0])
     assert torch.allclose(model(x), expected, atol=1e-5)
+
+
+def test_rbm_unscaled_pretraining_jumps_by_the_scale_at_the_switch():
+    # The authors' pretraining: expert 0 without output scale and input
+    # attention, which act only once routed.
+    torch.manual_seed(0)
+    model = RbM(5, 8, 3, num_layers=2, num_experts=3, k=2,
+                input_attention=True, scaled_pretraining=False).eval()
+    x = torch.randn(30, 5)
+    first, second = model.layers[0].experts, model.layers[1].experts
+    hidden = x @ first.weight[0] + first.bias[0]
+    expected = hidden.relu() @ second.weight[0] + second.bias[0]
+    assert torch.allclose(model(x), expected, atol=1e-5)
+
+    model.init_routing(x)
+    # Every expert is expert 0 and the gates sum to one, so each layer
+    # gives scale 2 times expert 0 on inputs scaled by the attention 1.1.
+    hidden = 2.0 * (1.1 * x @ first.weight[0] + first.bias[0])
+    expected = 2.0 * (1.1 * hidden.relu() @ second.weight[0] +
+                      second.bias[0])
+    assert torch.allclose(model(x), expected, atol=1e-4)
+
+
+def test_rbm_memory_update_every_forward():
+    # memory_update='forward' (the authors' code): each training forward
+    # moves the memory at once, with its own statistics.
+    model = routed_model(momentum=0.9, memory_update='forward')
+    reference = routed_model(momentum=0.9)
+    model.train()
+    reference.train()
+    model(X)
+    reference(X)
+    reference.update_memory()
+    once = model.layers[0].memory.detach().clone()
+    assert torch.allclose(once, reference.layers[0].memory)
+    model.update_memory()  # Nothing pending: the forward applied it.
+    assert torch.equal(model.layers[0].memory, once)
+
+    y = X.flip(0) * 5
+    model(y)
+    reference(y)
+    reference.update_memory()
+    assert not torch.equal(model.layers[0].memory, once)
+    assert torch.allclose(model.layers[0].memory, reference.layers[0].memory)
+
+    model.eval()
+    model(X)
+    assert torch.allclose(model.layers[0].memory, reference.layers[0].memory)
+
+
+def test_rbm_forward_memory_update_keeps_earlier_graphs_valid():
+    model = routed_model(memory_update='forward', similarity_weight=0.5)
+    model.train()
+    first = sum(model(X, return_aux_loss=True))
+    second = model(X * 2, return_aux_loss=True)[1]  # Moves the memory.
+    (first.sum() + second).backward()
+    assert model.layers[0].memory.grad is not None
+
+
+def test_rbm_memory_update_validation():
+    with pytest.raises(ValueError, match="'memory_update' must be one of"):
+        RbM(4, 8, 3, memory_update='batch')

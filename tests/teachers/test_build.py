@@ -4,7 +4,12 @@ from torch_geometric.nn import GATConv, GCNConv
 from torch_geometric.nn.models import GAT, GCN, GraphSAGE
 from torch_geometric.nn.norm import BatchNorm
 
-from pyg_rbm.teachers import TEACHERS, build_teacher
+from pyg_rbm.teachers import (
+    TEACHERS,
+    GCNAggrGraphSAGE,
+    GCNAggrSAGEConv,
+    build_teacher,
+)
 from pyg_rbm.teachers.sparse_sage import (
     SparseInputGraphSAGE,
     SparseInputSAGEConv,
@@ -15,13 +20,14 @@ EDGE_INDEX = torch.tensor([[0, 1, 1, 2, 3, 4], [1, 0, 2, 1, 4, 3]])
 
 
 def test_teachers():
-    assert TEACHERS == ('sage', 'gcn', 'gat')
+    assert TEACHERS == ('sage', 'sage-gcn', 'gcn', 'gat')
 
 
 @pytest.mark.parametrize('name,cls,conv', [
     ('sage', SparseInputGraphSAGE, SparseInputSAGEConv),
     ('SAGE', SparseInputGraphSAGE, SparseInputSAGEConv),
     ('GraphSAGE', SparseInputGraphSAGE, SparseInputSAGEConv),
+    ('sage-gcn', GCNAggrGraphSAGE, GCNAggrSAGEConv),
     ('gcn', GCN, GCNConv),
     ('Gat', GAT, GATConv),
 ])
@@ -56,7 +62,8 @@ def test_build_teacher_options():
 
 
 def test_build_teacher_errors():
-    with pytest.raises(ValueError, match="'name'.*'sage', 'gcn', 'gat'"):
+    with pytest.raises(ValueError,
+                       match="'name'.*'sage', 'sage-gcn', 'gcn', 'gat'"):
         build_teacher('gin', 8, 16, 3)
     with pytest.raises(ValueError, match="'heads'.*only applies to 'gat'"):
         build_teacher('sage', 8, 16, 3, heads=2)

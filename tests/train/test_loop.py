@@ -17,6 +17,20 @@ def test_early_stopping_selects_first_best_and_stops():
         EarlyStopping(patience=0)
 
 
+def test_early_stopping_keeps_the_last_of_tied_epochs():
+    # The RbM authors' rule: a tie resets the patience and moves the best.
+    model = torch.nn.Linear(1, 1)
+    stopper = EarlyStopping(patience=2, ties='last')
+    scores = [0.5, 0.7, 0.6, 0.7, 0.6, 0.6]
+    stops = [stopper.step(e, s, model) for e, s in enumerate(scores)]
+    assert stopper.best_epoch == 3 and stopper.best_score == 0.7
+    assert stops == [False] * 5 + [True]
+    assert repr(stopper) == ("EarlyStopping(patience=2, start_epoch=0, "
+                             "ties='last')")
+    with pytest.raises(ValueError, match="'ties' must be one of"):
+        EarlyStopping(ties='middle')
+
+
 def _problem(seed=0):
     x = torch.randn(64, 4, generator=torch.Generator().manual_seed(0))
     y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()

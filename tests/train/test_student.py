@@ -1,9 +1,11 @@
 import pytest
 import torch
+import torch.nn.functional as F
 from torch_geometric.data import Data
 
 from pyg_rbm.nn import MLPStudent, RbM
 from pyg_rbm.train import StudentTrainer
+from pyg_rbm.train.loss import kd_loss
 
 
 def _data(num_nodes=240, num_classes=3, seed=0):
@@ -215,3 +217,102 @@ def test_adversarial_fraction_by_hand():
     assert torch.allclose(loss, expected, atol=1e-6)
     assert not torch.allclose(
         loss, 1.5 * objective(torch.ones_like(subset)), atol=1e-4)
+
+
+def test_epoch_step_sums_separate_label_and_kd_passes_by_hand():
+    # optimizer_step='epoch' (the authors' loop): one step of the summed
+    # losses of label batches over the training nodes and KD batches over
+    # all nodes in node order, with a KD batch of one pair skipped.
+    torch.manual_seed(0)
+    x = torch.randn(5, 3)
+    y = torch.tensor([0, 1, 1, 0, 1])
+    train = torch.tensor([True, False, True, True, False])
+    teacher = torch.randn(5, 2)
+    data = Data(x=x, y=y, train_mask=train, val_mask=~train,
+                teacher_logits=teacher)
+    model = MLPStudent(3, 4, 2, num_layers=1)
+    expected = MLPStudent(3, 4, 2, num_layers=1)
+    expected.load_state_dict(model.state_dict())
+    lam, tau = 0.3, 2.0
+
+    loss = lam * F.cross_entropy(expected(x[[0, 2]]), y[[0, 2]])
+    loss = loss + lam * F.cross_entropy(expected(x[[3]]), y[[3]])
+    for rows in ([0, 1], [2, 3]):  # [4] alone is skipped
+        loss = loss + (1 - lam) * kd_loss(expected(x[rows]), teacher[rows],
+                                          tau, 'reference')
+    loss.backward()
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    trainer = StudentTrainer(model, batch_size=2, lam=lam, tau=tau,
+                             kd_variant='reference', optimizer=optimizer,
+                             optimizer_step='epoch', progress=False)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    total = trainer._train_epoch(0, data)
+    assert total == pytest.approx(float(loss.detach()), rel=1e-5)
+    for name, param in expected.named_parameters():
+        step = before[name] - model.state_dict()[name]
+        assert torch.allclose(step, param.grad, atol=1e-6)
+
+
+def test_epoch_step_moves_rbm_memory_in_every_forward(monkeypatch):
+    data = _data()
+    torch.manual_seed(0)
+    model = RbM(8, 16, 3, num_layers=2, num_experts=3, k=2,
+                memory_update='forward')
+    trainer = StudentTrainer(model, epochs=1, pretrain_epochs=0,
+                             batch_size=100, optimizer_step='epoch',
+                             progress=False)
+    steps = []
+    opt_step = trainer.optimizer.step
+    monkeypatch.setattr(trainer.optimizer, 'step',
+                        lambda *a, **k: steps.append(1) or opt_step(*a, **k))
+    memories = []
+    original = model.layers[0]._apply_memory_update
+    monkeypatch.setattr(
+        model.layers[0], '_apply_memory_update',
+        lambda *a: memories.append(1) or original(*a))
+    trainer.fit(data)
+    # One step; forwards: 1 label batch (30 nodes) + 3 KD batches (240).
+    assert len(steps) == 1 and len(memories) == 4
+
+
+class _ScriptedTrainer(StudentTrainer):
+    # Validation scores set by hand: the best one falls in pretraining.
+    scores = [0.2, 0.9, 0.3, 0.5, 0.5, 0.4, 0.4, 0.4]
+
+    def _evaluate(self, data, held_out_x, held_out_y):
+        score = self.scores[len(self.seen)]
+        self.seen.append(self.model.in_pretraining)
+        return dict(train=score, val=score, test=score)
+
+
+@pytest.mark.parametrize('select_pretraining,ties,best_epoch,epochs_run', [
+    (False, 'first', 3, 7),
+    (False, 'last', 4, 8),
+    (True, 'first', 1, 5),
+])
+def test_select_pretraining_and_ties(select_pretraining, ties, best_epoch,
+                                     epochs_run):
+    model = _rbm()
+    trainer = _ScriptedTrainer(model, epochs=5, pretrain_epochs=3,
+                               patience=3, batch_size=100,
+                               select_pretraining=select_pretraining,
+                               ties=ties, progress=False)
+    trainer.seen = []
+    result = trainer.fit(_data())
+    assert result.best_epoch == best_epoch
+    # Restoring a pretraining epoch returns the model to pretraining.
+    assert model.in_pretraining == (best_epoch < 3)
+    # Patience counts from the first selectable epoch; a tie resets it
+    # when the last tied epoch is kept.
+    assert len(trainer.seen) == epochs_run
+
+
+def test_epoch_step_errors():
+    with pytest.raises(ValueError, match="'optimizer_step' must be one of"):
+        StudentTrainer(_rbm(), optimizer_step='node')
+    with pytest.raises(ValueError, match="'ties' must be one of"):
+        StudentTrainer(_rbm(), ties='best')
+    with pytest.raises(ValueError, match="'adversarial.fraction' < 1"):
+        StudentTrainer(_rbm(), optimizer_step='epoch',
+                       adversarial=dict(fraction=0.5))

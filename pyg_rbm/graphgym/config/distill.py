@@ -27,3 +27,16 @@ def set_cfg_distill(cfg: CN) -> None:
     cfg.distill.patience = train.patience
     # Also train an MLP on the labels alone, without a teacher
     cfg.distill.baseline_mlp = run.baseline_mlp
+    # 'authors': the RbM authors' pipeline options and preprocessing
+    # (configs/authors/protocol.yaml), overriding the keys below
+    cfg.distill.protocol = run.protocol
+    # Divide each feature row by its sum, as DGL's Planetoid datasets
+    cfg.distill.normalize_features = run.data.normalize_features
+    # Give every node one self loop
+    cfg.distill.self_loops = run.data.self_loops
+    # One student optimizer step per 'batch', or per 'epoch' (the authors')
+    cfg.distill.optimizer_step = train.optimizer_step
+    # Pretraining epochs selectable, patience counted from epoch 0
+    cfg.distill.select_pretraining = train.select_pretraining
+    # Keep the 'first' or the 'last' of epochs tied on validation accuracy
+    cfg.distill.ties = train.ties

@@ -30,3 +30,7 @@ def set_cfg_rbm(cfg: CN) -> None:
     cfg.rbm.pretrain_epochs = train.pretrain_epochs
     # Std of the Gaussian router noise in training (MoE)
     cfg.rbm.noise_std = student.noise_std
+    # Memory moves once per optimizer 'step', or in every 'forward' (RbM)
+    cfg.rbm.memory_update = student.memory_update
+    # Output scale and input attention act in pretraining too (RbM)
+    cfg.rbm.scaled_pretraining = student.scaled_pretraining

@@ -34,3 +34,5 @@ def set_cfg_teacher(cfg: CN) -> None:
     # of the training and validation nodes; exact for SAGE and GAT, and much
     # cheaper on large graphs)
     cfg.teacher.train_graph = teacher.train_graph
+    # Keep the 'first' or the 'last' of epochs tied on validation accuracy
+    cfg.teacher.ties = teacher.ties

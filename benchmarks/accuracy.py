@@ -9,10 +9,10 @@ distilled from it with :func:`~pyg_rbm.train.pipeline.distill_student`:
 - ``moe``: the MoE baseline student (same width, depth, E and k as RbM);
 - ``rbm``: the RbM student;
 - ``rbm-extras``: RbM with reliable neighbour sampling, positional
-  encodings and adversarial augmentation (one signed-gradient step of
+  encodings and adversarial augmentation, the shipped preset
+  ``pyg_rbm/configs/presets/rbm-extras.yaml`` (one signed-gradient step of
   1.25 epsilon from a random start instead of the authors' 5 PGD steps,
-  on a random eighth of each batch's nodes, for cost; see
-  :obj:`ADV_STEP_SIZE` and :obj:`ADV_FRACTION`).
+  on a random eighth of each batch's nodes, for cost).
 
 On request (``--students``), ``rbm-krd``, ``rbm-pe`` and ``rbm-adv`` add one
 extra each to RbM, to tell which of them helps or hurts (an ablation; the
@@ -129,28 +129,17 @@ VARIANTS: Dict[str, Dict[str, Any]] = {
     'mlp': dict(student=dict(name='mlp')),
     'moe': dict(student=dict(name='moe')),
     'rbm': dict(student=dict(name='rbm')),
-    'rbm-extras': dict(
-        student=dict(name='rbm'),
-        extras=dict(reliable_sampling=True, positional_encoding=True,
-                    adversarial=True, adv_steps=1)),
+    'rbm-extras': dict(preset='rbm-extras'),
+    # The ablation: RbM with one of the preset's three extras each (the
+    # adversarial one with the preset's attack).
     'rbm-krd': dict(student=dict(name='rbm'),
                     extras=dict(reliable_sampling=True)),
     'rbm-pe': dict(student=dict(name='rbm'),
                    extras=dict(positional_encoding=True)),
-    'rbm-adv': dict(student=dict(name='rbm'),
-                    extras=dict(adversarial=True, adv_steps=1)),
+    'rbm-adv': dict(preset='rbm-extras',
+                    extras=dict(reliable_sampling=False,
+                                positional_encoding=False)),
 }
-# RbM + extras takes one signed-gradient step of 1.25 epsilon from a random
-# start ("fast adversarial training", Wong et al., ICLR 2020) instead of the
-# authors' 5 PGD steps: each step costs two passes over the dense perturbed
-# input, so one step makes an epoch about 2.7x cheaper.
-ADV_STEP_SIZE = 1.25
-# ... and perturbs a random eighth of each batch's nodes (drawn anew per
-# batch; their pairs estimate the batch's adversarial loss without bias).
-# The perturbed inputs are dense, so that no sparse product applies to
-# them: this makes RbM + extras 2.4x cheaper on Cora (transductive, seed 0,
-# one thread: 43 instead of 104 CPU seconds).
-ADV_FRACTION = 0.125
 WITHOUT_TEACHER = ('mlp-no-teacher', )
 
 SEEDS = 10
@@ -224,19 +213,14 @@ def student_config(dataset: str, setting: str, student: str,
     overrides: Dict[str, Any] = {}
     if dataset in DEFAULTS_FROM:
         overrides = dataset_defaults(DEFAULTS_FROM[dataset], hparams)
+    variant = dict(VARIANTS[student])
     config = load_config(overrides=overrides, dataset=dataset,
-                         setting=hparams)
-    updates: Dict[str, Any] = dict(VARIANTS[student], setting=setting,
-                                   root=root)
+                         setting=hparams, preset=variant.pop('preset', None))
+    updates: Dict[str, Any] = dict(variant, setting=setting, root=root)
     if epochs is not None:
         updates['train'] = dict(epochs=epochs)
     if teacher_epochs is not None:
         updates['teacher'] = dict(epochs=teacher_epochs)
-    if VARIANTS[student].get('extras', {}).get('adversarial'):
-        updates['extras'] = dict(
-            updates['extras'],
-            adv_step_size=ADV_STEP_SIZE * config.extras.adv_epsilon,
-            adv_fraction=ADV_FRACTION)
     return merge_config(config, updates)
 
 
@@ -322,13 +306,31 @@ def stale_students(results: Dict[str, Any],
     :obj:`hyperparameters`.
     """
     stored = results['hyperparameters']
-    # Options added since a file was written count at their defaults.
+    # Options added since a file was written count at their defaults; the
+    # name of a preset is no hyperparameter (its values are).
     defaults = hparams_of(DistillConfig())
+
+    def values(hparams: Dict[str, Any]) -> Dict[str, Any]:
+        return {k: v for k, v in hparams.items() if k != 'preset'}
+
     return sorted(
         st for st, hparams in hyperparameters.items()
-        if st in stored and _filled(stored[st], defaults) != json.loads(
-            json.dumps(hparams)) and any(
+        if st in stored and values(_filled(_upgraded(stored[st]), defaults))
+        != values(json.loads(json.dumps(hparams))) and any(
                 st in run['students'] for run in results['runs'].values()))
+
+
+def _upgraded(stored: Dict[str, Any]) -> Dict[str, Any]:
+    # Files written before 'extras.adv_step_ratio' hold the PGD step as
+    # 'adv_step_size' (None: a quarter of epsilon).
+    extras = stored.get('extras')
+    if not extras or 'adv_step_size' not in extras:
+        return stored
+    extras = dict(extras)
+    size = extras.pop('adv_step_size')
+    eps = extras['adv_epsilon']
+    extras['adv_step_ratio'] = 0.25 if size is None else round(size / eps, 6)
+    return dict(stored, extras=extras)
 
 
 def _filled(stored: Dict[str, Any], defaults: Dict[str, Any]) -> Any:

@@ -53,16 +53,27 @@ PATCHES = [
     "sys.modules['dgl.graphbolt'] set to an empty module before dgl is "
     "imported: dgl 2.1 ships graphbolt only for torch 2.0-2.2 and their "
     "code does not use it.",
+    "yaml.FullLoader reads numbers written without a dot, such as 1e-6, "
+    "as floats: YAML 1.1 reads them as strings, and their RbM fails with "
+    "a TypeError on citeseer inductive (vq_coeff: 1e-6) and wherever such "
+    "a value reaches a comparison.",
     "main_distill.py: `X.adjacency_matrix().T.indices()` replaced by "
     "`torch.stack(X.edges(order='eid')[::-1])`, the same (destination, "
     "source) edges (dgl.sparse has no build for this torch); used only by "
     "reliable sampling, which this check does not run.",
 ]
-LAUNCHER = '''import runpy
+LAUNCHER = '''import re
+import runpy
 import sys
 import types
 
+import yaml
+
 sys.modules['dgl.graphbolt'] = types.ModuleType('dgl.graphbolt')
+yaml.FullLoader.add_implicit_resolver(
+    'tag:yaml.org,2002:float',
+    re.compile(r'^[-+]?[0-9][0-9_]*(?:\\.[0-9_]*)?[eE][-+]?[0-9]+$'),
+    list('-+0123456789'))
 sys.argv = ['main_distill.py'] + sys.argv[1:]
 runpy.run_path('main_distill.py', run_name='__main__')
 '''

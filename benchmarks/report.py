@@ -399,9 +399,11 @@ def describe_adversarial(results: Results) -> List[str]:
             if not (extras and extras.get('adversarial')):
                 continue
             eps = extras['adv_epsilon']
-            step = extras.get('adv_step_size') or eps / 4
+            ratio = extras.get('adv_step_ratio')
+            if ratio is None:  # runs stored before adv_step_ratio
+                ratio = (extras.get('adv_step_size') or eps / 4) / eps
             users = settings.setdefault(
-                (extras['adv_steps'], round(step / eps, 4),
+                (extras['adv_steps'], round(ratio, 4),
                  extras['adv_weight'], extras.get('adv_fraction', 1.0)), [])
             if MODEL_LABELS[student] not in users:
                 users.append(MODEL_LABELS[student])

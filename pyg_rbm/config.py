@@ -99,7 +99,7 @@ class ExtrasConfig:
     adversarial: bool = False
     adv_epsilon: float = 0.04
     adv_steps: int = 5
-    adv_step_size: Optional[float] = None  # None: adv_epsilon / 4
+    adv_step_ratio: float = 0.25  # PGD step size / adv_epsilon
     adv_weight: float = 0.05
     adv_fraction: float = 1.0  # share of each batch's nodes perturbed
     similarity: bool = False
@@ -116,6 +116,7 @@ class DistillConfig:
     root: Optional[str] = None
     setting: str = 'transductive'
     protocol: str = 'default'
+    preset: Optional[str] = None  # configs/presets/<preset>.yaml
     seeds: List[int] = field(default_factory=lambda: [0])
     baseline_mlp: bool = False  # also train an MLP without a teacher
     data: DataConfig = field(default_factory=DataConfig)
@@ -144,6 +145,9 @@ class DistillConfig:
             if value not in choices:
                 raise ValueError(f"'{key}' must be one of {choices} "
                                  f"(got {value!r})")
+        if not self.extras.adv_step_ratio > 0.0:
+            raise ValueError(f"'extras.adv_step_ratio' must be positive "
+                             f"(got {self.extras.adv_step_ratio})")
         if not 0.0 < self.extras.adv_fraction <= 1.0:
             raise ValueError(f"'extras.adv_fraction' must lie in (0, 1] "
                              f"(got {self.extras.adv_fraction})")
@@ -240,6 +244,21 @@ def dataset_defaults(dataset: str, setting: str) -> Dict[str, Any]:
     return per_setting.get(key, {})
 
 
+def presets() -> List[str]:
+    """The names of the shipped presets (``configs/presets/*.yaml``)."""
+    folder = os.path.join(_CONFIGS, 'presets')
+    return sorted(name[:-5] for name in os.listdir(folder)
+                  if name.endswith('.yaml'))
+
+
+def preset_values(name: str) -> Dict[str, Any]:
+    """The config updates of the shipped preset :obj:`name`."""
+    if name not in presets():
+        raise ValueError(f"Unknown preset '{name}' (known: "
+                         f"{', '.join(presets())})")
+    return _read_yaml(os.path.join(_CONFIGS, 'presets', f'{name}.yaml'))
+
+
 def authors_pipeline(dataset: str) -> List[Dict[str, Any]]:
     """The updates that switch a config to the authors' pipeline, to merge
     in order: its options (``options`` of ``configs/authors/protocol.yaml``)
@@ -300,10 +319,11 @@ def load_config(path: Optional[str] = None,
                 overrides: Optional[Dict[str, Any]] = None,
                 dataset: Optional[str] = None,
                 setting: Optional[str] = None,
-                protocol: Optional[str] = None) -> DistillConfig:
+                protocol: Optional[str] = None,
+                preset: Optional[str] = None) -> DistillConfig:
     """Builds a config: the protocol's dataset defaults (the project's, or
     the authors' pipeline and values with :obj:`protocol="authors"`), then
-    a YAML file, then overrides.
+    a preset (:func:`presets`), then a YAML file, then overrides.
     """
     file_values: Dict[str, Any] = {}
     if path is not None:
@@ -326,6 +346,8 @@ def load_config(path: Optional[str] = None,
     dataset = dataset or chosen('dataset', DistillConfig.dataset)
     setting = setting or chosen('setting', DistillConfig.setting)
     protocol = protocol or chosen('protocol', DistillConfig.protocol)
+    preset = preset or chosen('preset', None)
+    preset_updates = preset_values(preset) if preset else {}
     config = DistillConfig(dataset=dataset, setting=setting,
                            protocol=protocol)
     if protocol == 'authors':
@@ -335,8 +357,9 @@ def load_config(path: Optional[str] = None,
             config = merge_config(config, update)
     else:
         config = merge_config(config, dataset_defaults(dataset, setting))
+    config = merge_config(config, preset_updates)
     config = merge_config(config, file_values)
     config = merge_config(config, overrides)
     config.dataset, config.setting = dataset, setting
-    config.protocol = protocol
+    config.protocol, config.preset = protocol, preset
     return config

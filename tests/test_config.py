@@ -108,3 +108,23 @@ def test_authors_protocol_errors():
             merge_config(DistillConfig(), dict(train={key: value}))
     with pytest.raises(ValueError, match="'student.memory_update'"):
         merge_config(DistillConfig(), dict(student=dict(memory_update='x')))
+
+
+def test_preset_rbm_extras():
+    config = load_config(dataset='citeseer', setting='inductive',
+                         preset='rbm-extras')
+    e = config.extras
+    assert config.preset == 'rbm-extras' and config.student.name == 'rbm'
+    assert e.reliable_sampling and e.positional_encoding and e.adversarial
+    assert (e.adv_steps, e.adv_step_ratio, e.adv_fraction) == (1, 1.25,
+                                                              0.125)
+    # On top of the dataset's defaults, under a file and overrides.
+    assert config.train.tau == 0.55 and e.adv_epsilon == 0.045
+    config = load_config(dataset='cora', preset='rbm-extras',
+                         overrides=dict(extras=dict(adv_fraction=1.0)))
+    assert config.extras.adv_fraction == 1.0
+    assert load_config(dataset='cora').preset is None
+    with pytest.raises(ValueError, match="Unknown preset 'fast'.*rbm-extras"):
+        load_config(dataset='cora', preset='fast')
+    with pytest.raises(ValueError, match="'extras.adv_step_ratio'"):
+        merge_config(DistillConfig(), dict(extras=dict(adv_step_ratio=0)))

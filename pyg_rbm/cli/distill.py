@@ -6,6 +6,8 @@ from typing import Any, Dict, List
 
 import yaml
 
+from pyg_rbm.config import presets
+
 EXTRAS = dict(reliable_sampling='reliable neighbour distillation (KRD)',
               positional_encoding='DeepWalk positional encodings (NOSMOG)',
               adversarial='PGD feature augmentation (NOSMOG)',
@@ -28,6 +30,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "pipeline point by point with their hyperparameters "
                    "(pyg_rbm/configs/authors/); --set switches single "
                    "options back (default: default)")
+    p.add_argument('--preset', default=None, choices=presets(),
+                   help='a shipped configuration on top of the dataset '
+                   "defaults, e.g. 'rbm-extras' (RbM with KRD, positional "
+                   'encodings and adversarial augmentation); '
+                   'pyg_rbm/configs/presets/')
     p.add_argument('--teacher', default=None,
                    choices=['sage', 'sage-gcn', 'gcn', 'gat'])
     p.add_argument('--teacher-graph', default=None,
@@ -127,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, overrides_from_args(args),
                          dataset=args.dataset, setting=args.setting,
-                         protocol=args.protocol)
+                         protocol=args.protocol, preset=args.preset)
     progress = not args.no_progress
     # Fails with a clear message before any training if data is missing.
     load_dataset(config.dataset, config.root, seed=config.seeds[0])

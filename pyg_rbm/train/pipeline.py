@@ -266,7 +266,8 @@ def distill_student(
                                   num_bins=extras.rs_bins,
                                   momentum=extras.rs_momentum, seed=seed)
     adversarial = (dict(epsilon=extras.adv_epsilon, steps=extras.adv_steps,
-                        step_size=extras.adv_step_size,
+                        step_size=extras.adv_step_ratio *
+                        extras.adv_epsilon,
                         weight=extras.adv_weight,
                         fraction=extras.adv_fraction)
                    if extras.adversarial and not without_teacher else None)

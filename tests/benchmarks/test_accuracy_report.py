@@ -71,14 +71,15 @@ def test_student_config_matrix():
     assert not configs['rbm'].extras.reliable_sampling
     # One fast-adversarial-training step of 1.25 epsilon (cora: 0.04):
     assert (extras.adv_steps, extras.adv_epsilon) == (1, 0.04)
-    assert extras.adv_step_size == pytest.approx(0.05)
+    assert extras.adv_step_ratio == 1.25
     assert configs['rbm'].extras.adv_steps == 5
     # ... on an eighth of each batch's nodes (the library default is all):
     assert extras.adv_fraction == 0.125
     assert configs['rbm'].extras.adv_fraction == 1.0
     citeseer = accuracy.student_config('citeseer', 'inductive',
                                        'rbm-extras').extras
-    assert citeseer.adv_step_size == pytest.approx(1.25 * 0.045)
+    assert citeseer.adv_step_ratio == 1.25
+    assert citeseer.adv_epsilon == 0.045
 
 
 def test_ablation_students_add_one_extra_each():
@@ -101,10 +102,10 @@ def test_ablation_students_add_one_extra_each():
     }
     # The adversarial ablation attacks exactly as RbM + extras does:
     adv, extras = configs['rbm-adv'].extras, configs['rbm-extras'].extras
-    assert (adv.adv_steps, adv.adv_step_size, adv.adv_weight,
-            adv.adv_fraction) == (extras.adv_steps, extras.adv_step_size,
+    assert (adv.adv_steps, adv.adv_step_ratio, adv.adv_weight,
+            adv.adv_fraction) == (extras.adv_steps, extras.adv_step_ratio,
                                   extras.adv_weight, extras.adv_fraction)
-    assert adv.adv_step_size == pytest.approx(1.25 * 0.045)
+    assert (adv.adv_step_ratio, adv.adv_epsilon) == (1.25, 0.045)
     # Everything else is RbM's:
     for st in accuracy.ABLATIONS:
         assert configs[st].student == configs['rbm'].student
@@ -236,7 +237,7 @@ def test_describe_adversarial():
     old = json.loads(json.dumps(new))
     old['hyperparameters']['rbm-extras']['extras'].update(adv_steps=5)
     # Files written before these options existed lack them:
-    del old['hyperparameters']['rbm-extras']['extras']['adv_step_size']
+    del old['hyperparameters']['rbm-extras']['extras']['adv_step_ratio']
     del old['hyperparameters']['rbm-extras']['extras']['adv_fraction']
     assert report.describe_adversarial({'a': new}) == [
         '- Adversarial augmentation of RbM + KRD, PE, adv.: 1 '
@@ -502,13 +503,23 @@ def test_stale_runs_are_refused_or_replaced(data_root, tmp_path,
     with open(path) as f:
         stored = json.load(f)
     # A file written before an option existed is not stale:
-    del stored['hyperparameters']['rbm']['extras']['adv_step_size']
-    assert accuracy.stale_students(stored, {
+    current = {
         st: accuracy.hparams_of(
             accuracy.student_config('cora-npz', 'transductive', st,
                                     root=data_root))
         for st in ('mlp', 'rbm')
-    }) == []
+    }
+    del stored['hyperparameters']['rbm']['extras']['adv_step_ratio']
+    assert accuracy.stale_students(stored, current) == []
+    # ... nor one that wrote the PGD step as a size (None: epsilon / 4):
+    stored['hyperparameters']['rbm']['extras']['adv_step_size'] = None
+    assert accuracy.stale_students(stored, current) == []
+    stored['hyperparameters']['rbm']['extras']['adv_step_size'] = 0.05
+    assert accuracy.stale_students(stored, current) == ['rbm']
+    current['rbm']['extras']['adv_step_ratio'] = 1.25
+    assert accuracy.stale_students(stored, current) == []
+    del stored['hyperparameters']['rbm']['extras']['adv_step_size']
+    current['rbm']['extras']['adv_step_ratio'] = 0.25
     stored['hyperparameters']['rbm']['train']['lr'] = 0.5
     with open(path, 'w') as f:
         json.dump(stored, f)

@@ -132,18 +132,18 @@ def test_adversarial_options_reach_pgd(teacher_run, monkeypatch):
 
     monkeypatch.setattr(student, 'pgd_perturbation', recording)
     config = _config(adversarial=True, adv_epsilon=0.2, adv_steps=1,
-                     adv_step_size=0.25)
+                     adv_step_ratio=1.25)
     config.train.epochs, config.train.pretrain_epochs = 2, 0
     distill_student(teacher_run, config, progress=False)
     # One call per batch: 1000 nodes in batches of 256, 2 epochs.
     assert calls == [(0.2, 1, 0.25, n) for n in (256, 256, 256, 232)] * 2
     calls.clear()
-    config.extras.adv_step_size = None
+    config.extras.adv_step_ratio = 0.25
     config.extras.adv_fraction = 0.25
     config.train.epochs = 1
     distill_student(teacher_run, config, progress=False)
     # A quarter of each batch, rounded up: 64 of 256 and 58 of 232 rows.
-    assert calls == [(0.2, 1, None, n) for n in (64, 64, 64, 58)]
+    assert calls == [(0.2, 1, 0.05, n) for n in (64, 64, 64, 58)]
 
 
 def test_run_seed_builds_the_student_inputs_once(graph, monkeypatch):

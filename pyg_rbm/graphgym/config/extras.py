@@ -38,8 +38,8 @@ def set_cfg_extras(cfg: CN) -> None:
     cfg.extras.adv_epsilon = e.adv_epsilon
     # PGD steps
     cfg.extras.adv_steps = e.adv_steps
-    # PGD step size (None: adv_epsilon / 4)
-    cfg.extras.adv_step_size = e.adv_step_size
+    # PGD step size as a multiple of adv_epsilon
+    cfg.extras.adv_step_ratio = e.adv_step_ratio
     # Weight of the adversarial loss
     cfg.extras.adv_weight = e.adv_weight
     # Share of each batch's nodes that are perturbed (1.0: all)

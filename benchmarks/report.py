@@ -44,6 +44,7 @@ from accuracy import (  # noqa: E402
     plan_runs,
 )
 from accuracy_plot import Results, plot_accuracy  # noqa: E402
+from authors_check import format_table as authors_table  # noqa: E402
 from pyg_rbm.train.pipeline import headline  # noqa: E402
 
 # Accuracy (%) as published, GraphSAGE teacher, CPF random splits,
@@ -499,11 +500,37 @@ def describe_processors(results: Results) -> List[str]:
     return lines
 
 
+def authors_check_section(check: Dict[str, Any]) -> List[str]:
+    """The section of ``benchmarks/authors_check.py``'s results."""
+    rows = check['rows']
+    missed = [r for r in rows if not r['within']]
+    return [
+        "## Side by side with the authors' code", '',
+        "The RbM authors' released code (`Rufaim/routing-by-memory`, run "
+        'with DGL) against `pyg-rbm distill --protocol authors`, plain RbM '
+        'with their GraphSAGE teacher, on the same datasets, settings and '
+        'seed numbers (public Planetoid split; their seeds do not fix ours, '
+        'so runs agree in distribution, not bit for bit). '
+        '`test_at_best_val` is test accuracy at the best validation epoch; '
+        '`best_test_over_epochs`, the highest test accuracy of any epoch, '
+        'is what their script prints, for comparison only. A row is within '
+        'when its difference of means is at most max(1, 2 standard '
+        f"errors). {len(rows) - len(missed)} of {len(rows)} rows are "
+        f"within. Machine: {check['machine']['processor']}, one thread per "
+        'side; patches made to a temporary copy of their code: ' +
+        ' '.join(check['patches']), '',
+        authors_table(rows), '',
+        'Commands:', '', '```bash',
+    ] + check['commands'] + ['```', '']
+
+
 def render_report(results: Results, folder: str,
                   date: Optional[str] = None,
-                  plot: Optional[str] = None) -> str:
+                  plot: Optional[str] = None,
+                  authors_check: Optional[Dict[str, Any]] = None) -> str:
     """The whole ``docs/results.md``; :obj:`plot` is the path of the
-    figure of :func:`plot_accuracy`, relative to the page.
+    figure of :func:`plot_accuracy`, relative to the page;
+    :obj:`authors_check` the JSON of ``benchmarks/authors_check.py``.
     """
     date = date or datetime.date.today().isoformat()
     seeds = max_seeds(results)
@@ -568,6 +595,8 @@ def render_report(results: Results, folder: str,
                 'augmentation) and RbM with all three, each row on the '
                 'seeds where all of its models ran (same teachers).', '',
                 ablation, '']
+    if authors_check:
+        out += authors_check_section(authors_check)
     out += ['## Time per seed (s)', '',
             'Wall / CPU seconds of one teacher or student training '
             '(including its evaluation), mean over seeds, on the machine '
@@ -612,14 +641,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument('--plot', default=osp.join('docs', 'benchmarks',
                                               'accuracy.png'),
                    help="the figure (PNG); '' for none")
+    p.add_argument('--authors-check',
+                   default=osp.join('docs', 'benchmarks',
+                                    'authors_check.json'),
+                   help='results of benchmarks/authors_check.py, shown '
+                   'when the file exists')
     args = p.parse_args(argv)
     results = load_results(args.results)
+    check = None
+    if args.authors_check and osp.exists(args.authors_check):
+        with open(args.authors_check) as f:
+            check = json.load(f)
     page = None
     if args.plot:
         plot_accuracy(results, args.plot, PUBLISHED, PUBLISHED_TABLE[0])
         page = osp.relpath(args.plot, osp.dirname(args.output) or '.')
         print(f'Wrote {args.plot}')
-    text = render_report(results, args.results, plot=page)
+    text = render_report(results, args.results, plot=page,
+                         authors_check=check)
     os.makedirs(osp.dirname(args.output) or '.', exist_ok=True)
     with open(args.output, 'w') as f:
         f.write(text)

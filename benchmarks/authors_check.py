@@ -24,7 +24,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -33,6 +32,8 @@ import sys
 import tempfile
 import time
 from typing import Any, Dict, List, Tuple
+
+from _common import machine_info, write_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, '..', 'docs', 'benchmarks',
@@ -333,11 +334,9 @@ def main() -> None:
     if not rows:
         print('No cell has both sides yet.')
         return
-    import torch
     result = dict(
         rows=rows,
-        machine=dict(processor=_processor(), python=platform.python_version(),
-                     torch=torch.__version__, threads=1),
+        machine=dict(machine_info(), threads_per_side=1),
         commands=[' '.join([os.path.basename(sys.executable)] + sys.argv)] +
         [
             f"{side}: {cell[side]['command']} ({cell[side]['cpu_s']:.0f} "
@@ -350,22 +349,9 @@ def main() -> None:
             best_test_over_epochs='the highest test accuracy (%) of any '
             'epoch: what their script prints; for comparison only'),
     )
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump(result, f, indent=1)
+    write_json(args.out, result)
     print(format_table(rows))
     print(f'Wrote {args.out}')
-
-
-def _processor() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown'
 
 
 if __name__ == '__main__':

@@ -516,7 +516,7 @@ def authors_check_section(check: Dict[str, Any]) -> List[str]:
         'is what their script prints, for comparison only. A row is within '
         'when its difference of means is at most max(1, 2 standard '
         f"errors). {len(rows) - len(missed)} of {len(rows)} rows are "
-        f"within. Machine: {check['machine']['processor']}, one thread per "
+        f"within. Machine: {check['machine']['cpu']}, one thread per "
         'side; patches made to a temporary copy of their code: ' +
         ' '.join(check['patches']), '',
         authors_table(rows), '',

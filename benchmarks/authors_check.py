@@ -154,9 +154,13 @@ def run_authors(code: str, python: str, dataset: str, setting: str,
     ]
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     before, t0 = os.times(), time.time()
-    with open(log_path, 'w') as log:
+    # A log of its own until it is complete: another process running the
+    # same cell never mixes into it.
+    part = f'{log_path}.{os.getpid()}.part'
+    with open(part, 'w') as log:
         subprocess.run(command, cwd=code, env=env, stdout=log,
                        stderr=subprocess.STDOUT, check=True)
+    os.replace(part, log_path)
     after = os.times()
     cpu_s = (after.children_user + after.children_system -
              before.children_user - before.children_system)

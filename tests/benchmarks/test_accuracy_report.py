@@ -316,12 +316,12 @@ def test_render_report(tmp_path):
     out = tmp_path / 'results.md'
     plot = tmp_path / 'benchmarks' / 'accuracy.png'
     report.main(['--results', str(tmp_path), '--output', str(out),
-                 '--plot', str(plot)])
+                 '--plot', str(plot), '--authors-check', ''])
     assert '81.00 ± 1.41' in out.read_text()
     assert '](benchmarks/accuracy.png)' in out.read_text()
     assert plot.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     report.main(['--results', str(tmp_path), '--output', str(out),
-                 '--plot', ''])
+                 '--plot', '', '--authors-check', ''])
     assert '.png)' not in out.read_text()
     empty = report.render_report({}, 'x', date='2024-05-06')
     assert 'No runs yet.' in empty and '± 0' not in empty

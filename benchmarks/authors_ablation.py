@@ -1,0 +1,189 @@
+"""Each point of the authors' pipeline alone on top of the default protocol.
+
+For every cell (dataset, setting) and seed, the default protocol's teacher
+and RbM run once, then RbM again with one of the options of
+`protocol: authors` switched on (`pyg_rbm/configs/authors/protocol.yaml`
+and their feature and graph preprocessing), then with the authors'
+hyperparameters alone, then with the whole authors protocol. Options that
+change the data or the teacher train a teacher of their own; the others
+distil the default teacher of the seed. Test accuracy at the best
+validation epoch, in percent.
+
+Results go to `<out>/<dataset>_<setting>.json` after every run, so an
+interrupted run continues where it stopped; a table is printed and written
+to `<out>/README.md`.
+
+    python benchmarks/authors_ablation.py --datasets cora cora-npz --seeds 10
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+from typing import Any, Dict, List, Tuple
+
+from _common import machine_info, write_json
+from pyg_rbm.config import (
+    DistillConfig,
+    authors_defaults,
+    authors_pipeline,
+    load_config,
+    merge_config,
+)
+
+DEFAULT_OUT = os.path.join(os.path.dirname(__file__), '..', 'docs',
+                           'benchmarks', 'authors_ablation')
+# The dataset whose preprocessing the authors' loader applies, so that
+# every cell, the CPF graphs included, tries the same options.
+PIPELINE_SOURCE = 'cora'
+
+
+def options() -> Dict[str, Dict[str, Any]]:
+    """Option name -> its config update, one key each, in file order."""
+    out: Dict[str, Dict[str, Any]] = {}
+    for update in authors_pipeline(PIPELINE_SOURCE):
+        for section, values in update.items():
+            for key, value in values.items():
+                out[f'{section}.{key}={value}'] = {section: {key: value}}
+    # Their kind of teacher, whose other values are the hyperparameters'.
+    teacher = authors_defaults(PIPELINE_SOURCE, 'transductive')[-2]
+    name = teacher['teacher']['name']
+    out[f'teacher.name={name}'] = dict(teacher=dict(name=name))
+    return out
+
+
+def variants(dataset: str, setting: str) -> Dict[str, DistillConfig]:
+    """The configs of one cell: the default, each option alone, the
+    authors' hyperparameters alone and the whole authors protocol."""
+    default = load_config(dataset=dataset, setting=setting)
+    out = {'default': default}
+    for name, update in options().items():
+        out[name] = merge_config(default, update)
+    # Their hyperparameters alone: what `protocol: authors` merges after
+    # the pipeline, with the default's kind of teacher.
+    hyper = default
+    for update in authors_defaults(dataset, setting)[len(
+            authors_pipeline(dataset)):]:
+        hyper = merge_config(hyper, update)
+    out['authors values'] = merge_config(
+        hyper, dict(teacher=dict(name=default.teacher.name)))
+    out['authors protocol'] = load_config(dataset=dataset, setting=setting,
+                                          protocol='authors')
+    return out
+
+
+def _teacher_key(config: DistillConfig) -> Tuple[str, str]:
+    return (json.dumps(config.data.__dict__, sort_keys=True),
+            json.dumps(config.teacher.__dict__, sort_keys=True))
+
+
+def run_cell(dataset: str, setting: str, seeds: int, root: str,
+             path: str) -> Dict[str, Any]:
+    from pyg_rbm.train import distill_student, headline, prepare_teacher
+
+    results: Dict[str, Any] = dict(dataset=dataset, setting=setting,
+                                   runs={})
+    if os.path.exists(path):
+        with open(path) as f:
+            results = json.load(f)
+    configs = variants(dataset, setting)
+    for seed in range(seeds):
+        teachers: Dict[Tuple[str, str], Any] = {}
+        for name, config in configs.items():
+            done = results['runs'].setdefault(name, {})
+            if str(seed) in done:
+                continue
+            config = merge_config(config, dict(root=root))
+            key = _teacher_key(config)
+            t0 = time.process_time()
+            if key not in teachers:
+                teachers[key] = prepare_teacher(config, seed, progress=False)
+            run = teachers[key]
+            _, scores, epochs, _ = distill_student(run, config,
+                                                   progress=False)
+            done[str(seed)] = dict(
+                teacher=100 * headline(run.scores, setting),
+                rbm=100 * headline(scores, setting), epochs=epochs,
+                cpu_s=time.process_time() - t0)
+            results['machine'] = machine_info()
+            write_json(path, results)
+            print(f'{dataset} {setting} seed {seed} {name}: '
+                  f'{done[str(seed)]}', flush=True)
+    return results
+
+
+def summary_rows(results: Dict[str, Any]) -> List[List[str]]:
+    """Rows of option, seeds, teacher, RbM and the change of RbM against
+    the default on the same seeds."""
+    runs = results['runs']
+    base = runs.get('default', {})
+    rows = []
+    for name, per_seed in runs.items():
+        seeds = sorted(set(per_seed) & set(base), key=int)
+        if not seeds:
+            continue
+
+        def stats(values: List[float]) -> str:
+            std = statistics.stdev(values) if len(values) > 1 else 0.0
+            return f'{statistics.mean(values):.2f} ± {std:.2f}'
+
+        teacher = [per_seed[s]['teacher'] for s in seeds]
+        rbm = [per_seed[s]['rbm'] for s in seeds]
+        delta = [per_seed[s]['rbm'] - base[s]['rbm'] for s in seeds]
+        rows.append([name, str(len(seeds)), stats(teacher), stats(rbm),
+                     stats(delta)])
+    return rows
+
+
+def format_tables(all_results: List[Dict[str, Any]]) -> str:
+    lines = []
+    for results in all_results:
+        lines += [f"### {results['dataset']}, {results['setting']}", '',
+                  '| option | seeds | teacher | RbM | RbM - default |',
+                  '|---|---|---|---|---|']
+        lines += ['| ' + ' | '.join(row) + ' |'
+                  for row in summary_rows(results)]
+        lines.append('')
+    return '\n'.join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--datasets', nargs='+',
+                        default=['cora', 'citeseer', 'cora-npz',
+                                 'citeseer-npz'])
+    parser.add_argument('--settings', nargs='+',
+                        default=['transductive', 'inductive'],
+                        choices=['transductive', 'inductive'])
+    parser.add_argument('--seeds', type=int, default=10)
+    parser.add_argument('--root', default='data')
+    parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--out', default=DEFAULT_OUT)
+    args = parser.parse_args()
+    if args.seeds < 1:
+        parser.error('--seeds must be positive')
+    for dataset in args.datasets:  # fails before any work on a bad name
+        for setting in args.settings:
+            variants(dataset, setting)
+    import torch
+    torch.set_num_threads(args.threads)
+    all_results = []
+    for dataset in args.datasets:
+        for setting in args.settings:
+            path = os.path.join(args.out, f'{dataset}_{setting}.json')
+            all_results.append(
+                run_cell(dataset, setting, args.seeds,
+                         os.path.abspath(args.root), path))
+    text = format_tables(all_results)
+    print(text)
+    with open(os.path.join(args.out, 'README.md'), 'w') as f:
+        f.write('# Ablation of the authors\' pipeline\n\nWritten by '
+                '`benchmarks/authors_ablation.py`: RbM with each point of '
+                'the authors\' pipeline alone on top of the default '
+                'protocol; test accuracy (%) at the best validation epoch, '
+                'mean ± std over the seeds, and the change against the '
+                'default on the same seeds.\n\n' + text)
+
+
+if __name__ == '__main__':
+    main()

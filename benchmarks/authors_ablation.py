@@ -159,6 +159,8 @@ def main() -> None:
     parser.add_argument('--root', default='data')
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--out', default=DEFAULT_OUT)
+    parser.add_argument('--report', action='store_true',
+                        help='only write the tables of the stored cells')
     args = parser.parse_args()
     if args.seeds < 1:
         parser.error('--seeds must be positive')
@@ -167,13 +169,18 @@ def main() -> None:
             variants(dataset, setting)
     import torch
     torch.set_num_threads(args.threads)
-    all_results = []
     for dataset in args.datasets:
         for setting in args.settings:
+            if args.report:
+                continue
             path = os.path.join(args.out, f'{dataset}_{setting}.json')
-            all_results.append(
-                run_cell(dataset, setting, args.seeds,
-                         os.path.abspath(args.root), path))
+            run_cell(dataset, setting, args.seeds,
+                     os.path.abspath(args.root), path)
+    all_results = []
+    for name in sorted(os.listdir(args.out)):
+        if name.endswith('.json'):
+            with open(os.path.join(args.out, name)) as f:
+                all_results.append(json.load(f))
     text = format_tables(all_results)
     print(text)
     with open(os.path.join(args.out, 'README.md'), 'w') as f:

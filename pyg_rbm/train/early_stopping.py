@@ -4,7 +4,7 @@ from typing import Any, Dict, Optional
 
 import torch
 
-TIES = ('first', 'last')
+from pyg_rbm.config import TIES
 
 
 class EarlyStopping:

@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
 
+from pyg_rbm.config import OPTIMIZER_STEPS, TIES
 from pyg_rbm.nn.finite import all_finite
-from pyg_rbm.train.early_stopping import TIES
 from pyg_rbm.train.evaluate import accuracy_metrics, predict
 from pyg_rbm.train.extras import (
     pgd_perturbation,
@@ -25,8 +25,6 @@ from pyg_rbm.train.extras import (
 )
 from pyg_rbm.train.loop import EpochRecord, FitResult, TrainingState, fit
 from pyg_rbm.train.loss import KD_VARIANTS, distillation_objective, kd_loss
-
-OPTIMIZER_STEPS = ('batch', 'epoch')
 
 
 class _SamplerState(TrainingState):
@@ -72,9 +70,9 @@ class StudentTrainer:
     training nodes (:math:`\lambda \, \mathrm{CE}`) and a distillation
     pass over the pairs (:math:`(1 - \lambda) \, \mathrm{KD}`, pairs of
     fewer than two skipped) run in node order, in batches of
-    :obj:`batch_size`, each forward adding the auxiliary loss, then the
-    adversarial passes; the per-batch losses are summed and the optimizer
-    steps once.
+    :obj:`batch_size`, each forward adding the auxiliary loss and each
+    batch followed by its adversarial pass; the per-batch losses are
+    summed and the optimizer steps once.
 
     Args:
         model (torch.nn.Module): The student.
@@ -430,7 +428,7 @@ class StudentTrainer:
                     logits, y[b]),
                 None if hidden is None else hidden[batch])
         if self.lam < 1.0:
-            src = dst = torch.arange(data.num_nodes)
+            src = dst = torch.arange(data.num_nodes, device=x.device)
             if self.sampler is not None:
                 edges = self.sampler.sample(self.generator)
                 src, dst = torch.cat([edges[0], src]), torch.cat([

@@ -90,8 +90,35 @@ def test_authors_protocol_teacher_student_and_sources():
     assert actor.train.optimizer_step == 'epoch'
     assert actor.student.hidden_channels == 512
     default = load_config(dataset='cora')
-    assert default.protocol == 'default' and default.teacher.name == 'sage'
+    assert default.protocol == 'default'
     assert default.train.optimizer_step == 'batch'
+
+
+@pytest.mark.parametrize('dataset,normalized,loops', [
+    ('cora', True, True),
+    ('cora-npz', True, True),  # the values of the same graph
+    ('pubmed', True, True),
+    ('amazon-photo', False, False),
+    ('ogbn-arxiv', False, True),
+])
+def test_default_pipeline_takes_the_ablations_choices(dataset, normalized,
+                                                      loops):
+    # Adopted: the authors' preprocessing, teacher and KD form. Kept: the
+    # project's pretraining, per-batch steps, memory updates and selection.
+    config = load_config(dataset=dataset, setting='transductive')
+    assert config.data.normalize_features == normalized
+    assert config.data.self_loops == loops
+    assert config.teacher.name == 'sage-gcn'
+    assert config.train.kd_variant == 'reference'
+    assert config.student.scaled_pretraining
+    assert config.student.memory_update == 'step'
+    assert (config.train.optimizer_step, config.train.ties) == ('batch',
+                                                                'first')
+    assert not config.train.select_pretraining
+    # A graph without shipped values keeps PyG's GraphSAGE, unprocessed.
+    csbm = load_config(dataset='csbm')
+    assert csbm.teacher.name == 'sage'
+    assert not (csbm.data.normalize_features or csbm.data.self_loops)
 
 
 def test_authors_protocol_errors():

@@ -31,8 +31,9 @@ def kd_loss(
     :math:`\tau`: with :math:`p = \log\mathrm{softmax}(\mathbf{z}) / \tau`
     and :math:`q = \log\mathrm{softmax}(\mathbf{t}) / \tau` it computes
     :math:`\sum_c e^{q_c} (q_c - p_c)` averaged over rows. For
-    :math:`\tau \ne 1` this is not a KL divergence between distributions;
-    it is offered only to compare with the published configuration.
+    :math:`\tau \ne 1` this is not a KL divergence between distributions,
+    but the shipped :math:`\tau` values were tuned for it, and the
+    pipeline uses it by default (:class:`pyg_rbm.config.TrainConfig`).
 
     Args:
         student_logits (torch.Tensor): Student logits :obj:`[N, C]`.

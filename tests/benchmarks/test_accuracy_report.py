@@ -117,10 +117,15 @@ def test_ablation_students_add_one_extra_each():
 
 
 def test_student_config_defaults_per_dataset_and_setting():
-    # Actor reuses Cora's defaults:
+    # Actor reuses Cora's hyperparameters, not its pipeline:
     actor = accuracy.student_config('actor', 'transductive', 'rbm')
     assert actor.dataset == 'actor'
     assert (actor.student.num_layers, actor.train.tau) == (3, 1.29)
+    assert (actor.teacher.name, actor.teacher.hidden_channels) == ('sage',
+                                                                   512)
+    assert not (actor.data.normalize_features or actor.data.self_loops)
+    cora = accuracy.student_config('cora', 'transductive', 'rbm')
+    assert cora.teacher.name == 'sage-gcn' and cora.data.self_loops
     # Production uses the inductive hyperparameters, split as production:
     prod = accuracy.student_config('cora', 'production', 'moe', epochs=7,
                                    teacher_epochs=5, root='/data')

@@ -8,15 +8,21 @@ sys.path.insert(0, osp.normpath(BENCHMARKS))
 
 import authors_ablation  # noqa: E402
 import pyg_rbm.train as train  # noqa: E402
+from pyg_rbm.config import load_config  # noqa: E402
 
 
 def test_each_option_alone():
     configs = authors_ablation.variants('cora-npz', 'inductive')
-    default = configs['default']
+    default = configs['baseline']
     assert default.protocol == 'default'
+    assert (default.teacher.name, default.train.kd_variant) == ('sage',
+                                                                'hinton')
     assert configs['authors protocol'].protocol == 'authors'
+    assert configs['default'] == load_config(dataset='cora-npz',
+                                             setting='inductive')
     for name, config in configs.items():
-        if name in ('default', 'authors values', 'authors protocol'):
+        if name in ('baseline', 'authors values', 'authors protocol',
+                    'default'):
             continue
         changed = [(section, key)
                    for section in ('data', 'teacher', 'student', 'train')
@@ -63,13 +69,14 @@ def test_runs_share_teachers_and_resume(tmp_path, monkeypatch):
     # One teacher per seed for every option that leaves data and teacher
     # alone; the others train their own.
     per_seed = [t for t in teachers if t[2] == 0]
-    assert len(per_seed) == 7
+    assert len(per_seed) == 8
     assert (True, 'sage', 0) in per_seed and (False, 'sage-gcn', 0) in per_seed
+    assert (True, 'sage-gcn', 0) in per_seed  # the default's
     rows = {row[0]: row for row in authors_ablation.summary_rows(results)}
     assert rows['train.ties=last'][1:] == [
         '2', '80.00 ± 0.00', '70.00 ± 0.00', '10.00 ± 0.00'
     ]
-    assert rows['default'][4] == '0.00 ± 0.00'
+    assert rows['baseline'][4] == '0.00 ± 0.00'
     with open(path) as f:
         assert set(json.load(f)['runs']) == set(names)
     # Finished runs are skipped when run again:

@@ -18,7 +18,7 @@ def test_distill_cli_smoke(data_root, tmp_path, capsys):
     ])
     assert code == 0
     printed = capsys.readouterr().out
-    assert 'teacher (sage)' in printed and 'student (rbm)' in printed
+    assert 'teacher (sage-gcn)' in printed and 'student (rbm)' in printed
     with open(os.path.join(out, 'results.json')) as f:
         results = json.load(f)
     for key in ('teacher', 'student', 'mlp'):

@@ -29,3 +29,12 @@ def test_preprocess_graph_defaults_change_nothing():
     data = _graph()
     out = preprocess_graph(data)
     assert out.x is data.x and out.edge_index is data.edge_index
+
+
+def test_preprocess_graph_is_idempotent():
+    # GraphGym's train loop preprocesses before the core does it again.
+    once = preprocess_graph(_graph(), normalize_features=True,
+                            self_loops=True)
+    twice = preprocess_graph(once, normalize_features=True, self_loops=True)
+    assert torch.equal(twice.x, once.x)
+    assert torch.equal(twice.edge_index, once.edge_index)

@@ -22,7 +22,7 @@ def test_graphgym_run_matches_the_training_core(data_root, gg_config, fast,
             'distill.patience', '3']
     assert main(['--cfg', path, '--repeat', '2', *opts]) == 0
     printed = capsys.readouterr().out
-    assert 'student (rbm)' in printed and 'teacher (sage)' in printed
+    assert 'student (rbm)' in printed and 'teacher (sage-gcn)' in printed
     out = tmp_path / 'cora-rbm-transductive'
     with open(out / 'results.json') as f:
         summary = json.load(f)

@@ -47,6 +47,7 @@ def test_yaml_equals_the_shipped_hyperparameters(path):
                             overrides=dict(student=dict(
                                 name=config.student.name)))
     assert config.teacher == reference.teacher
+    assert config.data == reference.data
     assert _student_kwargs(config) == _student_kwargs(reference)
     if config.student.name == 'rbm':
         assert config.train == reference.train
@@ -159,7 +160,7 @@ def test_authors_protocol_from_graphgym():
     config = distill_config_from_cfg(cfg)
     assert config.protocol == 'default'
     assert config.train.optimizer_step == 'epoch'
-    assert config.train.kd_variant == 'hinton'
+    assert config.train.ties == 'first'  # the default's, not the authors'
     assert config.student.memory_update == 'forward'
     with pytest.raises(ValueError, match="'cfg.distill.ties'"):
         load_experiment_cfg(config_path('cora-rbm-inductive.yaml'),

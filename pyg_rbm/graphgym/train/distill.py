@@ -9,7 +9,7 @@ from torch_geometric.graphgym.config import cfg
 from torch_geometric.graphgym.logger import create_logger
 from torch_geometric.graphgym.utils.comp_budget import params_count
 
-from pyg_rbm.datasets import split_setting
+from pyg_rbm.datasets import preprocess_graph, split_setting
 from pyg_rbm.graphgym.loader.student_batch import student_batch
 from pyg_rbm.graphgym.register import registered
 from pyg_rbm.graphgym.train.epoch_logger import EpochLogger
@@ -44,6 +44,9 @@ def train_distill(data: Data, seed: Optional[int] = None) -> SeedResult:
     """
     seed = cfg.seed if seed is None else seed
     config = distill_config_from_cfg(cfg)
+    # As the core does first; the core's own call then leaves it unchanged.
+    data = preprocess_graph(data, config.data.normalize_features,
+                            config.data.self_loops)
     # The student inputs (DeepWalk encodings among them) are built once, for
     # the loggers' batch and for the core.
     features = build_features(split_setting(data, config.setting, seed=seed),

@@ -20,7 +20,8 @@ report then shows a table of them).
 
 Accuracy is test accuracy at the best validation epoch (never the best
 test accuracy over epochs), in percent. Hyperparameters are the shipped
-per-dataset defaults (``pyg_rbm/configs``); Actor reuses Cora's, and the
+per-dataset defaults (``pyg_rbm/configs``); Actor reuses Cora's values
+(but keeps PyG's GraphSAGE teacher on unprocessed data), and the
 production setting uses the inductive ones (as GLNN's production numbers
 come from its inductive runs).
 

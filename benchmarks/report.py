@@ -389,6 +389,43 @@ def describe_protocol(results: Results) -> List[str]:
     return lines
 
 
+TEACHER_KINDS = {
+    'sage': "PyG's GraphSAGE (mean aggregation and a root weight)",
+    'sage-gcn': "GraphSAGE with the GCN aggregator (DGL's 'gcn', as in "
+    "the RbM authors' and GLNN's code)",
+    'gcn': 'GCN',
+    'gat': 'GAT',
+}
+KD_FORMS = {
+    'hinton': 'Hinton KD',
+    'reference': "the KD of the RbM authors' code (log-probabilities of "
+    "both sides divided by tau)",
+}
+
+
+def describe_pipeline(results: Results) -> List[str]:
+    """One line per distinct pipeline (kind of teacher, preprocessing, KD
+    form) in :obj:`results`, naming its datasets."""
+    pipelines: Dict[Tuple[Any, ...], List[str]] = {}
+    for r in results.values():
+        for hparams in r['hyperparameters'].values():
+            data = hparams.get('data', {})
+            key = (hparams['teacher']['name'],
+                   bool(data.get('normalize_features')),
+                   bool(data.get('self_loops')),
+                   hparams['train'].get('kd_variant', 'hinton'))
+            users = pipelines.setdefault(key, [])
+            if DATASET_LABELS[r['dataset']] not in users:
+                users.append(DATASET_LABELS[r['dataset']])
+    return [
+        f'- {", ".join(users)}: {TEACHER_KINDS.get(name, name)} teacher, '
+        f'{"row-normalised" if normalized else "raw"} features, '
+        f'{"one self loop per node" if loops else "no self loops added"}, '
+        f'{KD_FORMS.get(kd, kd)}.'
+        for (name, normalized, loops, kd), users in sorted(pipelines.items())
+    ]
+
+
 def describe_adversarial(results: Results) -> List[str]:
     """One line per distinct adversarial setting in :obj:`results`, naming
     the students that used it.
@@ -558,7 +595,7 @@ def render_report(results: Results, folder: str,
         'adversarial feature augmentation).', '',
         'Hyperparameters: the shipped defaults of `pyg_rbm/configs/` for '
         'every student (' + ', '.join(
-            f'{DATASET_LABELS[d]} reuses {DATASET_LABELS[s]}\'s'
+            f'{DATASET_LABELS[d]} reuses {DATASET_LABELS[s]}\'s values'
             for d, s in DEFAULTS_FROM.items()) +
         '; the production setting uses the '
         f'{HPARAM_SETTING["production"]} ones). '
@@ -568,7 +605,8 @@ def render_report(results: Results, folder: str,
         'elsewhere, so on random and fixed splits the inductive and '
         'production columns come from the same runs.', ''
     ]
-    protocol = describe_protocol(results) + describe_adversarial(results)
+    protocol = (describe_pipeline(results) + describe_protocol(results) +
+                describe_adversarial(results))
     out += protocol + [''] if protocol else []
     if plot:
         out += [f'![Test accuracy per seed, mean and std, per setting and '

@@ -267,6 +267,27 @@ def test_describe_adversarial():
     assert report.describe_adversarial(_results()) == []
 
 
+def test_describe_pipeline():
+    results = {}
+    for dataset in ('cora-npz', 'actor', 'cora'):
+        res = accuracy.new_results(dataset, 'transductive', PROTOCOL)
+        for student in ('mlp', 'rbm'):
+            res['hyperparameters'][student] = accuracy.hparams_of(
+                accuracy.student_config(dataset, 'transductive', student))
+        results[dataset] = res
+    # Files written before the data options lack them:
+    del results['actor']['hyperparameters']['mlp']['data']
+    assert report.describe_pipeline(results) == [
+        "- Actor: PyG's GraphSAGE (mean aggregation and a root weight) "
+        "teacher, raw features, no self loops added, the KD of the RbM "
+        "authors' code (log-probabilities of both sides divided by tau).",
+        "- Cora: GraphSAGE with the GCN aggregator (DGL's 'gcn', as in the "
+        "RbM authors' and GLNN's code) teacher, row-normalised features, "
+        "one self loop per node, the KD of the RbM authors' code "
+        "(log-probabilities of both sides divided by tau).",
+    ]
+
+
 def test_format_cell():
     stats = accuracy.aggregate([80.0, 82.0])
     assert report.format_cell(stats, 2) == '81.00 ± 1.41'

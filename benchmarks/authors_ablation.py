@@ -22,7 +22,7 @@ import json
 import os
 import statistics
 import time
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from _common import machine_info, write_json
 from pyg_rbm.config import (
@@ -86,7 +86,10 @@ def _teacher_key(config: DistillConfig) -> Tuple[str, str]:
 
 
 def run_cell(dataset: str, setting: str, seeds: int, root: str,
-             path: str) -> Dict[str, Any]:
+             path: str,
+             only: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    """Runs the variants of one cell (the baseline and :obj:`only`, when
+    given) on seeds 0 to :obj:`seeds` - 1, skipping stored runs."""
     from pyg_rbm.train import distill_student, headline, prepare_teacher
 
     results: Dict[str, Any] = dict(dataset=dataset, setting=setting,
@@ -95,6 +98,9 @@ def run_cell(dataset: str, setting: str, seeds: int, root: str,
         with open(path) as f:
             results = json.load(f)
     configs = variants(dataset, setting)
+    if only is not None:
+        configs = {name: config for name, config in configs.items()
+                   if name == 'baseline' or name in only}
     for seed in range(seeds):
         teachers: Dict[Tuple[str, str], Any] = {}
         for name, config in configs.items():
@@ -167,6 +173,9 @@ def main() -> None:
     parser.add_argument('--root', default='data')
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--out', default=DEFAULT_OUT)
+    parser.add_argument('--options', nargs='+', default=None,
+                        help='run only these variants (names as in the '
+                        'tables) besides the baseline; default: all')
     parser.add_argument('--report', action='store_true',
                         help='only write the tables of the stored cells')
     args = parser.parse_args()
@@ -174,7 +183,11 @@ def main() -> None:
         parser.error('--seeds must be positive')
     for dataset in args.datasets:  # fails before any work on a bad name
         for setting in args.settings:
-            variants(dataset, setting)
+            unknown = set(args.options or ()) - set(variants(dataset,
+                                                             setting))
+            if unknown:
+                parser.error(f'unknown --options {sorted(unknown)}; known: '
+                             f'{list(variants(dataset, setting))}')
     import torch
     torch.set_num_threads(args.threads)
     for dataset in args.datasets:
@@ -183,7 +196,7 @@ def main() -> None:
                 continue
             path = os.path.join(args.out, f'{dataset}_{setting}.json')
             run_cell(dataset, setting, args.seeds,
-                     os.path.abspath(args.root), path)
+                     os.path.abspath(args.root), path, args.options)
     all_results = []
     for name in sorted(os.listdir(args.out)):
         if name.endswith('.json'):

@@ -82,3 +82,10 @@ def test_runs_share_teachers_and_resume(tmp_path, monkeypatch):
     # Finished runs are skipped when run again:
     authors_ablation.run_cell('cora', 'inductive', 2, 'data', path)
     assert len(students) == 2 * len(names)
+    # A chosen subset runs beside the baseline only.
+    students.clear()
+    other = str(tmp_path / 'citeseer_inductive.json')
+    results = authors_ablation.run_cell('citeseer', 'inductive', 1, 'data',
+                                        other, only=['default'])
+    assert set(results['runs']) == {'baseline', 'default'}
+    assert len(students) == 2

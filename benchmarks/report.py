@@ -7,8 +7,8 @@ Usage::
 
 Every (setting, split protocol) gets a table of mean +- std test accuracy
 (rows: the teacher and the students; columns: datasets). Entries without
-results read "not run". The published numbers of the peers (REFERENCE
-section 6) sit beside ours in the table of the same protocol, labelled as
+results read "not run". The published numbers of the peers (GLNN,
+NOSMOG, VQGraph) sit beside ours in the table of the same protocol, labelled as
 published. The figure shows every seed (``benchmarks/accuracy_plot.py``).
 Where the ablation students ran (RbM with one extra each), a table compares
 them with RbM and RbM + extras on the seeds they share.
@@ -48,7 +48,7 @@ from authors_check import format_table as authors_table  # noqa: E402
 from pyg_rbm.train.pipeline import headline  # noqa: E402
 
 # Accuracy (%) as published, GraphSAGE teacher, CPF random splits,
-# transductive, 10 runs (REFERENCE section 6):
+# transductive, 10 runs, from each paper:
 PUBLISHED_SOURCES = {
     'GLNN': 'https://arxiv.org/abs/2110.08727',
     'NOSMOG': 'https://arxiv.org/abs/2208.10010',
@@ -619,7 +619,7 @@ def render_report(results: Results, folder: str,
             if (setting, split) == PUBLISHED_TABLE:
                 out += [
                     'Rows in italics are **published** numbers, not ours '
-                    '(REFERENCE section 6: GraphSAGE teacher, CPF random '
+                    '(GraphSAGE teacher, CPF random '
                     'splits, transductive, 10 runs; from ' + ', '.join(
                         f'[{k}]({v})' for k, v in PUBLISHED_SOURCES.items())
                     + '). Their model selection and hyperparameter search '

@@ -233,8 +233,8 @@ def _read_yaml(path: str) -> Dict[str, Any]:
 
 
 def dataset_defaults(dataset: str, setting: str) -> Dict[str, Any]:
-    """The shipped defaults of a dataset: the hyperparameters of REFERENCE
-    section 5 for the setting, and the graph's preprocessing (``data``).
+    """The shipped defaults of a dataset: the RbM authors' hyperparameters
+    for the setting, and the graph's preprocessing (``data``).
 
     Returns an empty mapping when the project ships none for it.
     """

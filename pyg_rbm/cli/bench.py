@@ -21,8 +21,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     path = os.path.join(args.dir, BENCHMARKS[args.name])
     if not os.path.exists(path):
-        raise SystemExit(f"Benchmark script '{path}' not found: run from the "
-                         f"repository root or pass --dir")
+        raise SystemExit(f"Benchmark script '{path}' not found: the "
+                         f"benchmarks ship with the source repository, not "
+                         f"the installed package; run from the repository "
+                         f"root or pass --dir")
     sys.argv = [path] + [a for a in args.args if a != '--']
     runpy.run_path(path, run_name='__main__')
     return 0

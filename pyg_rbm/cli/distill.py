@@ -24,7 +24,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument('--root', default=None,
                    help='data root (default: $PYG_RBM_DATA or ./data)')
     p.add_argument('--setting', default=None,
-                   choices=['transductive', 'inductive', 'production'])
+                   choices=['transductive', 'inductive', 'production'],
+                   help="transductive: every node is seen in training (its "
+                   "label hidden) and test nodes are scored; inductive: "
+                   "test nodes (all on the public split, 20%% elsewhere) "
+                   "and their edges are held out of training and scored "
+                   "as new nodes; production: 0.8 x transductive + 0.2 x "
+                   "inductive accuracy, 20%% of the test nodes held out "
+                   "(default: transductive)")
     p.add_argument('--protocol', default=None, choices=['default', 'authors'],
                    help="'authors' reproduces the RbM authors' released "
                    "pipeline point by point with their hyperparameters "
@@ -36,7 +43,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    'encodings and adversarial augmentation); '
                    'pyg_rbm/configs/presets/')
     p.add_argument('--teacher', default=None,
-                   choices=['sage', 'sage-gcn', 'gcn', 'gat'])
+                   choices=['sage', 'sage-gcn', 'gcn', 'gat'],
+                   help="'sage-gcn': GraphSAGE with the GCN aggregator (the "
+                   "default on shipped datasets); 'sage': PyG's GraphSAGE "
+                   "(mean and a root weight; the default elsewhere)")
     p.add_argument('--teacher-graph', default=None,
                    choices=['full', 'labelled'],
                    help="graph of the teacher's training epochs: the whole "
@@ -53,7 +63,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument('--epochs', type=int, default=None,
                    help='student epochs after pretraining')
     p.add_argument('--kd-variant', default=None,
-                   choices=['hinton', 'reference'])
+                   choices=['hinton', 'reference'],
+                   help="'reference': the RbM authors' KD, for which the "
+                   "shipped tau values were tuned; 'hinton': standard KD "
+                   "(default: reference)")
     p.add_argument('--baseline-mlp', action='store_true',
                    help='also train an MLP on labels only (no teacher)')
     for name, text in EXTRAS.items():
@@ -127,6 +140,20 @@ def format_table(summary: Dict[str, Any], timings: Dict[str, float],
     return '\n'.join(lines)
 
 
+# Score keys in the order and wording of a seed's line.
+_SCORE_LABELS = dict(val='val', test='test', inductive='inductive',
+                     best_test_over_epochs='best test over epochs*')
+
+
+def format_scores(scores: Dict[str, float]) -> str:
+    """Scores (fractions) as percentages, e.g. ``val 79.20%, test 80.40%``."""
+    return ', '.join(f'{_SCORE_LABELS.get(key, key)} {100 * value:.2f}%'
+                     for key, value in sorted(
+                         scores.items(),
+                         key=lambda item: list(_SCORE_LABELS).index(item[0])
+                         if item[0] in _SCORE_LABELS else len(_SCORE_LABELS)))
+
+
 def run(args: argparse.Namespace) -> int:
     from pyg_rbm.config import load_config
     from pyg_rbm.datasets import load_dataset
@@ -142,8 +169,8 @@ def run(args: argparse.Namespace) -> int:
     for seed in config.seeds:
         result = run_seed(config, seed, progress=progress)
         results.append(result)
-        print(f'seed {seed}: teacher {result.teacher} '
-              f'student {result.student}', flush=True)
+        print(f'seed {seed}: teacher {format_scores(result.teacher)}; '
+              f'student {format_scores(result.student)}', flush=True)
     summary = summarize(results, config.setting)
     timings = {
         key: sum(r.timings[key] for r in results) / len(results)

@@ -3,6 +3,7 @@ import argparse
 import sys
 from typing import List, Optional
 
+import pyg_rbm
 from pyg_rbm.cli import bench, data, distill, grid
 
 COMMANDS = dict(distill=distill, data=data, grid=grid, bench=bench)
@@ -12,6 +13,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog='pyg-rbm',
         description='Routing-by-Memory graph knowledge distillation.')
+    parser.add_argument('--version', action='version',
+                        version=f'%(prog)s {pyg_rbm.__version__}')
     sub = parser.add_subparsers(dest='command', required=True)
     for name, module in COMMANDS.items():
         module.add_parser(sub)

@@ -32,9 +32,15 @@ def test_distill_cli_smoke(data_root, tmp_path, capsys):
         best = results[key]['best_test_over_epochs']
         assert best['runs'][0] >= results[key]['runs'][0]
     assert 'best test, any epoch*' in printed
+    # The seed's line gives percentages, as the results file does.
+    seed_line = next(line for line in printed.splitlines()
+                     if line.startswith('seed 0: '))
+    student = results['student']['runs'][0]
+    assert 'student val ' in seed_line
+    assert f'test {student:.2f}%' in seed_line.split('student ')[1]
     assert results['setting'] == 'transductive'
     hp = results['hyperparameters']
-    # Shipped Cora defaults (REFERENCE section 5), then the overrides.
+    # Shipped Cora defaults (the authors'), then the overrides.
     assert hp['student']['num_layers'] == 3 and hp['train']['tau'] == 1.29
     assert hp['train']['epochs'] == 3
     assert hp['teacher']['train_graph'] == 'labelled'

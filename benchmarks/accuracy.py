@@ -73,6 +73,7 @@ from pyg_rbm.config import (  # noqa: E402
     merge_config,
 )
 from pyg_rbm.datasets import load_dataset  # noqa: E402
+from pyg_rbm.datasets.registry import dataset_info  # noqa: E402
 from pyg_rbm.train.pipeline import (  # noqa: E402
     distill_student,
     headline,
@@ -99,20 +100,8 @@ MODEL_LABELS = {
     'rbm-pe': 'RbM + PE',
     'rbm-adv': 'RbM + adv.',
 }
-DATASET_LABELS = {
-    'cora': 'Cora',
-    'citeseer': 'CiteSeer',
-    'actor': 'Actor',
-    'cora-npz': 'Cora',
-    'citeseer-npz': 'CiteSeer',
-}
-SPLITS = {
-    'cora': 'public',
-    'citeseer': 'public',
-    'actor': 'fixed',
-    'cora-npz': 'random',
-    'citeseer-npz': 'random',
-}
+DATASET_LABELS = {d: dataset_info(d).label for d in DATASETS}
+SPLITS = {d: dataset_info(d).split for d in DATASETS}
 SPLIT_LABELS = {
     'public': 'Planetoid public split',
     'fixed': 'Geom-GCN fixed 60/20/20 splits (split = seed mod 10)',

@@ -220,8 +220,6 @@ def merge_config(config: DistillConfig,
 
 
 _CONFIGS = os.path.join(os.path.dirname(__file__), 'configs')
-# Datasets the authors never ran, read with the values of the same graph.
-_AUTHORS_SOURCES = {'cora-npz': 'cora', 'citeseer-npz': 'citeseer'}
 # Teacher names -> the teacher blocks of the authors' configuration.
 _AUTHORS_TEACHERS = {'sage': 'sage', 'graphsage': 'sage', 'sage-gcn': 'sage',
                      'gcn': 'gcn'}
@@ -238,11 +236,11 @@ def dataset_defaults(dataset: str, setting: str) -> Dict[str, Any]:
 
     Returns an empty mapping when the project ships none for it.
     """
-    name = dataset.lower().replace('-npz', '').replace('_', '-')
-    path = os.path.join(_CONFIGS, f'{name}.yaml')
-    if not os.path.exists(path):
+    from pyg_rbm.datasets.registry import dataset_info
+    name = dataset_info(dataset).config
+    if name is None:
         return {}
-    values = _read_yaml(path)
+    values = _read_yaml(os.path.join(_CONFIGS, f'{name}.yaml'))
     key = 'inductive' if setting == 'inductive' else 'transductive'
     out = dict(values.get(key, {}))
     if 'data' in values:
@@ -292,12 +290,13 @@ def authors_defaults(dataset: str, setting: str,
     Where the authors published no values for the dataset, only the
     pipeline and the common values apply.
     """
-    from pyg_rbm.datasets import canonical_name
-    name = canonical_name(dataset)
+    from pyg_rbm.datasets.registry import dataset_info
+    name = dataset_info(dataset).name
     updates = authors_pipeline(name)
     protocol = _read_yaml(os.path.join(_CONFIGS, 'authors', 'protocol.yaml'))
     updates.append(protocol['values'])
-    source = _AUTHORS_SOURCES.get(name, name)
+    # The graph's values: those of the same graph for the CPF versions.
+    source = dataset_info(name).config or name
     path = os.path.join(_CONFIGS, 'authors', f'{source}.yaml')
     if not os.path.exists(path):
         return updates
@@ -349,7 +348,10 @@ def load_config(path: Optional[str] = None,
                 return value
         return None
 
-    dataset = dataset or chosen('dataset', DistillConfig.dataset)
+    from pyg_rbm.datasets.registry import dataset_info
+    # Unknown names fail here, before any work; aliases become the name.
+    dataset = dataset_info(dataset or chosen('dataset',
+                                             DistillConfig.dataset)).name
     setting = setting or chosen('setting', DistillConfig.setting)
     protocol = protocol or chosen('protocol', DistillConfig.protocol)
     preset = preset or chosen('preset', None)

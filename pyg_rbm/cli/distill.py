@@ -6,7 +6,8 @@ from typing import Any, Dict, List
 
 import yaml
 
-from pyg_rbm.config import presets
+from pyg_rbm.config import DistillConfig, presets
+from pyg_rbm.datasets import available_datasets
 
 EXTRAS = dict(reliable_sampling='reliable neighbour distillation (KRD)',
               positional_encoding='DeepWalk positional encodings (NOSMOG)',
@@ -20,7 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description='Trains a GNN teacher, distils it into a '
                        'graph-free student and reports test accuracy at the '
                        'best validation epoch, mean and std over seeds.')
-    p.add_argument('--dataset', default='cora')
+    p.add_argument('--dataset', default=None,
+                   help=f"one of {', '.join(available_datasets())} or an "
+                   f"alias (default: {DistillConfig.dataset})")
     p.add_argument('--root', default=None,
                    help='data root (default: $PYG_RBM_DATA or ./data)')
     p.add_argument('--setting', default=None,

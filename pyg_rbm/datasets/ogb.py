@@ -74,16 +74,16 @@ def load_ogb(name: str, root: str) -> Data:
 
 def get_evaluator(name: str) -> Optional[Any]:
     r"""Returns the :class:`ogb.nodeproppred.Evaluator` of an OGB node
-    property prediction dataset (:obj:`"ogbn-*"`), and :obj:`None` for any
-    other dataset.
+    property prediction dataset, and :obj:`None` for any other dataset
+    the project knows (an unknown name raises a :class:`ValueError`).
 
     Args:
         name (str): A dataset name (*e.g.*, :obj:`"ogbn-arxiv"`,
             :obj:`"arxiv"` or :obj:`"cora"`).
     """
-    key = name.lower().replace('_', '-')
-    key = OGB_ALIASES.get(key, key)
-    if not key.startswith('ogbn-'):
+    from pyg_rbm.datasets.registry import dataset_info
+    key = dataset_info(name).evaluator
+    if key is None:
         return None
     from ogb.nodeproppred import Evaluator
     return Evaluator(key)

@@ -168,11 +168,8 @@ def prepare_teacher(config: DistillConfig, seed: int,
     """Loads the data, splits it for the setting and trains the teacher on
     the graph training may see; scores held-out nodes on the full graph.
     """
-    from pyg_rbm.datasets import (
-        get_evaluator,
-        load_dataset,
-        preprocess_graph,
-    )
+    from pyg_rbm.datasets import load_dataset, preprocess_graph
+    from pyg_rbm.datasets.registry import dataset_info
     from pyg_rbm.datasets.settings import split_setting
     from pyg_rbm.teachers import build_teacher, teacher_inference
 
@@ -183,8 +180,8 @@ def prepare_teacher(config: DistillConfig, seed: int,
                             config.data.self_loops)
     split = split_setting(data, config.setting, seed=seed)
     observed, full = split.observed, split.full
-    evaluator = (ogb_metric(config.dataset)
-                 if get_evaluator(config.dataset) is not None else None)
+    metric = dataset_info(config.dataset).evaluator
+    evaluator = ogb_metric(metric) if metric is not None else None
     t = config.teacher
     teacher = build_teacher(t.name, full.num_features, t.hidden_channels,
                             int(full.num_classes), num_layers=t.num_layers,

@@ -6,6 +6,8 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
+from pyg_rbm.schema import check_fields, param
+
 SETTINGS = ('transductive', 'inductive', 'production')
 # Graphs a teacher may train on: the whole graph, or the 2-hop
 # neighbourhood of the training and validation nodes (train_teacher).
@@ -19,108 +21,132 @@ MEMORY_UPDATES = ('step', 'forward')
 # One optimizer step per batch, or per epoch over summed batch losses
 # (StudentTrainer.optimizer_step).
 OPTIMIZER_STEPS = ('batch', 'epoch')
+# The KD term (pyg_rbm.train.loss.kd_loss).
+KD_VARIANTS = ('hinton', 'reference')
+_SECTION_NAMES = ('data', 'teacher', 'student', 'train', 'extras')
 
 
 @dataclass
 class DataConfig:
     """Feature and graph preprocessing (preprocess_graph)."""
-    normalize_features: bool = False  # rows sum to one, as DGL's Planetoid
-    self_loops: bool = False  # one self loop per node
+    normalize_features: bool = param(
+        False, 'divide each feature row by its sum, as DGL\'s Planetoid')
+    self_loops: bool = param(False, 'give every node one self loop')
 
 
 @dataclass
 class TeacherConfig:
     """The GNN teacher and its training."""
-    name: str = 'sage'  # sage, gcn or gat
-    hidden_channels: int = 256
-    num_layers: int = 2
-    dropout: float = 0.5
-    norm: Optional[str] = None
-    lr: float = 0.01
-    weight_decay: float = 5e-4
-    epochs: int = 500
-    patience: int = 50
-    # 'full', or 'labelled': the neighbourhood of the train/val nodes only
-    train_graph: str = 'full'
-    ties: str = 'first'  # or 'last': keep the later of tied epochs
+    name: str = param('sage', 'the GNN teacher (pyg_rbm.teachers)')
+    hidden_channels: int = param(256, 'hidden width', ge=1)
+    num_layers: int = param(2, 'message-passing layers', ge=1)
+    dropout: float = param(0.5, 'dropout probability', ge=0, lt=1)
+    norm: Optional[str] = param(None, 'normalisation layer, or none')
+    lr: float = param(0.01, 'Adam learning rate', gt=0)
+    weight_decay: float = param(5e-4, 'Adam weight decay', ge=0)
+    epochs: int = param(500, 'maximum training epochs', ge=1)
+    patience: int = param(50, 'early-stopping patience in epochs', ge=1)
+    train_graph: str = param(
+        'full', "'full', or 'labelled': the neighbourhood of the training "
+        'and validation nodes only', choices=TRAIN_GRAPHS)
+    ties: str = param('first', 'which of epochs tied on validation '
+                      'accuracy is kept', choices=TIES)
 
 
 @dataclass
 class StudentConfig:
     """The student architecture (RbM, MoE or MLP)."""
-    name: str = 'rbm'  # rbm, moe or mlp
-    hidden_channels: int = 512
-    num_layers: int = 2
-    dropout: float = 0.3
-    norm: Optional[str] = None
-    num_experts: int = 4
-    k: int = 3
-    momentum: float = 0.9
-    commitment_weight: float = 0.05
-    similarity_weight: float = 0.01
-    load_balance_weight: float = 0.01
-    input_attention: bool = False
-    noise_std: float = 1.0  # MoE router noise
-    memory_update: str = 'step'  # RbM: or 'forward' (the authors' code)
-    scaled_pretraining: bool = True  # RbM: scale and attention pretrained
+    name: str = param('rbm', 'the graph-free student (pyg_rbm.nn)')
+    hidden_channels: int = param(512, 'hidden width', ge=1)
+    num_layers: int = param(2, 'layers', ge=1)
+    dropout: float = param(0.3, 'dropout probability', ge=0, lt=1)
+    norm: Optional[str] = param(None, 'normalisation layer, or none')
+    num_experts: int = param(4, 'experts per layer (RbM, MoE)', ge=1)
+    k: int = param(3, 'experts each node is routed to, at most num_experts',
+                   ge=1)
+    momentum: float = param(0.9, 'RbM memory moving-average momentum', ge=0,
+                            le=1)
+    commitment_weight: float = param(0.05, 'RbM commitment loss weight',
+                                     ge=0)
+    similarity_weight: float = param(0.01, 'RbM self-similarity loss weight',
+                                     ge=0)
+    load_balance_weight: float = param(0.01, 'load-balance loss weight',
+                                       ge=0)
+    input_attention: bool = param(False, 'RbM per-expert input scaling')
+    noise_std: float = param(1.0, 'MoE router noise', ge=0)
+    memory_update: str = param(
+        'step', "when RbM's memory moves: each optimizer 'step', or each "
+        "training 'forward' (the authors' code)", choices=MEMORY_UPDATES)
+    scaled_pretraining: bool = param(
+        True, 'RbM pretraining with output scale and input attention')
 
 
 @dataclass
 class TrainConfig:
     """The student optimisation and the distillation objective."""
-    lr: float = 0.01
-    weight_decay: float = 5e-4
-    epochs: int = 500  # after pretraining
-    pretrain_epochs: int = 10  # RbM only
-    patience: int = 50
-    batch_size: int = 4096  # 0 means full batch
-    lam: float = 0.2  # weight of the hard-label term
-    tau: float = 1.0  # KD temperature
-    # 'reference' (the authors' code, for which the shipped tau values
-    # were tuned) or 'hinton'
-    kd_variant: str = 'reference'
-    tau_squared: bool = False
-    optimizer_step: str = 'batch'  # or 'epoch' (the authors' code)
-    select_pretraining: bool = False  # pretraining epochs selectable
-    ties: str = 'first'  # or 'last': keep the later of tied epochs
+    lr: float = param(0.01, 'Adam learning rate', gt=0)
+    weight_decay: float = param(5e-4, 'Adam weight decay', ge=0)
+    epochs: int = param(500, 'maximum epochs after pretraining', ge=1)
+    pretrain_epochs: int = param(10, 'RbM pretraining epochs', ge=0)
+    patience: int = param(50, 'early-stopping patience in epochs', ge=1)
+    batch_size: int = param(4096, 'nodes per batch; 0 means full batch',
+                            ge=0)
+    lam: float = param(0.2, 'weight of the hard-label term', ge=0, le=1)
+    tau: float = param(1.0, 'KD temperature', gt=0)
+    kd_variant: str = param(
+        'reference', "'reference': the authors' KD, for which the shipped "
+        "tau values were tuned; 'hinton': standard KD", choices=KD_VARIANTS)
+    tau_squared: bool = param(False, 'scale the Hinton KD term by tau ** 2')
+    optimizer_step: str = param(
+        'batch', "one optimizer step per 'batch', or per 'epoch' over "
+        "summed losses (the authors' code)", choices=OPTIMIZER_STEPS)
+    select_pretraining: bool = param(False, 'pretraining epochs selectable')
+    ties: str = param('first', 'which of epochs tied on validation '
+                      'accuracy is kept', choices=TIES)
 
 
 @dataclass
 class ExtrasConfig:
     """Optional knowledge-distillation extras, each off by default."""
-    reliable_sampling: bool = False
-    rs_momentum: float = 0.99
-    rs_bins: int = 50
-    rs_start_epoch: int = 50
-    rs_noise: float = 1.0
-    positional_encoding: bool = False
-    pe_dim: int = 64
-    pe_walk_length: int = 50
-    pe_walks_per_node: int = 5
-    pe_window: int = 5
-    adversarial: bool = False
-    adv_epsilon: float = 0.04
-    adv_steps: int = 5
-    adv_step_ratio: float = 0.25  # PGD step size / adv_epsilon
-    adv_weight: float = 0.05
-    adv_fraction: float = 1.0  # share of each batch's nodes perturbed
-    similarity: bool = False
-    rsd_weight: float = 0.1
-    label_propagation: bool = False
-    lp_layers: int = 10
-    lp_alpha: float = 0.9
+    reliable_sampling: bool = param(False, 'reliable neighbour distillation')
+    rs_momentum: float = param(0.99, 'reliable sampling momentum', ge=0,
+                               le=1)
+    rs_bins: int = param(50, 'reliable sampling histogram bins', ge=1)
+    rs_start_epoch: int = param(50, 'first reliable sampling update', ge=0)
+    rs_noise: float = param(1.0, 'std of the feature noise of the '
+                            'reliability estimate', ge=0)
+    positional_encoding: bool = param(False, 'DeepWalk positional encodings')
+    pe_dim: int = param(64, 'positional encoding dimensions', ge=1)
+    pe_walk_length: int = param(50, 'DeepWalk walk length', ge=1)
+    pe_walks_per_node: int = param(5, 'DeepWalk walks per node', ge=1)
+    pe_window: int = param(5, 'DeepWalk context window', ge=1)
+    adversarial: bool = param(False, 'adversarial feature augmentation')
+    adv_epsilon: float = param(0.04, 'radius of the perturbation ball', gt=0)
+    adv_steps: int = param(5, 'PGD steps', ge=1)
+    adv_step_ratio: float = param(0.25, 'PGD step size / adv_epsilon', gt=0)
+    adv_weight: float = param(0.05, 'adversarial loss weight', ge=0)
+    adv_fraction: float = param(1.0, "share of each batch's nodes perturbed",
+                                gt=0, le=1)
+    similarity: bool = param(False, 'representation-similarity distillation')
+    rsd_weight: float = param(0.1, 'similarity distillation weight', ge=0)
+    label_propagation: bool = param(False, 'label-propagation features')
+    lp_layers: int = param(10, 'label-propagation steps', ge=1)
+    lp_alpha: float = param(0.9, 'label-propagation alpha', ge=0, le=1)
 
 
 @dataclass
 class DistillConfig:
     """A whole run: data, setting, teacher, student, training, extras."""
-    dataset: str = 'cora'
-    root: Optional[str] = None
-    setting: str = 'transductive'
-    protocol: str = 'default'
+    dataset: str = param('cora', 'dataset name or alias')
+    root: Optional[str] = param(None, 'data root')
+    setting: str = param('transductive', 'what the test measures',
+                         choices=SETTINGS)
+    protocol: str = param('default', "'authors': the RbM authors' pipeline",
+                          choices=PROTOCOLS)
     preset: Optional[str] = None  # configs/presets/<preset>.yaml
     seeds: List[int] = field(default_factory=lambda: [0])
-    baseline_mlp: bool = False  # also train an MLP without a teacher
+    baseline_mlp: bool = param(False,
+                               'also train an MLP without a teacher')
     data: DataConfig = field(default_factory=DataConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
@@ -128,31 +154,33 @@ class DistillConfig:
     extras: ExtrasConfig = field(default_factory=ExtrasConfig)
 
     def __post_init__(self):
-        if self.setting not in SETTINGS:
-            raise ValueError(f"'setting' must be one of {SETTINGS} "
-                             f"(got '{self.setting}')")
-        if self.teacher.train_graph not in TRAIN_GRAPHS:
-            raise ValueError(f"'teacher.train_graph' must be one of "
-                             f"{TRAIN_GRAPHS} "
-                             f"(got '{self.teacher.train_graph}')")
-        for key, value, choices in (
-            ('protocol', self.protocol, PROTOCOLS),
-            ('teacher.ties', self.teacher.ties, TIES),
-            ('train.ties', self.train.ties, TIES),
-            ('student.memory_update', self.student.memory_update,
-             MEMORY_UPDATES),
-            ('train.optimizer_step', self.train.optimizer_step,
-             OPTIMIZER_STEPS),
-        ):
-            if value not in choices:
-                raise ValueError(f"'{key}' must be one of {choices} "
-                                 f"(got {value!r})")
-        if not self.extras.adv_step_ratio > 0.0:
-            raise ValueError(f"'extras.adv_step_ratio' must be positive "
-                             f"(got {self.extras.adv_step_ratio})")
-        if not 0.0 < self.extras.adv_fraction <= 1.0:
-            raise ValueError(f"'extras.adv_fraction' must lie in (0, 1] "
-                             f"(got {self.extras.adv_fraction})")
+        check_fields(self)
+        for name in _SECTION_NAMES:
+            check_fields(getattr(self, name), f'{name}.')
+        if not self.seeds or any(
+                isinstance(s, bool) or not isinstance(s, int) or s < 0
+                for s in self.seeds):
+            raise ValueError(f"'seeds' must be a non-empty list of "
+                             f"non-negative integers (got {self.seeds!r})")
+
+    def check(self) -> None:
+        """Checks what depends on several keys, and the names of the
+        teacher and the student; :func:`load_config` calls it last.
+        """
+        from pyg_rbm.nn.build import STUDENTS
+        from pyg_rbm.teachers.build import _ALIASES, TEACHERS
+        if self.teacher.name.lower() not in TEACHERS + tuple(_ALIASES):
+            raise ValueError(f"'teacher.name' must be one of {TEACHERS} "
+                             f"(got {self.teacher.name!r})")
+        if self.student.name not in STUDENTS:
+            raise ValueError(f"'student.name' must be one of {STUDENTS} "
+                             f"(got {self.student.name!r})")
+        if self.student.name != 'mlp' and (self.student.k >
+                                           self.student.num_experts):
+            raise ValueError(f"'student.k' must be at most "
+                             f"'student.num_experts' "
+                             f"({self.student.num_experts}) "
+                             f"(got {self.student.k})")
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
@@ -166,6 +194,12 @@ _SECTIONS = dict(data=DataConfig, teacher=TeacherConfig,
 def _check_value(section: str, key: str, default: Any, value: Any) -> Any:
     if default is None or value is None:
         return value
+    if isinstance(default, (int, float)) and isinstance(value, str):
+        # YAML 1.1 reads '1e-6' (no dot) as a string.
+        try:
+            value = float(value)
+        except ValueError:
+            pass
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ValueError(f"'{section}.{key}' must be a boolean "
@@ -370,4 +404,6 @@ def load_config(path: Optional[str] = None,
     config = merge_config(config, overrides)
     config.dataset, config.setting = dataset, setting
     config.protocol, config.preset = protocol, preset
+    config.__post_init__()
+    config.check()
     return config

@@ -158,16 +158,20 @@ def format_scores(scores: Dict[str, float]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pyg_rbm.cli.main import UsageError
     from pyg_rbm.config import load_config
-    from pyg_rbm.datasets import load_dataset
+    from pyg_rbm.datasets import DatasetNotFoundError, load_dataset
     from pyg_rbm.train.pipeline import run_seed, summarize
 
-    config = load_config(args.config, overrides_from_args(args),
-                         dataset=args.dataset, setting=args.setting,
-                         protocol=args.protocol, preset=args.preset)
+    # Bad values and missing data fail here, before any training.
+    try:
+        config = load_config(args.config, overrides_from_args(args),
+                             dataset=args.dataset, setting=args.setting,
+                             protocol=args.protocol, preset=args.preset)
+        load_dataset(config.dataset, config.root, seed=config.seeds[0])
+    except (ValueError, DatasetNotFoundError) as error:
+        raise UsageError(error) from error
     progress = not args.no_progress
-    # Fails with a clear message before any training if data is missing.
-    load_dataset(config.dataset, config.root, seed=config.seeds[0])
     results: List[Any] = []
     for seed in config.seeds:
         result = run_seed(config, seed, progress=progress)

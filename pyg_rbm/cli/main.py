@@ -9,6 +9,12 @@ from pyg_rbm.cli import bench, data, distill, grid
 COMMANDS = dict(distill=distill, data=data, grid=grid, bench=bench)
 
 
+class UsageError(Exception):
+    r"""A user's bad argument, found before any work: printed as one line
+    (no traceback), exit code 2.
+    """
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog='pyg-rbm',
@@ -19,7 +25,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     for name, module in COMMANDS.items():
         module.add_parser(sub)
     args = parser.parse_args(argv)
-    return COMMANDS[args.command].run(args) or 0
+    try:
+        return COMMANDS[args.command].run(args) or 0
+    except UsageError as error:
+        parser.exit(2, f'{parser.prog} {args.command}: error: {error}\n')
 
 
 if __name__ == '__main__':

@@ -116,7 +116,7 @@ def dataset_info(name: str) -> DatasetInfo:
     key = str(name).strip().lower().replace('_', '-')
     if key not in _BY_NAME:
         aliases = [a for info in DATASETS.values() for a in info.aliases]
-        raise ValueError(f"'name' of 'load_dataset' must be one of "
+        raise ValueError(f"The dataset must be one of "
                          f"{', '.join(DATASETS)} or an alias "
                          f"({', '.join(aliases)}); got '{name}'")
     return DATASETS[_BY_NAME[key]]

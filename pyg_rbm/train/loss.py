@@ -4,7 +4,7 @@ from typing import Optional
 import torch.nn.functional as F
 from torch import Tensor
 
-KD_VARIANTS = ('hinton', 'reference')
+from pyg_rbm.config import KD_VARIANTS
 
 
 def kd_loss(

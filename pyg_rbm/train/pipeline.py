@@ -173,6 +173,7 @@ def prepare_teacher(config: DistillConfig, seed: int,
     from pyg_rbm.datasets.settings import split_setting
     from pyg_rbm.teachers import build_teacher, teacher_inference
 
+    config.check()
     seed_everything(seed)
     if data is None:
         data = load_dataset(config.dataset, config.root, seed=seed)

@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -31,3 +32,27 @@ def test_scores_print_as_percentages_in_a_fixed_order():
                   other=0.5)
     assert format_scores(scores) == ('val 79.12%, test 80.00%, best test '
                                      'over epochs* 81.25%, other 50.00%')
+
+
+@pytest.mark.parametrize('argv,message', [
+    (['--set', 'student.k=9'], "'student.k' must be at most"),
+    (['--dataset', 'coraa'], 'The dataset must be one of'),
+    (['--seeds', '0'], "'seeds' must be a non-empty list"),
+    (['--set', 'train.lam=1.5'], r"'train.lam' must be in \[0, 1\]"),
+])
+def test_user_errors_are_one_line_and_exit_2(argv, message, tmp_path,
+                                             capsys):
+    with pytest.raises(SystemExit) as info:
+        main(['distill', '--root', str(tmp_path), *argv])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith('pyg-rbm distill: error: ')
+    assert len(err.strip().splitlines()) == 1
+    assert re.search(message, err)
+
+
+def test_missing_data_is_a_user_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(['distill', '--dataset', 'actor', '--root', str(tmp_path)])
+    assert info.value.code == 2
+    assert "Dataset 'Actor' not found" in capsys.readouterr().err

@@ -31,7 +31,7 @@ def test_canonical_name(name, key):
 
 
 def test_unknown_name():
-    with pytest.raises(ValueError, match="'name' of 'load_dataset'") as info:
+    with pytest.raises(ValueError, match="The dataset must be one of") as info:
         load_dataset('corra')
     msg = str(info.value)
     assert "got 'corra'" in msg

@@ -58,6 +58,9 @@ class MLPStudent(torch.nn.Module):
             raise ValueError(f"'num_layers' must be at least 1 in "
                              f"'{self.__class__.__name__}' "
                              f"(got {num_layers})")
+        if not 0.0 <= dropout < 1.0:  # 1.0 zeroes every hidden unit
+            raise ValueError(f"'dropout' must be in [0, 1) in "
+                             f"'{self.__class__.__name__}' (got {dropout})")
 
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels

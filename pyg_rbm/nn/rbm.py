@@ -352,6 +352,9 @@ class RbM(torch.nn.Module):
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"'momentum' must be in [0, 1] in '{name}' "
                              f"(got {momentum})")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"'dropout' must be in [0, 1) in '{name}' "
+                             f"(got {dropout})")
         for arg, value in (('commitment_weight', commitment_weight),
                            ('similarity_weight', similarity_weight),
                            ('load_balance_weight', load_balance_weight)):

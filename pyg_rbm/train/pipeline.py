@@ -171,6 +171,7 @@ def prepare_teacher(config: DistillConfig, seed: int,
     from pyg_rbm.datasets import load_dataset, preprocess_graph
     from pyg_rbm.datasets.registry import dataset_info
     from pyg_rbm.datasets.settings import split_setting
+    from pyg_rbm.datasets.validate import check_node_data
     from pyg_rbm.teachers import build_teacher, teacher_inference
 
     config.check()
@@ -179,6 +180,7 @@ def prepare_teacher(config: DistillConfig, seed: int,
         data = load_dataset(config.dataset, config.root, seed=seed)
     data = preprocess_graph(data, config.data.normalize_features,
                             config.data.self_loops)
+    check_node_data(data, 'prepare_teacher')
     split = split_setting(data, config.setting, seed=seed)
     observed, full = split.observed, split.full
     metric = dataset_info(config.dataset).evaluator

@@ -17,6 +17,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from pyg_rbm.config import OPTIMIZER_STEPS, TIES
+from pyg_rbm.datasets.validate import check_node_data
 from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.train.evaluate import accuracy_metrics, predict
 from pyg_rbm.train.extras import (
@@ -258,8 +259,6 @@ class StudentTrainer:
             raise ValueError(f"'data.x' has {data.x.size(-1)} features but "
                              f"the student expects {self.model.in_channels} "
                              f"in '{name}'")
-        if not all_finite(data.x):
-            raise ValueError(f"'data.x' holds non-finite values in '{name}'")
         if not all_finite(logits):
             raise ValueError(f"'{self.teacher_attr}_logits' holds non-finite "
                              f"values in '{name}'")
@@ -268,10 +267,8 @@ class StudentTrainer:
             raise ValueError(f"The student predicts {self.model.out_channels}"
                              f" classes but the teacher {num_classes} in "
                              f"'{name}'")
-        y = data.y[data.train_mask]
-        if y.numel() and (y.min() < 0 or y.max() >= num_classes):
-            raise ValueError(f"'data.y' holds training labels outside "
-                             f"[0, {num_classes}) in '{name}'")
+        check_node_data(data, name, masks=('train_mask', 'val_mask'),
+                        num_classes=num_classes)
         if self.rsd_weight > 0 and (data.get(f'{self.teacher_attr}_hidden')
                                     is None):
             raise ValueError(f"'rsd_weight' > 0 needs "

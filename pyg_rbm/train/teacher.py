@@ -7,6 +7,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from pyg_rbm.config import TRAIN_GRAPHS
+from pyg_rbm.datasets.validate import check_node_data
 from pyg_rbm.teachers.inference import teacher_inference
 from pyg_rbm.teachers.locality import neighbourhood_exact_reason
 from pyg_rbm.train.evaluate import accuracy_metrics
@@ -69,12 +70,10 @@ def train_teacher(
             current model after each epoch's evaluation, e.g. accuracy on
             held-out nodes of a larger graph. (default: :obj:`None`)
     """
-    for key in ('x', 'edge_index', 'y', 'train_mask', 'val_mask'):
-        if data.get(key) is None:
-            raise ValueError(f"'data' has no '{key}' in 'train_teacher'")
-    if not data.train_mask.any():
-        raise ValueError("'data.train_mask' selects no node in "
-                         "'train_teacher'")
+    if data.get('edge_index') is None:
+        raise ValueError("'data' has no 'edge_index' in 'train_teacher'")
+    check_node_data(data, 'train_teacher', masks=('train_mask', 'val_mask'),
+                    num_classes=getattr(model, 'out_channels', None))
     if graph not in TRAIN_GRAPHS:
         raise ValueError(f"'graph' must be one of {list(TRAIN_GRAPHS)} in "
                          f"'train_teacher' (got {graph!r})")

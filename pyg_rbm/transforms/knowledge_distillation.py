@@ -127,6 +127,9 @@ class KnowledgeDistillation(BaseTransform):
             if data.x is None or data.edge_index is None:
                 raise ValueError(f"'{name}' with a 'teacher' needs 'data.x' "
                                  f"and 'data.edge_index'")
+            if not all_finite(data.x):
+                raise ValueError(f"'data.x' holds NaN or infinite values in "
+                                 f"'{name}'")
             if self.store_hidden:
                 logits, hidden = teacher_inference(
                     self.teacher, data.x, data.edge_index, self.batch_size,
@@ -150,7 +153,12 @@ class KnowledgeDistillation(BaseTransform):
         if not all_finite(logits):
             raise ValueError(f"'{arg}' in '{name}' gives non-finite logits")
 
-        soft = torch.softmax(logits / self.temperature, dim=-1)
+        scaled = logits / self.temperature
+        if not all_finite(scaled):
+            raise ValueError(f"'temperature' in '{name}' is so small "
+                             f"({self.temperature!r}) that the logits "
+                             f"divided by it overflow")
+        soft = torch.softmax(scaled, dim=-1)
         data[f'{self.attr_name}_logits'] = logits
         data[f'{self.attr_name}_soft'] = soft
         if hidden is not None:

@@ -111,7 +111,7 @@ def test_trainer_errors():
         StudentTrainer(_rbm(), progress=False).fit(data)
     data = _data()
     data.x[0, 0] = float('nan')
-    with pytest.raises(ValueError, match='non-finite'):
+    with pytest.raises(ValueError, match="'data.x' holds NaN or infinite"):
         StudentTrainer(_rbm(), progress=False).fit(data)
     data = _data()
     data.y[data.train_mask.nonzero()[0]] = 7

@@ -21,7 +21,7 @@ data: setup
 	$(BIN)/pyg-rbm data --root $(DATA_ROOT) --copy-from $(SHARED_DATA)
 
 distill: data
-	$(BIN)/pyg-rbm distill --dataset Cora --root $(DATA_ROOT) --out runs/cora
+	$(BIN)/pyg-rbm distill --dataset Cora --root $(DATA_ROOT) --out runs/cora --resume
 
 test: data
 	PYG_RBM_DATA=$(abspath $(DATA_ROOT)) $(BIN)/python -m pytest -q tests

@@ -1,7 +1,5 @@
 """``pyg-rbm distill``: teacher to evaluated student, over seeds."""
 import argparse
-import json
-import os
 from typing import Any, Dict, List
 
 import yaml
@@ -76,7 +74,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.add_argument(f'--{name.replace("_", "-")}', action='store_true',
                        help=text)
     p.add_argument('--out', default='runs/latest',
-                   help='output folder for results.json')
+                   help='run folder: run.json, one record per finished '
+                   'seed (seeds/), results.json (default: runs/latest)')
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument('--resume', action='store_true',
+                      help='continue the run in --out: finished seeds are '
+                      'kept and skipped (same configuration; more seeds '
+                      'may be asked for)')
+    mode.add_argument('--overwrite', action='store_true',
+                      help='replace the run in --out')
     p.add_argument('--no-progress', action='store_true')
 
 
@@ -161,36 +167,51 @@ def run(args: argparse.Namespace) -> int:
     from pyg_rbm.cli.main import UsageError
     from pyg_rbm.config import load_config
     from pyg_rbm.datasets import DatasetNotFoundError, load_dataset
-    from pyg_rbm.train.pipeline import run_seed, summarize
+    from pyg_rbm.experiment import RunStore, environment
+    from pyg_rbm.train.pipeline import SeedResult, run_seed, summarize
 
-    # Bad values and missing data fail here, before any training.
+    # Bad values, missing data and an unusable --out fail here, before any
+    # training.
     try:
         config = load_config(args.config, overrides_from_args(args),
                              dataset=args.dataset, setting=args.setting,
                              protocol=args.protocol, preset=args.preset)
         load_dataset(config.dataset, config.root, seed=config.seeds[0])
+        # The data root and the seed list do not change what a seed gives.
+        identity = {k: v for k, v in config.to_dict().items()
+                    if k not in ('root', 'seeds')}
+        mode = ('resume' if args.resume else
+                'overwrite' if args.overwrite else 'new')
+        store = RunStore(args.out, identity, mode, environment())
     except (ValueError, DatasetNotFoundError) as error:
         raise UsageError(error) from error
     progress = not args.no_progress
-    results: List[Any] = []
-    for seed in config.seeds:
-        result = run_seed(config, seed, progress=progress)
-        results.append(result)
-        print(f'seed {seed}: teacher {format_scores(result.teacher)}; '
-              f'student {format_scores(result.student)}', flush=True)
-    summary = summarize(results, config.setting)
-    timings = {
-        key: sum(r.timings[key] for r in results) / len(results)
-        for key in results[0].timings
-    }
-    print(format_table(summary, timings, config))
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, 'results.json')
-    with open(path, 'w') as f:
-        json.dump(
+    with store:
+        finished = store.finished()
+        results: List[SeedResult] = []
+        for seed in config.seeds:
+            if seed in finished:
+                result = SeedResult(**finished[seed])
+                state = 'stored'
+            else:
+                result = run_seed(config, seed, progress=progress)
+                store.save_seed(seed, result.to_dict())
+                state = 'saved'
+            results.append(result)
+            print(f'seed {seed} ({state}): teacher '
+                  f'{format_scores(result.teacher)}; student '
+                  f'{format_scores(result.student)}', flush=True)
+        summary = summarize(results, config.setting)
+        timings = {
+            key: sum(r.timings[key] for r in results) / len(results)
+            for key in results[0].timings
+        }
+        print(format_table(summary, timings, config))
+        path = store.save_summary(
             dict(**summary, setting=config.setting, dataset=config.dataset,
                  metric='test accuracy (%) at the best validation epoch',
                  hyperparameters=config.to_dict(), timings=timings,
-                 per_seed=[r.to_dict() for r in results]), f, indent=2)
+                 environment=environment(),
+                 per_seed=[r.to_dict() for r in results]))
     print(f'Wrote {path}')
     return 0

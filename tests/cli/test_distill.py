@@ -34,7 +34,7 @@ def test_distill_cli_smoke(data_root, tmp_path, capsys):
     assert 'best test, any epoch*' in printed
     # The seed's line gives percentages, as the results file does.
     seed_line = next(line for line in printed.splitlines()
-                     if line.startswith('seed 0: '))
+                     if line.startswith('seed 0 '))
     student = results['student']['runs'][0]
     assert 'student val ' in seed_line
     assert f'test {student:.2f}%' in seed_line.split('student ')[1]
@@ -57,3 +57,44 @@ def test_distill_cli_rejects_bad_input(tmp_path, capsys):
             main(['distill', *argv, '--out', str(tmp_path)])
         assert info.value.code == 2
         assert message in capsys.readouterr().err
+
+
+def test_distill_keeps_each_seed_and_resumes(tmp_path, capsys, monkeypatch):
+    import pyg_rbm.train.pipeline as pipeline
+    from pyg_rbm.train.pipeline import SeedResult
+
+    ran = []
+
+    def fake_run_seed(config, seed, progress=True):
+        ran.append(seed)
+        if seed == 2:
+            raise KeyboardInterrupt  # the user stops the third seed
+        scores = dict(val=0.5, test=0.6 + seed / 100)
+        return SeedResult(seed, config.setting, scores, scores,
+                          timings=dict(nodes=1.0))
+
+    monkeypatch.setattr(pipeline, 'run_seed', fake_run_seed)
+    out = str(tmp_path / 'run')
+    argv = ['distill', '--root', str(tmp_path), '--dataset', 'csbm',
+            '--out', out, '--no-progress']
+    with pytest.raises(KeyboardInterrupt):
+        main([*argv, '--seeds', '3'])
+    assert sorted(os.listdir(os.path.join(out, 'seeds'))) == ['0.json',
+                                                              '1.json']
+    # The same folder again is refused, by name, before any work.
+    with pytest.raises(SystemExit) as info:
+        main([*argv, '--seeds', '3'])
+    assert info.value.code == 2 and '--resume' in capsys.readouterr().err
+    assert ran == [0, 1, 2]
+    monkeypatch.setattr(pipeline, 'run_seed', lambda config, seed, progress:
+                        fake_run_seed(config, seed + 10, progress))
+    assert main([*argv, '--seeds', '4', '--resume']) == 0
+    assert ran == [0, 1, 2, 12, 13]  # only the unfinished seeds ran
+    with open(os.path.join(out, 'results.json')) as f:
+        results = json.load(f)
+    assert [r['seed'] for r in results['per_seed']] == [0, 1, 12, 13]
+    assert results['environment']['device'] == 'cpu'
+    # Another configuration cannot resume it.
+    with pytest.raises(SystemExit):
+        main([*argv, '--seeds', '4', '--resume', '--set', 'train.lr=0.5'])
+    assert 'train.lr differ' in capsys.readouterr().err

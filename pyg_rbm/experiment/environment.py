@@ -1,0 +1,61 @@
+"""What a result was computed with, recorded beside it."""
+import os
+import platform
+import subprocess
+import sys
+from typing import Any, Dict, Optional
+
+import torch
+
+__all__ = ['environment']
+
+
+def _processor() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or 'unknown'
+
+
+def _commit() -> Optional[str]:
+    # The package's own checkout, if it runs from one ('+': uncommitted
+    # changes to the package).
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    try:
+        commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                                cwd=root, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--',
+                                'pyg_rbm'], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ('+' if dirty else '')
+
+
+def environment(device: Optional[torch.device] = None) -> Dict[str, Any]:
+    r"""The package version and commit, Python, torch and PyG versions, the
+    torch CPU threads, the processor and the device of a run.
+
+    Args:
+        device (torch.device, optional): The device the run used; the GPU
+            model is recorded for CUDA devices. (default: the CPU)
+    """
+    import torch_geometric
+
+    import pyg_rbm
+    device = torch.device(device or 'cpu')
+    out: Dict[str, Any] = dict(
+        pyg_rbm=pyg_rbm.__version__, commit=_commit(),
+        python=sys.version.split()[0], torch=torch.__version__,
+        torch_geometric=torch_geometric.__version__,
+        torch_threads=torch.get_num_threads(), processor=_processor(),
+        cpu_count=os.cpu_count(), device=str(device))
+    if device.type == 'cuda':
+        out['gpu'] = torch.cuda.get_device_name(device)
+    return out

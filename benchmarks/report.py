@@ -19,6 +19,7 @@ import glob
 import json
 import os
 import os.path as osp
+import statistics
 import sys
 from collections import Counter
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -133,6 +134,47 @@ def render_table(results: Results, setting: str, split: str,
             ]
             rows.append([f'*{name} (published)*'] + cells)
     return markdown_table(header, rows)
+
+
+def paired_table(results: Results, model: str = 'rbm',
+                 baseline: str = 'mlp') -> Optional[str]:
+    """:obj:`model` against :obj:`baseline` in every cell, on the seeds
+    where both ran (same teachers): their means, the mean and standard
+    error of the per-seed difference, and a verdict where the difference
+    exceeds two standard errors."""
+    rows = []
+    for setting in SETTINGS:
+        for dataset in DATASETS:
+            res = results.get((dataset, setting))
+            if res is None:
+                continue
+            pairs = [(run['students'][model]['accuracy'],
+                      run['students'][baseline]['accuracy'])
+                     for _, run in sorted(res['runs'].items(),
+                                          key=lambda item: int(item[0]))
+                     if model in run['students']
+                     and baseline in run['students']]
+            if not pairs:
+                continue
+            n = len(pairs)
+            diffs = [a - b for a, b in pairs]
+            mean = sum(diffs) / n
+            se = (statistics.stdev(diffs) / n**0.5) if n > 1 else 0.0
+            verdict = ('higher' if mean > 2 * se else
+                       'lower' if mean < -2 * se else 'tie')
+            if n < 2:
+                verdict = '—'
+            rows.append([
+                f'{DATASET_LABELS[dataset]} ({SPLITS[dataset]})', setting,
+                str(n), f'{sum(b for _, b in pairs) / n:.2f}',
+                f'{sum(a for a, _ in pairs) / n:.2f}',
+                f'{mean:+.2f} ± {se:.2f}', verdict
+            ])
+    if not rows:
+        return None
+    return markdown_table(
+        ['dataset (split)', 'setting', 'seeds', MODEL_LABELS[baseline],
+         MODEL_LABELS[model], 'difference ± SE', 'verdict (2 SE)'], rows)
 
 
 ABLATION_COLUMNS = ('rbm', ) + ABLATIONS + ('rbm-extras', )
@@ -625,6 +667,14 @@ def render_report(results: Results, folder: str,
                     + '). Their model selection and hyperparameter search '
                     'may differ from ours.', ''
                 ]
+    paired = paired_table(results)
+    if paired:
+        out += ['## RbM against the distilled MLP (GLNN)', '',
+                'Paired by seed (the same teacher distilled into both): '
+                'mean test accuracy of each, and the mean and standard '
+                'error of RbM minus GLNN over the seeds where both ran. '
+                '"higher" or "lower" where the difference exceeds two '
+                'standard errors, "tie" otherwise.', '', paired, '']
     ablation = ablation_table(results)
     if ablation:
         out += ['## Ablation of the extras', '',

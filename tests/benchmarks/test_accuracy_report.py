@@ -267,6 +267,22 @@ def test_describe_adversarial():
     assert report.describe_adversarial(_results()) == []
 
 
+def test_paired_table():
+    res = accuracy.new_results('cora', 'inductive', PROTOCOL)
+    for seed, (rbm, mlp) in enumerate([(0.71, 0.69), (0.72, 0.69),
+                                       (0.70, 0.69)]):
+        accuracy.record(res, seed, 'rbm', dict(val=0.7, inductive=rbm), 1.0)
+        accuracy.record(res, seed, 'mlp', dict(val=0.7, inductive=mlp), 1.0)
+    accuracy.record(res, 3, 'rbm', dict(val=0.7, inductive=0.5), 1.0)
+    table = report.paired_table({('cora', 'inductive'): res})
+    # Seed 3 has no GLNN run: left out. Differences 2, 3, 1: mean 2,
+    # std 1, SE 1/sqrt(3) = 0.58.
+    assert table.splitlines()[2] == ('| Cora (public) | inductive | 3 | '
+                                     '69.00 | 71.00 | +2.00 ± 0.58 | '
+                                     'higher |')
+    assert report.paired_table({}) is None
+
+
 def test_describe_pipeline():
     results = {}
     for dataset in ('cora-npz', 'actor', 'cora'):

@@ -2,13 +2,23 @@
 import copy
 import csv
 import itertools
+import json
 import logging
 import os
 import os.path as osp
 import traceback
-from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from multiprocessing.connection import wait
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 import yaml
 from torch_geometric.graphgym.config import get_fname, set_cfg
@@ -144,9 +154,56 @@ def _run_one(path: str, repeat: int) -> Dict[str, Any]:
     return dict(status='ok', error='', summary=summary)
 
 
-def _init_worker(threads: int) -> None:
+def _worker(path: str, repeat: int, threads: int, outcome_path: str) -> None:
     import torch
+
+    from pyg_rbm.experiment import write_json_atomic
     torch.set_num_threads(threads)
+    write_json_atomic(outcome_path, _run_one(path, repeat))
+
+
+def _run_parallel(
+    paths: Sequence[str],
+    repeat: int,
+    jobs: int,
+    threads: int,
+    outcomes_dir: str,
+    target: Callable[[str, int, int, str], None] = _worker,
+    context: str = 'spawn',
+) -> List[Dict[str, Any]]:
+    # One process per config, so that a worker that dies (killed, out of
+    # memory) fails its config only; each outcome is a file it writes.
+    os.makedirs(outcomes_dir, exist_ok=True)
+    ctx = get_context(context)
+    pending = list(enumerate(paths))
+    running: Dict[Any, Tuple[int, Any, str]] = {}
+    outcomes: List[Dict[str, Any]] = [{} for _ in paths]
+    while pending or running:
+        while pending and len(running) < jobs:
+            i, path = pending.pop(0)
+            outcome_path = osp.join(outcomes_dir, f'{i}.json')
+            if osp.exists(outcome_path):
+                os.remove(outcome_path)
+            process = ctx.Process(target=target,
+                                  args=(path, repeat, threads, outcome_path))
+            process.start()
+            running[process.sentinel] = (i, process, outcome_path)
+        for sentinel in wait(list(running)):
+            i, process, outcome_path = running.pop(sentinel)
+            process.join()
+            if osp.exists(outcome_path):
+                with open(outcome_path) as f:
+                    outcomes[i] = json.load(f)
+            else:
+                code = process.exitcode
+                why = (f'killed by signal {-code}' if code is not None
+                       and code < 0 else f'exit code {code}')
+                outcomes[i] = dict(status='failed',
+                                   error=f'the worker process ended ({why}) '
+                                   f'before finishing the config')
+            print(f'{osp.basename(paths[i])}: {outcomes[i]["status"]}',
+                  flush=True)
+    return outcomes
 
 
 _MISSING = object()
@@ -201,7 +258,9 @@ def run_grid(config_path: str, grid_path: str, out_dir: Optional[str] = None,
     grid aliases, validation and test accuracy (%) at the best validation
     epoch (mean and std over :obj:`repeat` seeds; test is the setting's
     headline), the teacher's test accuracy and a status. A failing config
-    does not stop the grid: its row says :obj:`failed` and holds the error.
+    does not stop the grid: its row says :obj:`failed` and holds the error;
+    with :obj:`jobs` > 1 each config runs in a process of its own, so a
+    worker that dies (killed, out of memory) fails only its config.
 
     Returns the rows and the CSV path.
 
@@ -249,11 +308,8 @@ def run_grid(config_path: str, grid_path: str, out_dir: Optional[str] = None,
         outcomes = [_run_one(path, repeat) for path in paths]
     else:
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        with ProcessPoolExecutor(jobs, mp_context=get_context('spawn'),
-                                 initializer=_init_worker,
-                                 initargs=(threads, )) as pool:
-            outcomes = list(pool.map(_run_one, paths,
-                                     [repeat] * len(paths)))
+        outcomes = _run_parallel(paths, repeat, jobs, threads,
+                                 osp.join(out_dir, 'outcomes'))
 
     register_all()
     defaults = CN()

@@ -133,3 +133,25 @@ def test_grid_reports_failed_configs_and_goes_on(gg_config, tmp_path,
     assert 'FAILED cora-rbm-transductive-k=9' in printed
     assert '0 of 3 configs ran' in printed
     assert osp.isdir(out / 'configs')
+
+
+def _dies_on_b(path, repeat, threads, outcome_path):
+    import json
+    import os
+    import signal
+    if 'b' in osp.basename(path):
+        os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
+    with open(outcome_path, 'w') as f:
+        json.dump(dict(status='ok', error='', repeat=repeat), f)
+
+
+def test_a_killed_worker_fails_only_its_config(tmp_path):
+    from pyg_rbm.graphgym.grid import _run_parallel
+    paths = [str(tmp_path / f'{name}.yaml') for name in ('a', 'b', 'c')]
+    outcomes = _run_parallel(paths, 2, jobs=2, threads=1,
+                             outcomes_dir=str(tmp_path / 'outcomes'),
+                             target=_dies_on_b, context='fork')
+    assert outcomes[0] == outcomes[2] == dict(status='ok', error='',
+                                              repeat=2)
+    assert outcomes[1]['status'] == 'failed'
+    assert 'killed by signal 9' in outcomes[1]['error']

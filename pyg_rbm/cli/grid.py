@@ -26,11 +26,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pyg_rbm.cli.main import UsageError
     from pyg_rbm.graphgym import run_grid
 
-    rows, csv_path = run_grid(args.config, args.grid, out_dir=args.out,
-                              jobs=args.jobs, repeat=args.repeat,
-                              opts=args.opts)
+    try:  # bad files and an occupied --out fail before any run
+        rows, csv_path = run_grid(args.config, args.grid, out_dir=args.out,
+                                  jobs=args.jobs, repeat=args.repeat,
+                                  opts=args.opts)
+    except ValueError as error:
+        raise UsageError(error) from error
     width = max(len(row['config']) for row in rows)
     print(f'{"config":<{width}}  {"val (%)":>15}  {"test (%)":>15}  status')
     for row in rows:

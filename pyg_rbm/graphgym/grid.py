@@ -293,6 +293,13 @@ def run_grid(config_path: str, grid_path: str, out_dir: Optional[str] = None,
     out_dir = out_dir or osp.join(
         'results', f'{base_name}_grid_{get_fname(grid_path)}')
     base['out_dir'] = osp.join(out_dir, 'runs')
+    resume = (base.get('train') or {}).get('auto_resume', False)
+    if osp.isdir(base['out_dir']) and os.listdir(base['out_dir']) and (
+            not resume):
+        raise ValueError(f"'{out_dir}' holds an earlier grid; set "
+                         f"'train.auto_resume True' to keep its finished "
+                         f"seeds and run the others, or choose another "
+                         f"output folder")
     entries = generate_configs(base, blocks, base_name)
 
     configs_dir = osp.join(out_dir, 'configs')

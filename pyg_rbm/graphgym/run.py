@@ -1,6 +1,7 @@
 """One GraphGym experiment: a YAML file, N seeds, aggregated results."""
 import argparse
 import json
+import os
 import os.path as osp
 from typing import Any, Dict, List, Sequence
 
@@ -8,6 +9,7 @@ from torch_geometric.graphgym import register
 from torch_geometric.graphgym.config import (
     cfg,
     dump_cfg,
+    get_fname,
     load_cfg,
     set_cfg,
     set_out_dir,
@@ -16,12 +18,18 @@ from torch_geometric.graphgym.config import (
 from torch_geometric.graphgym.loader import load_dataset
 from torch_geometric.graphgym.logger import set_printing
 from torch_geometric.graphgym.utils.agg_runs import agg_runs
+from torch_geometric.graphgym.utils.io import makedirs_rm_exist
 
+from pyg_rbm.experiment import write_json_atomic
 from pyg_rbm.graphgym.aggregate import aggregate
 from pyg_rbm.graphgym.register import register_all
 from pyg_rbm.graphgym.translate import distill_config_from_cfg
+from pyg_rbm.train.pipeline import SeedResult
 
 RESULTS_FILE = 'results.json'
+# A finished seed's scores, in its run folder; seeds that have one are
+# skipped when the experiment runs again with 'train.auto_resume'.
+SEED_RESULT_FILE = 'seed_result.json'
 
 
 def load_experiment_cfg(cfg_file: str, opts: Sequence[str] = ()) -> None:
@@ -79,6 +87,13 @@ def run_experiment(cfg_file: str, repeat: int = 1,
                          f"(got {repeat})")
     load_experiment_cfg(cfg_file, opts)
     config = distill_config_from_cfg(cfg)
+    target = osp.join(cfg.out_dir, get_fname(cfg_file))
+    if (osp.isdir(target) and os.listdir(target)
+            and not cfg.train.auto_resume):
+        raise ValueError(f"'{target}' holds an earlier experiment; set "
+                         f"'train.auto_resume True' to keep its finished "
+                         f"seeds and run the others, or choose another "
+                         f"'out_dir'")
     set_out_dir(cfg.out_dir, cfg_file)
     dump_cfg(cfg)
     first_seed = cfg.seed
@@ -86,11 +101,19 @@ def run_experiment(cfg_file: str, repeat: int = 1,
     try:
         for i in range(repeat):
             cfg.seed = first_seed + i
+            record = osp.join(cfg.out_dir, str(cfg.seed), SEED_RESULT_FILE)
+            if osp.exists(record):  # finished in an earlier run
+                with open(record) as f:
+                    results.append(SeedResult(**json.load(f)))
+                continue
+            # An unfinished seed's logs start again.
+            makedirs_rm_exist(osp.join(cfg.out_dir, str(cfg.seed)))
             set_run_dir(cfg.out_dir)
             set_printing()
             data = load_dataset()
             results.append(register.train_dict[cfg.train.mode](data,
                                                                cfg.seed))
+            write_json_atomic(record, results[-1].to_dict())
     finally:
         cfg.seed = first_seed
     agg_runs(cfg.out_dir, cfg.metric_best)

@@ -103,6 +103,18 @@ def test_grid_2x2_on_cora(data_root, gg_config, fast, tmp_path, capsys):
     assert generated['distill']['lam'] == 0.5
     assert generated['optim']['max_epoch'] == 10  # the override
     assert 'wrote' in capsys.readouterr().out
+    # The same grid again would delete its runs: refused before any work.
+    argv = ['grid', '--config', gg_config('cora-rbm-transductive.yaml'),
+            '--grid', grid, '--out', str(out), 'dataset.dir', data_root,
+            *fast]
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert 'holds an earlier grid' in capsys.readouterr().err
+    # With auto_resume every finished seed is kept and nothing reruns.
+    assert main([*argv, 'train.auto_resume', 'True']) == 0
+    assert [r['test_mean'] for r in _rows(out / 'results.csv')] == [
+        r['test_mean'] for r in rows]
 
 
 def test_grid_reports_failed_configs_and_goes_on(gg_config, tmp_path,

@@ -83,3 +83,29 @@ def test_graphgym_inductive_logs_held_out_nodes(data_root, gg_config, fast,
     stats = _stats(out / '0' / 'inductive' / 'stats.json')
     assert len(stats) == 10  # no pretraining for the MLP
     assert not (out / '0' / 'test' / 'stats.json').exists()
+
+
+def test_reruns_keep_finished_seeds_and_checkpoints(data_root, gg_config,
+                                                    fast, tmp_path):
+    import torch
+    from torch_geometric.graphgym.checkpoint import MODEL_STATE
+
+    from pyg_rbm.graphgym import run_experiment
+    path = gg_config('cora-mlp-inductive.yaml')
+    opts = ['dataset.dir', data_root, 'out_dir', str(tmp_path), *fast]
+    first = run_experiment(path, 1, opts)
+    out = tmp_path / 'cora-mlp-inductive'
+    # GraphGym's enable_ckpt (default True): the selected student, in
+    # GraphGym's checkpoint format, loads into the registered network.
+    ckpt, = (out / '0' / 'ckpt').iterdir()
+    state = torch.load(ckpt, weights_only=True)[MODEL_STATE]
+    assert any(key.endswith('weight') for key in state)
+    # Running it again would delete the finished seed: refused.
+    with pytest.raises(ValueError, match="holds an earlier experiment"):
+        run_experiment(path, 2, opts)
+    assert (out / '0' / 'seed_result.json').exists()
+    # With auto_resume the finished seed is kept, the new one runs.
+    second = run_experiment(path, 2, [*opts, 'train.auto_resume', 'True'])
+    assert second['per_seed'][0] == first['per_seed'][0]
+    assert [s['seed'] for s in second['per_seed']] == [0, 1]
+    assert (out / '1' / 'seed_result.json').exists()

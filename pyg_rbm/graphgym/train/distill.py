@@ -5,6 +5,7 @@ from typing import Optional
 import torch
 from torch_geometric.data import Data
 from torch_geometric.graphgym import register
+from torch_geometric.graphgym.checkpoint import save_ckpt
 from torch_geometric.graphgym.config import cfg
 from torch_geometric.graphgym.logger import create_logger
 from torch_geometric.graphgym.utils.comp_budget import params_count
@@ -73,4 +74,8 @@ def train_distill(data: Data, seed: Optional[int] = None) -> SeedResult:
     finally:
         callback.close()
     logging.info(f'Best validation epoch: {callback.best_epoch}')
+    if cfg.train.enable_ckpt:
+        # The selected student (restored best validation epoch), in
+        # GraphGym's checkpoint format (<run_dir>/ckpt/<epoch>.ckpt).
+        save_ckpt(callback.network, epoch=callback.best_epoch)
     return result

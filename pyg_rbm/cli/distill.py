@@ -76,6 +76,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument('--out', default='runs/latest',
                    help='run folder: run.json, one record per finished '
                    'seed (seeds/), results.json (default: runs/latest)')
+    p.add_argument('--teacher-cache', default=None, metavar='DIR',
+                   help='keep trained teachers in DIR and reuse them '
+                   '(same dataset, setting, seed, preprocessing and '
+                   'teacher configuration)')
     mode = p.add_mutually_exclusive_group()
     mode.add_argument('--resume', action='store_true',
                       help='continue the run in --out: finished seeds are '
@@ -194,7 +198,8 @@ def run(args: argparse.Namespace) -> int:
                 result = SeedResult(**finished[seed])
                 state = 'stored'
             else:
-                result = run_seed(config, seed, progress=progress)
+                result = run_seed(config, seed, progress=progress,
+                                  teacher_cache=args.teacher_cache)
                 store.save_seed(seed, result.to_dict())
                 state = 'saved'
             results.append(result)

@@ -164,9 +164,14 @@ class TeacherRun:
 
 def prepare_teacher(config: DistillConfig, seed: int,
                     data: Optional[Data] = None,
-                    progress: bool = True) -> TeacherRun:
+                    progress: bool = True,
+                    cache_dir: Optional[str] = None) -> TeacherRun:
     """Loads the data, splits it for the setting and trains the teacher on
     the graph training may see; scores held-out nodes on the full graph.
+
+    With :obj:`cache_dir`, a teacher trained before for the same dataset,
+    setting, seed, preprocessing and teacher configuration is loaded from
+    it instead of trained again, and a newly trained one is stored there.
     """
     from pyg_rbm.datasets import load_dataset, preprocess_graph
     from pyg_rbm.datasets.registry import dataset_info
@@ -192,6 +197,19 @@ def prepare_teacher(config: DistillConfig, seed: int,
     held_out = split.held_out
     held_mask = dict(inductive=torch.ones(held_out.numel(), dtype=torch.bool))
 
+    if cache_dir is not None:
+        from pyg_rbm.experiment.teacher_cache import (
+            load_teacher,
+            save_teacher,
+            teacher_cache_key,
+        )
+        key = teacher_cache_key(config, seed)
+        scores = load_teacher(cache_dir, key, teacher)
+        if scores is not None:
+            teacher.eval()
+            return TeacherRun(config, seed, split, teacher, scores,
+                              evaluator)
+
     def held_out_metrics() -> Dict[str, float]:
         # Held-out nodes are scored on the full graph, which training
         # never sees.
@@ -207,6 +225,8 @@ def prepare_teacher(config: DistillConfig, seed: int,
     scores = _with_best_over_epochs(
         {k: v for k, v in fitted.best_metrics.items() if k != 'train'},
         fitted.history, config.setting)
+    if cache_dir is not None:
+        save_teacher(cache_dir, key, teacher, scores)
     return TeacherRun(config, seed, split, teacher, scores, evaluator)
 
 
@@ -306,6 +326,7 @@ def run_seed(
     progress: bool = True,
     student_fn: Optional[Callable[[int, int], torch.nn.Module]] = None,
     features: Optional[Tuple[Tensor, Tensor]] = None,
+    teacher_cache: Optional[str] = None,
 ) -> SeedResult:
     r"""Runs teacher training, distillation and evaluation for one seed.
 
@@ -321,10 +342,12 @@ def run_seed(
         features (tuple, optional): The student inputs of the training and
             the full graph, from :func:`build_features` with the same
             config and seed; computed here when :obj:`None`.
+        teacher_cache (str, optional): A folder of trained teachers
+            (see :func:`prepare_teacher`). (default: :obj:`None`)
     """
     from pyg_rbm.teachers import teacher_inference
 
-    run = prepare_teacher(config, seed, data, progress)
+    run = prepare_teacher(config, seed, data, progress, teacher_cache)
     if features is None:
         features = build_features(run.split, config, seed)
     student, scores, epochs, x_full = distill_student(

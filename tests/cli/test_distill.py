@@ -65,7 +65,7 @@ def test_distill_keeps_each_seed_and_resumes(tmp_path, capsys, monkeypatch):
 
     ran = []
 
-    def fake_run_seed(config, seed, progress=True):
+    def fake_run_seed(config, seed, progress=True, teacher_cache=None):
         ran.append(seed)
         if seed == 2:
             raise KeyboardInterrupt  # the user stops the third seed
@@ -86,7 +86,8 @@ def test_distill_keeps_each_seed_and_resumes(tmp_path, capsys, monkeypatch):
         main([*argv, '--seeds', '3'])
     assert info.value.code == 2 and '--resume' in capsys.readouterr().err
     assert ran == [0, 1, 2]
-    monkeypatch.setattr(pipeline, 'run_seed', lambda config, seed, progress:
+    monkeypatch.setattr(pipeline, 'run_seed',
+                        lambda config, seed, progress, teacher_cache:
                         fake_run_seed(config, seed + 10, progress))
     assert main([*argv, '--seeds', '4', '--resume']) == 0
     assert ran == [0, 1, 2, 12, 13]  # only the unfinished seeds ran

@@ -36,5 +36,9 @@ def save_checkpoint(path: str, state: Dict[str, Any]) -> None:
 
 def load_checkpoint(path: str) -> Dict[str, Any]:
     """Reads a checkpoint written by :func:`save_checkpoint`."""
-    # The file holds RNG and optimizer states, not only tensors.
-    return torch.load(path, map_location='cpu', weights_only=False)
+    try:
+        # The file holds RNG and optimizer states, not only tensors.
+        return torch.load(path, map_location='cpu', weights_only=False)
+    except Exception as error:
+        raise ValueError(f"The checkpoint '{path}' cannot be read "
+                         f"({type(error).__name__}: {error})") from error

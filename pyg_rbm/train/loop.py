@@ -68,6 +68,7 @@ def fit(
     checkpoint_path: Optional[str] = None,
     checkpoint_every: int = 1,
     resume: bool = False,
+    fingerprint: Optional[Dict[str, Any]] = None,
     progress: bool = True,
     desc: str = 'train',
 ) -> FitResult:
@@ -114,6 +115,11 @@ def fit(
             (default: :obj:`1`)
         resume (bool, optional): Resume from :obj:`checkpoint_path` if it
             exists. (default: :obj:`False`)
+        fingerprint (dict, optional): What the run must match to resume
+            (e.g. hyperparameters and a summary of the data): saved with
+            each checkpoint; resuming a checkpoint of another fingerprint
+            raises a :class:`ValueError` that names the differing keys.
+            (default: :obj:`None`)
         progress (bool, optional): Show a progress bar.
             (default: :obj:`True`)
         desc (str, optional): The progress bar's label.
@@ -132,6 +138,13 @@ def fit(
     start = 0
     if resume and checkpoint_path and os.path.exists(checkpoint_path):
         state = load_checkpoint(checkpoint_path)
+        stored = state.get('fingerprint')
+        if fingerprint is not None and stored != fingerprint:
+            keys = sorted(k for k in set(stored or {}) | set(fingerprint)
+                          if (stored or {}).get(k) != fingerprint.get(k))
+            raise ValueError(f"The checkpoint '{checkpoint_path}' belongs "
+                             f"to another run ({', '.join(keys)} differ); "
+                             f"it cannot be resumed with this one")
         model.load_state_dict(state['model'])
         optimizer.load_state_dict(state['optimizer'])
         stopper.load_state_dict(state['early_stopping'])
@@ -171,6 +184,7 @@ def fit(
                      optimizer=optimizer.state_dict(), epoch=epoch,
                      stopped=stop, early_stopping=stopper.state_dict(),
                      history=history, rng=rng_state(generator),
+                     fingerprint=fingerprint,
                      extra=(extra_state.state_dict()
                             if extra_state is not None else {})))
         if stop:

@@ -241,6 +241,23 @@ class StudentTrainer:
             model.parameters(), lr=lr, weight_decay=weight_decay)
         self.generator = torch.Generator().manual_seed(seed)
 
+    def _fingerprint(self, data: Data) -> Dict[str, Any]:
+        # What a resumed checkpoint must match: the optimisation and the
+        # data it ran on (a resumed optimizer would otherwise keep its old
+        # learning rate silently).
+        return dict(
+            model=repr(self.model),
+            optimizer=[{k: v for k, v in group.items() if k != 'params'}
+                       for group in self.optimizer.param_groups],
+            epochs=self.epochs,
+            pretrain_epochs=self.pretrain_epochs, patience=self.patience,
+            batch_size=self.batch_size, lam=self.lam, tau=self.tau,
+            kd_variant=self.kd_variant, seed=self.seed,
+            optimizer_step=self.optimizer_step,
+            data=[data.num_nodes, data.x.size(-1),
+                  round(float(data.x.double().sum()), 6),
+                  int(data.train_mask.sum()), int(data.val_mask.sum())])
+
     def _check(self, data: Data) -> None:
         name = self.__class__.__name__
         logits = data.get(f'{self.teacher_attr}_logits')
@@ -506,5 +523,6 @@ class StudentTrainer:
             callbacks=self.callbacks, generator=self.generator,
             extra_state=_SamplerState(self.sampler),
             checkpoint_path=self.checkpoint_path, resume=self.resume,
+            fingerprint=self._fingerprint(data),
             progress=self.progress,
             desc=f'student ({self.model.__class__.__name__})')

@@ -88,6 +88,20 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     assert resumed.best_epoch == full.best_epoch
     for key, value in model.state_dict().items():
         assert torch.equal(value, final[key]), key
+    # Another learning rate or other data cannot resume it silently.
+    with pytest.raises(ValueError, match=r"'.*student.pt' belongs to "
+                       r"another run \(optimizer differ\)"):
+        StudentTrainer(_rbm(), checkpoint_path=path, resume=True,
+                       **dict(kwargs, lr=0.5)).fit(data)
+    other = _data(seed=3)
+    with pytest.raises(ValueError, match=r"\(data differ\)"):
+        StudentTrainer(_rbm(), checkpoint_path=path, resume=True,
+                       **kwargs).fit(other)
+    with open(path, 'wb') as f:
+        f.write(b'broken')
+    with pytest.raises(ValueError, match="'.*student.pt' cannot be read"):
+        StudentTrainer(_rbm(), checkpoint_path=path, resume=True,
+                       **kwargs).fit(data)
 
 
 def test_mlp_without_teacher_uses_labelled_nodes_only():

@@ -1,26 +1,17 @@
 """The one place where GraphGym's global ``cfg`` becomes a DistillConfig."""
-from typing import Any, Callable, List, Tuple
+import dataclasses
+from typing import Any, Dict, Tuple
 
 from yacs.config import CfgNode as CN
 
 from pyg_rbm.config import (
-    MEMORY_UPDATES,
-    OPTIMIZER_STEPS,
-    PROTOCOLS,
-    SETTINGS,
-    TIES,
-    TRAIN_GRAPHS,
-    DataConfig,
     DistillConfig,
     ExtrasConfig,
-    StudentConfig,
-    TeacherConfig,
-    TrainConfig,
     authors_pipeline,
     merge_config,
 )
 
-__all__ = ['FORMAT', 'distill_config_from_cfg']
+__all__ = ['FORMAT', 'KEYS', 'distill_config_from_cfg']
 
 FORMAT = 'pyg_rbm'  # cfg.dataset.format served by this plugin's loader
 NORMS = ('none', 'batch_norm', 'layer_norm')
@@ -33,68 +24,73 @@ def _get(cfg: CN, key: str) -> Any:
     return node
 
 
-def _checks() -> List[Tuple[str, Callable[[Any], bool], str]]:
-    from pyg_rbm.nn.build import STUDENTS
-    from pyg_rbm.teachers import TEACHERS
-    from pyg_rbm.train.loss import KD_VARIANTS
+# DistillConfig key -> the GraphGym key that holds it. Ranges and choices
+# are those of the config schema (pyg_rbm.config); only the keys that have
+# no counterpart there are checked in _graphgym_checks.
+KEYS: Dict[str, str] = {
+    'dataset': 'dataset.name', 'root': 'dataset.dir',
+    'setting': 'distill.setting', 'protocol': 'distill.protocol',
+    'baseline_mlp': 'distill.baseline_mlp',
+    'data.normalize_features': 'distill.normalize_features',
+    'data.self_loops': 'distill.self_loops',
+    **{f'teacher.{k}': f'teacher.{k}'
+       for k in ('name', 'hidden_channels', 'num_layers', 'dropout', 'norm',
+                 'lr', 'weight_decay', 'epochs', 'patience', 'train_graph',
+                 'ties')},
+    'student.name': 'model.type', 'student.hidden_channels': 'gnn.dim_inner',
+    'student.num_layers': 'gnn.layers_post_mp',
+    'student.dropout': 'gnn.dropout', 'student.norm': 'gnn.batchnorm',
+    **{f'student.{k}': f'rbm.{k}'
+       for k in ('num_experts', 'k', 'momentum', 'commitment_weight',
+                 'similarity_weight', 'load_balance_weight',
+                 'input_attention', 'noise_std', 'memory_update',
+                 'scaled_pretraining')},
+    'train.lr': 'optim.base_lr', 'train.weight_decay': 'optim.weight_decay',
+    'train.epochs': 'optim.max_epoch',
+    'train.pretrain_epochs': 'rbm.pretrain_epochs',
+    'train.batch_size': 'train.batch_size',
+    **{f'train.{k}': f'distill.{k}'
+       for k in ('patience', 'lam', 'tau', 'kd_variant', 'tau_squared',
+                 'optimizer_step', 'select_pretraining', 'ties')},
+    **{f'extras.{f.name}': f'extras.{f.name}'
+       for f in dataclasses.fields(ExtrasConfig)},
+}
 
-    def one_of(choices: Tuple[Any, ...]) -> Tuple[Callable, str]:
-        return (lambda v: v in choices), f'one of {list(choices)}'
 
-    positive = (lambda v: v >= 1), 'a positive integer'
-    non_negative = (lambda v: v >= 0), 'non-negative'
-    rate = (lambda v: 0.0 <= v < 1.0), 'in [0, 1)'
-    table = {
-        'train.mode': one_of(('distill', )),
-        'dataset.format': one_of((FORMAT, )),
-        'dataset.task': one_of(('node', )),
+def _graphgym_checks() -> Dict[str, Tuple[Tuple[Any, ...], str]]:
+    # GraphGym keys with no counterpart in the schema: what this plugin
+    # supports of GraphGym's own options.
+    return {
+        'train.mode': (('distill', ), 'distill'),
+        'dataset.format': ((FORMAT, ), FORMAT),
+        'dataset.task': (('node', ), 'node'),
         # The student is graph-free: its depth is gnn.layers_post_mp.
-        'gnn.layers_pre_mp': one_of((0, )),
-        'gnn.layers_mp': one_of((0, )),
-        'gnn.layers_post_mp': positive,
-        'gnn.dim_inner': positive,
-        'gnn.dropout': rate,
-        'optim.optimizer': one_of(('adam', )),
-        'optim.scheduler': one_of(('none', )),
-        'optim.base_lr': ((lambda v: v > 0), 'positive'),
-        'optim.weight_decay': non_negative,
-        'optim.max_epoch': positive,
-        'train.batch_size': non_negative,
-        'model.type': one_of(STUDENTS),
-        'rbm.num_experts': positive,
-        'rbm.pretrain_epochs': non_negative,
-        'teacher.name': one_of(TEACHERS),
-        'teacher.norm': one_of(NORMS),
-        'teacher.hidden_channels': positive,
-        'teacher.num_layers': positive,
-        'teacher.dropout': rate,
-        'teacher.epochs': positive,
-        'teacher.train_graph': one_of(TRAIN_GRAPHS),
-        'teacher.ties': one_of(TIES),
-        'rbm.memory_update': one_of(MEMORY_UPDATES),
-        'distill.protocol': one_of(PROTOCOLS),
-        'distill.optimizer_step': one_of(OPTIMIZER_STEPS),
-        'distill.ties': one_of(TIES),
-        'distill.setting': one_of(SETTINGS),
-        'distill.kd_variant': one_of(KD_VARIANTS),
-        'distill.lam': ((lambda v: 0.0 <= v <= 1.0), 'in [0, 1]'),
-        'distill.tau': ((lambda v: v > 0), 'positive'),
+        'gnn.layers_pre_mp': ((0, ), '0'),
+        'gnn.layers_mp': ((0, ), '0'),
+        'optim.optimizer': (('adam', ), 'adam'),
+        'optim.scheduler': (('none', ), 'none'),
+        'teacher.norm': (NORMS, ', '.join(NORMS)),
     }
-    return [(key, test, text) for key, (test, text) in table.items()]
 
 
-def _validate(cfg: CN) -> None:
-    for key, test, text in _checks():
-        value = _get(cfg, key)
-        if not test(value):
-            raise ValueError(f"'cfg.{key}' must be {text} in "
-                             f"'distill_config_from_cfg' (got {value!r})")
-    if cfg.model.type != 'mlp' and not 1 <= cfg.rbm.k <= cfg.rbm.num_experts:
-        raise ValueError(f"'cfg.rbm.k' must lie in [1, cfg.rbm.num_experts="
-                         f"{cfg.rbm.num_experts}] in 'distill_config_from_cfg'"
-                         f" (got {cfg.rbm.k})")
-    from pyg_rbm.datasets import canonical_name
-    canonical_name(cfg.dataset.name)  # raises on an unknown dataset
+def _cfg_value(cfg: CN, key: str) -> Any:
+    value = _get(cfg, KEYS[key])
+    if key == 'root':
+        return value or None
+    if key == 'teacher.norm':
+        return None if value == 'none' else value
+    if key == 'student.norm':
+        return 'batch_norm' if value else None
+    return value
+
+
+def _renamed(error: ValueError) -> ValueError:
+    # The schema names its own keys; a GraphGym user set the cfg keys.
+    message = str(error)
+    for key in sorted(KEYS, key=len, reverse=True):
+        if f"'{key}'" in message:
+            message = message.replace(f"'{key}'", f"'cfg.{KEYS[key]}'")
+    return ValueError(f'{message} in \'distill_config_from_cfg\'')
 
 
 def distill_config_from_cfg(cfg: CN) -> DistillConfig:
@@ -132,42 +128,25 @@ def distill_config_from_cfg(cfg: CN) -> DistillConfig:
             raise ValueError(f"'cfg' has no group '{group}' in "
                              f"'distill_config_from_cfg': call set_cfg(cfg) "
                              f"after importing 'pyg_rbm.graphgym'")
-    _validate(cfg)
-    r, t, d = cfg.rbm, cfg.teacher, cfg.distill
-    teacher = TeacherConfig(
-        name=t.name, hidden_channels=t.hidden_channels,
-        num_layers=t.num_layers, dropout=t.dropout,
-        norm=None if t.norm == 'none' else t.norm, lr=t.lr,
-        weight_decay=t.weight_decay, epochs=t.epochs, patience=t.patience,
-        train_graph=t.train_graph, ties=t.ties)
-    student = StudentConfig(
-        name=cfg.model.type, hidden_channels=cfg.gnn.dim_inner,
-        num_layers=cfg.gnn.layers_post_mp, dropout=cfg.gnn.dropout,
-        norm='batch_norm' if cfg.gnn.batchnorm else None,
-        num_experts=r.num_experts, k=r.k, momentum=r.momentum,
-        commitment_weight=r.commitment_weight,
-        similarity_weight=r.similarity_weight,
-        load_balance_weight=r.load_balance_weight,
-        input_attention=r.input_attention, noise_std=r.noise_std,
-        memory_update=r.memory_update,
-        scaled_pretraining=r.scaled_pretraining)
-    train = TrainConfig(
-        lr=cfg.optim.base_lr, weight_decay=cfg.optim.weight_decay,
-        epochs=cfg.optim.max_epoch, pretrain_epochs=r.pretrain_epochs,
-        patience=d.patience, batch_size=cfg.train.batch_size, lam=d.lam,
-        tau=d.tau, kd_variant=d.kd_variant, tau_squared=d.tau_squared,
-        optimizer_step=d.optimizer_step,
-        select_pretraining=d.select_pretraining, ties=d.ties)
-    extras = ExtrasConfig(**dict(cfg.extras))
-    data = DataConfig(normalize_features=d.normalize_features,
-                      self_loops=d.self_loops)
-    config = DistillConfig(dataset=cfg.dataset.name,
-                           root=cfg.dataset.dir or None, setting=d.setting,
-                           protocol=d.protocol, seeds=[cfg.seed],
-                           baseline_mlp=d.baseline_mlp, data=data,
-                           teacher=teacher, student=student, train=train,
-                           extras=extras)
-    if d.protocol == 'authors':
-        for update in authors_pipeline(cfg.dataset.name):
+    for key, (choices, text) in _graphgym_checks().items():
+        value = _get(cfg, key)
+        if value not in choices:
+            raise ValueError(f"'cfg.{key}' must be one of {text} in "
+                             f"'distill_config_from_cfg' (got {value!r})")
+    updates: Dict[str, Any] = {}
+    for key in KEYS:
+        section, _, name = key.rpartition('.')
+        target = updates.setdefault(section, {}) if section else updates
+        target[name] = _cfg_value(cfg, key)
+    updates['seeds'] = [cfg.seed]
+    try:
+        config = merge_config(DistillConfig(), updates)
+        from pyg_rbm.datasets import canonical_name
+        config.dataset = canonical_name(config.dataset)
+        config.check()
+    except ValueError as error:
+        raise _renamed(error) from error
+    if config.protocol == 'authors':
+        for update in authors_pipeline(config.dataset):
             config = merge_config(config, update)
     return config

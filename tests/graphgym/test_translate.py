@@ -165,3 +165,28 @@ def test_authors_protocol_from_graphgym():
     with pytest.raises(ValueError, match="'cfg.distill.ties'"):
         load_experiment_cfg(config_path('cora-rbm-inductive.yaml'),
                             ['distill.ties', 'middle'])
+
+
+def test_every_config_key_has_one_graphgym_key():
+    import dataclasses
+
+    from pyg_rbm.config import DistillConfig
+    from pyg_rbm.graphgym.translate import KEYS
+    load_experiment_cfg(config_path('cora-rbm-transductive.yaml'))
+    ours = set()
+    for field in dataclasses.fields(DistillConfig):
+        if dataclasses.is_dataclass(field.type) or field.name in (
+                'data', 'teacher', 'student', 'train', 'extras'):
+            section = getattr(DistillConfig(), field.name)
+            ours |= {f'{field.name}.{f.name}'
+                     for f in dataclasses.fields(section)}
+        else:
+            ours.add(field.name)
+    # The seed list is cfg.seed; a preset is no GraphGym notion.
+    assert set(KEYS) == ours - {'seeds', 'preset'}
+    assert len(set(KEYS.values())) == len(KEYS)
+    for graphgym_key in KEYS.values():
+        node = cfg
+        for part in graphgym_key.split('.'):
+            assert part in node, graphgym_key
+            node = node[part]

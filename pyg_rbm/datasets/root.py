@@ -110,7 +110,8 @@ def load_or_raise(
     cleanup: Optional[str] = None,
 ) -> T:
     r"""Calls :obj:`load`, turning a failed download of missing files into
-    one :class:`DatasetNotFoundError`.
+    one :class:`DatasetNotFoundError`, and a failure to read files that
+    exist into a :class:`ValueError` that names them.
 
     When all :obj:`files` exist in :obj:`folder`, :obj:`load` runs as is.
     Otherwise it may download them; if it fails and the files are still
@@ -132,7 +133,14 @@ def load_or_raise(
         return not all(osp.isfile(osp.join(folder, f)) for f in files)
 
     if not missing():
-        return load()
+        try:
+            return load()
+        except Exception as e:
+            raise ValueError(
+                f"Dataset '{name}' in '{folder}' cannot be read "
+                f"({type(e).__name__}: {e}); one of its files "
+                f"({', '.join(files)}) or the processed copy beside them "
+                f"may be corrupt: replace them with fresh copies") from e
     existed = cleanup is not None and osp.exists(cleanup)
     try:
         return load()

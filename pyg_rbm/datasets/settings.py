@@ -94,6 +94,11 @@ def split_setting(
             getattr(data, 'public_split', False))
         holdout = 1.0 if public else PRODUCTION_HOLDOUT
     num_held_out = round(holdout * test_ids.numel())
+    if num_held_out == 0:
+        raise ValueError(f"The '{setting}' setting holds out {holdout:g} of "
+                         f"the {test_ids.numel()} test nodes, which is no "
+                         f"node: the split is too small for it in "
+                         f"'split_setting'")
     generator = torch.Generator().manual_seed(seed)
     perm = torch.randperm(test_ids.numel(), generator=generator)
     held_out = test_ids[perm[:num_held_out]].sort()[0]

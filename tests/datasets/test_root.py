@@ -76,12 +76,26 @@ def test_load_or_raise(tmp_path):
     assert info.value.files == ['f.txt'] and info.value.folder == folder
     assert os.listdir(tmp_path) == []
 
-    # With the files present, errors of the loader itself pass through:
+    # With the files present, a loader that cannot read them names them:
     make_tree(folder, {'f.txt': ''})
 
     def broken():
-        raise KeyError('bug')
+        raise KeyError('bad header')
 
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match=f"Dataset 'D' in '{folder}' cannot "
+                       r"be read \(KeyError: 'bad header'\); one of its "
+                       r"files \(f.txt\)"):
         load_or_raise(broken, 'D', folder, ['f.txt'])
     assert load_or_raise(lambda: 42, 'D', folder, ['f.txt']) == 42
+
+
+def test_a_corrupt_raw_file_is_named(data_root, tmp_path):
+    import shutil
+
+    from pyg_rbm.datasets import load_dataset
+    shutil.copytree(osp.join(data_root, 'Cora', 'raw'),
+                    tmp_path / 'Cora' / 'raw')
+    (tmp_path / 'Cora' / 'raw' / 'ind.cora.x').write_text('garbage')
+    with pytest.raises(ValueError, match="Dataset 'Cora' in .* cannot be "
+                       "read .*ind.cora.x"):
+        load_dataset('cora', str(tmp_path))

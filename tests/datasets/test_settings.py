@@ -112,6 +112,12 @@ def test_errors(csbm):
         split_setting(csbm, 'inductive', holdout=0.0)
     with pytest.raises(ValueError, match="fixed at 0.2 in 'production'"):
         split_setting(csbm, 'production', holdout=0.5)
+    tiny = csbm.clone()
+    tiny.test_mask = torch.zeros_like(tiny.test_mask)
+    tiny.test_mask[:2] = True  # 20% of 2 test nodes rounds to none
+    with pytest.raises(ValueError, match="holds out 0.2 of the 2 test "
+                       "nodes, which is no node"):
+        split_setting(tiny, 'inductive')
 
 
 def test_production_score():

@@ -53,6 +53,9 @@ def test_graphgym_run_matches_the_training_core(data_root, gg_config, fast,
         for split in ('train', 'val', 'test'):
             stats = _stats(run / split / 'stats.json')
             assert [s['epoch'] for s in stats] == list(range(2, 12))
+        # The time left counts the pretraining epochs: it ends at zero.
+        train = _stats(run / 'train' / 'stats.json')
+        assert all(s['eta'] >= 0 for s in train) and train[-1]['eta'] == 0
     # The logged validation accuracy at the best epoch is the core's.
     val = _stats(out / '0' / 'val' / 'stats.json')
     test = _stats(out / '0' / 'test' / 'stats.json')
@@ -109,3 +112,15 @@ def test_reruns_keep_finished_seeds_and_checkpoints(data_root, gg_config,
     assert second['per_seed'][0] == first['per_seed'][0]
     assert [s['seed'] for s in second['per_seed']] == [0, 1]
     assert (out / '1' / 'seed_result.json').exists()
+
+
+def test_epoch_logger_keeps_the_core_tie_rule():
+    import torch
+    from torch_geometric.data import Data
+
+    from pyg_rbm.graphgym.train.epoch_logger import EpochLogger
+    batch = Data(train_mask=torch.ones(2, dtype=torch.bool))
+    for ties, best in (('first', 3), ('last', 5)):
+        logger = EpochLogger([], batch, lr=0.01, ties=ties)
+        logger.val_history = [(2, 0.5), (3, 0.7), (4, 0.6), (5, 0.7)]
+        assert logger.best_epoch == best

@@ -56,7 +56,11 @@ def train_distill(data: Data, seed: Optional[int] = None) -> SeedResult:
     cfg.share.dim_in = batch.x.size(-1)
     cfg.share.dim_out = batch.num_classes
     cfg.share.num_splits = 3
-    callback = EpochLogger(create_logger(), batch, lr=config.train.lr)
+    pretrain = config.train.pretrain_epochs if config.student.name == 'rbm' \
+        else 0
+    callback = EpochLogger(create_logger(), batch, lr=config.train.lr,
+                           total_epochs=pretrain + config.train.epochs,
+                           ties=config.train.ties)
 
     def student_fn(in_channels: int, out_channels: int) -> torch.nn.Module:
         network = register.network_dict[cfg.model.type](

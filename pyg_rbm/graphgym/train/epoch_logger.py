@@ -46,9 +46,21 @@ class EpochLogger:
         batch (torch_geometric.data.Data): The student's inputs and masks,
             see :func:`~pyg_rbm.graphgym.loader.student_batch`.
         lr (float): The learning rate to log.
+        total_epochs (int, optional): Pretraining plus training epochs, for
+            the loggers' time estimates. (default: :obj:`None`: GraphGym's
+            :obj:`cfg.optim.max_epoch`)
+        ties (str, optional): :obj:`"first"` or :obj:`"last"`: which of
+            epochs tied on validation accuracy the core keeps.
+            (default: :obj:`"first"`)
     """
-    def __init__(self, loggers: Sequence[Logger], batch: Data, lr: float):
-        self.loggers = {logger.name: logger for logger in loggers}
+    def __init__(self, loggers: Sequence[Logger], batch: Data, lr: float,
+                 total_epochs: Optional[int] = None, ties: str = 'first'):
+        self.total_epochs = total_epochs
+        self.ties = ties
+        self.loggers = {}
+        for logger in loggers:
+            self._count_epochs(logger)
+            self.loggers[logger.name] = logger
         self.batch = batch
         self.lr = lr
         self.network: Optional[torch.nn.Module] = None
@@ -64,17 +76,25 @@ class EpochLogger:
     @property
     def best_epoch(self) -> int:
         r"""The selectable epoch with the highest core validation score
-        (the first on ties, as the core selects); :obj:`-1` if none.
+        (of tied ones, the one the core keeps); :obj:`-1` if none.
         """
         best, best_val = -1, float('-inf')
         for epoch, val in self.val_history:
-            if val > best_val:
+            if val > best_val or (val == best_val and self.ties == 'last'):
                 best, best_val = epoch, val
         return best
+
+    def _count_epochs(self, logger: Logger) -> None:
+        # GraphGym's Logger estimates the time left from cfg.optim.max_epoch
+        # (its private _epoch_total), which leaves out pretraining epochs:
+        # its estimate would turn negative.
+        if self.total_epochs is not None:
+            logger._epoch_total = self.total_epochs
 
     def _logger(self, name: str) -> Logger:
         if name not in self.loggers:
             self.loggers[name] = Logger(name=name, task_type=infer_task())
+            self._count_epochs(self.loggers[name])
         return self.loggers[name]
 
     @torch.no_grad()

@@ -165,13 +165,16 @@ class TeacherRun:
 def prepare_teacher(config: DistillConfig, seed: int,
                     data: Optional[Data] = None,
                     progress: bool = True,
-                    cache_dir: Optional[str] = None) -> TeacherRun:
+                    cache_dir: Optional[str] = None,
+                    split: Optional[Any] = None) -> TeacherRun:
     """Loads the data, splits it for the setting and trains the teacher on
     the graph training may see; scores held-out nodes on the full graph.
 
     With :obj:`cache_dir`, a teacher trained before for the same dataset,
     setting, seed, preprocessing and teacher configuration is loaded from
     it instead of trained again, and a newly trained one is stored there.
+    :obj:`split`, the :func:`~pyg_rbm.datasets.split_setting` of the
+    preprocessed data for this config and seed, saves computing it again.
     """
     from pyg_rbm.datasets import load_dataset, preprocess_graph
     from pyg_rbm.datasets.registry import dataset_info
@@ -181,12 +184,13 @@ def prepare_teacher(config: DistillConfig, seed: int,
 
     config.check()
     seed_everything(seed)
-    if data is None:
-        data = load_dataset(config.dataset, config.root, seed=seed)
-    data = preprocess_graph(data, config.data.normalize_features,
-                            config.data.self_loops)
-    check_node_data(data, 'prepare_teacher')
-    split = split_setting(data, config.setting, seed=seed)
+    if split is None:
+        if data is None:
+            data = load_dataset(config.dataset, config.root, seed=seed)
+        data = preprocess_graph(data, config.data.normalize_features,
+                                config.data.self_loops)
+        check_node_data(data, 'prepare_teacher')
+        split = split_setting(data, config.setting, seed=seed)
     observed, full = split.observed, split.full
     metric = dataset_info(config.dataset).evaluator
     evaluator = ogb_metric(metric) if metric is not None else None
@@ -327,6 +331,7 @@ def run_seed(
     student_fn: Optional[Callable[[int, int], torch.nn.Module]] = None,
     features: Optional[Tuple[Tensor, Tensor]] = None,
     teacher_cache: Optional[str] = None,
+    split: Optional[Any] = None,
 ) -> SeedResult:
     r"""Runs teacher training, distillation and evaluation for one seed.
 
@@ -344,10 +349,14 @@ def run_seed(
             config and seed; computed here when :obj:`None`.
         teacher_cache (str, optional): A folder of trained teachers
             (see :func:`prepare_teacher`). (default: :obj:`None`)
+        split (SettingSplit, optional): The setting's split of the
+            preprocessed data (see :func:`prepare_teacher`).
+            (default: :obj:`None`)
     """
     from pyg_rbm.teachers import teacher_inference
 
-    run = prepare_teacher(config, seed, data, progress, teacher_cache)
+    run = prepare_teacher(config, seed, data, progress, teacher_cache,
+                          split)
     if features is None:
         features = build_features(run.split, config, seed)
     student, scores, epochs, x_full = distill_student(

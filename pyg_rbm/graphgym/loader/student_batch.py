@@ -1,5 +1,5 @@
 """The graph-free batch on which GraphGym's loggers evaluate a student."""
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -13,6 +13,7 @@ def student_batch(
     config: DistillConfig,
     seed: int,
     features: Optional[Tuple[Tensor, Tensor]] = None,
+    split: Optional[Any] = None,
 ) -> Data:
     r"""Returns the nodes a student is evaluated on, as one graph-free
     batch for GraphGym networks (:obj:`batch.split` selects a mask).
@@ -33,11 +34,14 @@ def student_batch(
         features (tuple, optional): The output of
             :func:`~pyg_rbm.train.pipeline.build_features` for this data,
             config and seed; computed here when :obj:`None`.
+        split (SettingSplit, optional): The setting's split of
+            :obj:`data`; computed here when :obj:`None`.
     """
     from pyg_rbm.datasets import split_setting
     from pyg_rbm.train.pipeline import build_features
 
-    split = split_setting(data, config.setting, seed=seed)
+    if split is None:
+        split = split_setting(data, config.setting, seed=seed)
     observed, held_out = split.observed, split.held_out
     if features is None:
         features = build_features(split, config, seed)

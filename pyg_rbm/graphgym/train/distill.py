@@ -11,6 +11,7 @@ from torch_geometric.graphgym.logger import create_logger
 from torch_geometric.graphgym.utils.comp_budget import params_count
 
 from pyg_rbm.datasets import preprocess_graph, split_setting
+from pyg_rbm.datasets.validate import check_node_data
 from pyg_rbm.graphgym.loader.student_batch import student_batch
 from pyg_rbm.graphgym.register import registered
 from pyg_rbm.graphgym.train.epoch_logger import EpochLogger
@@ -45,14 +46,14 @@ def train_distill(data: Data, seed: Optional[int] = None) -> SeedResult:
     """
     seed = cfg.seed if seed is None else seed
     config = distill_config_from_cfg(cfg)
-    # As the core does first; the core's own call then leaves it unchanged.
+    # Preprocessed and split once, for the loggers' batch, the student
+    # inputs (DeepWalk encodings among them) and the core.
     data = preprocess_graph(data, config.data.normalize_features,
                             config.data.self_loops)
-    # The student inputs (DeepWalk encodings among them) are built once, for
-    # the loggers' batch and for the core.
-    features = build_features(split_setting(data, config.setting, seed=seed),
-                              config, seed)
-    batch = student_batch(data, config, seed, features)
+    check_node_data(data, 'train_distill')
+    split = split_setting(data, config.setting, seed=seed)
+    features = build_features(split, config, seed)
+    batch = student_batch(data, config, seed, features, split)
     cfg.share.dim_in = batch.x.size(-1)
     cfg.share.dim_out = batch.num_classes
     cfg.share.num_splits = 3
@@ -73,7 +74,7 @@ def train_distill(data: Data, seed: Optional[int] = None) -> SeedResult:
     try:
         result = run_seed(config, seed, data=data, callbacks=[callback],
                           progress=False, student_fn=student_fn,
-                          features=features)
+                          features=features, split=split)
         callback.finish(config.train.epochs)
     finally:
         callback.close()

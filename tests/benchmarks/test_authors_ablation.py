@@ -24,13 +24,23 @@ def test_each_option_alone():
         if name in ('baseline', 'authors values', 'authors protocol',
                     'default'):
             continue
+        base = default
+        if name.startswith('default + '):
+            base, name = configs['default'], name[len('default + '):]
         changed = [(section, key)
                    for section in ('data', 'teacher', 'student', 'train')
                    for key, value in getattr(config, section).__dict__.items()
-                   if getattr(default, section).__dict__[key] != value]
+                   if getattr(base, section).__dict__[key] != value]
         assert len(changed) == 1, name
         section, key = changed[0]
         assert name.startswith(f'{section}.{key}=')
+    # On top of the default: only the authors' options it did not take.
+    assert {n for n in configs if n.startswith('default + ')} == {
+        'default + teacher.ties=last', 'default + train.ties=last',
+        'default + student.memory_update=forward',
+        'default + student.scaled_pretraining=False',
+        'default + train.optimizer_step=epoch',
+        'default + train.select_pretraining=True'}
     assert set(configs) >= {
         'data.normalize_features=True', 'data.self_loops=True',
         'teacher.name=sage-gcn', 'train.kd_variant=reference',
@@ -69,13 +79,16 @@ def test_runs_share_teachers_and_resume(tmp_path, monkeypatch):
     # One teacher per seed for every option that leaves data and teacher
     # alone; the others train their own.
     per_seed = [t for t in teachers if t[2] == 0]
-    assert len(per_seed) == 8
+    assert len(per_seed) == 9  # the default's with teacher.ties=last too
     assert (True, 'sage', 0) in per_seed and (False, 'sage-gcn', 0) in per_seed
     assert (True, 'sage-gcn', 0) in per_seed  # the default's
     rows = {row[0]: row for row in authors_ablation.summary_rows(results)}
     assert rows['train.ties=last'][1:] == [
-        '2', '80.00 ± 0.00', '70.00 ± 0.00', '10.00 ± 0.00'
+        '2', '80.00 ± 0.00', '70.00 ± 0.00', '10.00 ± 0.00', ''
     ]
+    # The default's own options are also measured against the default.
+    assert rows['default + train.ties=last'][4:] == ['10.00 ± 0.00',
+                                                     '10.00 ± 0.00']
     assert rows['baseline'][4] == '0.00 ± 0.00'
     with open(path) as f:
         assert set(json.load(f)['runs']) == set(names)

@@ -97,6 +97,8 @@ def test_authors_protocol_teacher_student_and_sources():
 @pytest.mark.parametrize('dataset,normalized,loops', [
     ('cora', True, True),
     ('cora-npz', True, True),  # the values of the same graph
+    ('citeseer', False, True),  # raw: its students collapsed otherwise
+    ('citeseer-npz', False, True),
     ('pubmed', True, True),
     ('amazon-photo', False, False),
     ('ogbn-arxiv', False, True),

@@ -7,12 +7,13 @@ import os.path as osp
 import platform
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
+
+from pyg_rbm.experiment.environment import package_commit, processor_name
 
 __all__ = [
     'machine_info',
@@ -23,33 +24,6 @@ __all__ = [
     'write_json',
     'loglog_panels',
 ]
-
-
-def _cpu_model() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown'
-
-
-def _git_commit() -> Optional[str]:
-    # The code the numbers came from ('+' marks uncommitted changes).
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    try:
-        commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
-                                cwd=root, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--',
-                                'pyg_rbm', 'benchmarks'], cwd=root,
-                               capture_output=True, text=True,
-                               check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return commit + ('+' if dirty else '')
 
 
 def machine_info() -> Dict[str, Any]:
@@ -67,12 +41,12 @@ def machine_info() -> Dict[str, Any]:
         python=sys.version.split()[0],
         torch=torch.__version__,
         torch_geometric=torch_geometric.__version__,
-        cpu=_cpu_model(),
+        cpu=processor_name(),
         cpu_count=os.cpu_count(),
         memory_gib=round(mem / 2**30, 1) if mem else None,
         torch_threads=torch.get_num_threads(),
         load_average=list(os.getloadavg()),
-        commit=_git_commit(),
+        commit=package_commit(('pyg_rbm', 'benchmarks')),
     )
 
 

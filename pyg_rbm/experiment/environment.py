@@ -3,14 +3,17 @@ import os
 import platform
 import subprocess
 import sys
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 
 import torch
 
-__all__ = ['environment']
+__all__ = ['environment', 'processor_name', 'package_commit']
 
 
-def _processor() -> str:
+def processor_name() -> str:
+    r"""The processor's model name (a floating-point result may differ
+    between processor models).
+    """
     try:
         with open('/proc/cpuinfo') as f:
             for line in f:
@@ -21,9 +24,11 @@ def _processor() -> str:
     return platform.processor() or 'unknown'
 
 
-def _commit() -> Optional[str]:
-    # The package's own checkout, if it runs from one ('+': uncommitted
-    # changes to the package).
+def package_commit(paths: Sequence[str] = ('pyg_rbm', )) -> Optional[str]:
+    r"""The commit of the checkout the package runs from, with a :obj:`+`
+    when :obj:`paths` of it hold uncommitted changes; :obj:`None` outside
+    a checkout.
+    """
     root = os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))))
     try:
@@ -31,7 +36,7 @@ def _commit() -> Optional[str]:
                                 cwd=root, capture_output=True, text=True,
                                 check=True).stdout.strip()
         dirty = subprocess.run(['git', 'status', '--porcelain', '--',
-                                'pyg_rbm'], cwd=root, capture_output=True,
+                                *paths], cwd=root, capture_output=True,
                                text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -51,10 +56,10 @@ def environment(device: Optional[torch.device] = None) -> Dict[str, Any]:
     import pyg_rbm
     device = torch.device(device or 'cpu')
     out: Dict[str, Any] = dict(
-        pyg_rbm=pyg_rbm.__version__, commit=_commit(),
+        pyg_rbm=pyg_rbm.__version__, commit=package_commit(),
         python=sys.version.split()[0], torch=torch.__version__,
         torch_geometric=torch_geometric.__version__,
-        torch_threads=torch.get_num_threads(), processor=_processor(),
+        torch_threads=torch.get_num_threads(), processor=processor_name(),
         cpu_count=os.cpu_count(), device=str(device))
     if device.type == 'cuda':
         out['gpu'] = torch.cuda.get_device_name(device)

@@ -523,6 +523,7 @@ class StudentTrainer:
             callbacks=self.callbacks, generator=self.generator,
             extra_state=_SamplerState(self.sampler),
             checkpoint_path=self.checkpoint_path, resume=self.resume,
-            fingerprint=self._fingerprint(data),
+            fingerprint=(self._fingerprint(data)
+                         if self.checkpoint_path is not None else None),
             progress=self.progress,
             desc=f'student ({self.model.__class__.__name__})')

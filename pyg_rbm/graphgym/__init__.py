@@ -11,10 +11,11 @@ GraphGym's :obj:`cfg` holds the new groups
 (:func:`~pyg_rbm.graphgym.run.load_experiment_cfg` does).
 """
 from . import _graphgym  # noqa: F401 (first: quiet GraphGym import)
+from .agg_test import agg_test_splits
 from .aggregate import aggregate, format_table
 from .config import *  # noqa: F401,F403
 from .grid import generate_configs, load_grid, run_grid
-from .loader import load_pyg_rbm, student_batch
+from .loader import OneGraphDataset, load_pyg_rbm, student_batch
 from .loss import distill_loss
 from .network import MLPNetwork, MoENetwork, RbMNetwork, StudentNetwork
 from .register import register_all, registered
@@ -34,10 +35,12 @@ __all__ = [
     'MoENetwork',
     'MLPNetwork',
     'distill_loss',
+    'OneGraphDataset',
     'load_pyg_rbm',
     'student_batch',
     'EpochLogger',
     'train_distill',
+    'agg_test_splits',
     'aggregate',
     'format_table',
     'load_experiment_cfg',

@@ -1,10 +1,10 @@
 """One GraphGym experiment: a YAML file, N seeds, aggregated results."""
 import argparse
-import json
 import os
 import os.path as osp
 from typing import Any, Dict, List, Sequence
 
+from torch_geometric import seed_everything
 from torch_geometric.graphgym import register
 from torch_geometric.graphgym.config import (
     cfg,
@@ -15,21 +15,21 @@ from torch_geometric.graphgym.config import (
     set_out_dir,
     set_run_dir,
 )
-from torch_geometric.graphgym.loader import load_dataset
-from torch_geometric.graphgym.logger import set_printing
+from torch_geometric.graphgym.loader import create_loader
+from torch_geometric.graphgym.logger import create_logger, set_printing
+from torch_geometric.graphgym.model_builder import create_model
+from torch_geometric.graphgym.optim import create_optimizer, create_scheduler
 from torch_geometric.graphgym.utils.agg_runs import agg_runs
 from torch_geometric.graphgym.utils.io import makedirs_rm_exist
 
 from pyg_rbm.experiment import write_json_atomic
+from pyg_rbm.graphgym.agg_test import agg_test_splits
 from pyg_rbm.graphgym.aggregate import aggregate
 from pyg_rbm.graphgym.register import register_all
+from pyg_rbm.graphgym.train.distill import finished_seed
 from pyg_rbm.graphgym.translate import distill_config_from_cfg
-from pyg_rbm.train.pipeline import SeedResult
 
 RESULTS_FILE = 'results.json'
-# A finished seed's scores, in its run folder; seeds that have one are
-# skipped when the experiment runs again with 'train.auto_resume'.
-SEED_RESULT_FILE = 'seed_result.json'
 
 
 def load_experiment_cfg(cfg_file: str, opts: Sequence[str] = ()) -> None:
@@ -101,25 +101,30 @@ def run_experiment(cfg_file: str, repeat: int = 1,
     try:
         for i in range(repeat):
             cfg.seed = first_seed + i
-            record = osp.join(cfg.out_dir, str(cfg.seed), SEED_RESULT_FILE)
-            if osp.exists(record):  # finished in an earlier run
-                with open(record) as f:
-                    results.append(SeedResult(**json.load(f)))
+            # Seeds finished in an earlier run are kept (train.auto_resume).
+            finished = finished_seed(osp.join(cfg.out_dir, str(cfg.seed)))
+            if finished:
+                results.extend(finished)
                 continue
             # An unfinished seed's logs start again.
             makedirs_rm_exist(osp.join(cfg.out_dir, str(cfg.seed)))
             set_run_dir(cfg.out_dir)
             set_printing()
-            data = load_dataset()
-            results.append(register.train_dict[cfg.train.mode](data,
-                                                               cfg.seed))
-            write_json_atomic(record, results[-1].to_dict())
+            seed_everything(cfg.seed)
+            # GraphGym's own sequence, as its main scripts run it.
+            loaders = create_loader()
+            loggers = create_logger()
+            model = create_model(to_device=False)
+            optimizer = create_optimizer(model.parameters(), cfg.optim)
+            scheduler = create_scheduler(optimizer, cfg.optim)
+            results.append(register.train_dict[cfg.train.mode](
+                loggers, loaders, model, optimizer, scheduler))
     finally:
         cfg.seed = first_seed
     agg_runs(cfg.out_dir, cfg.metric_best)
+    agg_test_splits(cfg.out_dir, cfg.metric_best, config.train.ties)
     config.seeds = [r.seed for r in results]
     summary = aggregate(results, config)
     summary['out_dir'] = cfg.out_dir
-    with open(osp.join(cfg.out_dir, RESULTS_FILE), 'w') as f:
-        json.dump(summary, f, indent=2)
+    write_json_atomic(osp.join(cfg.out_dir, RESULTS_FILE), summary)
     return summary

@@ -64,6 +64,9 @@ def _graphgym_checks() -> Dict[str, Tuple[Tuple[Any, ...], str]]:
         'train.mode': (('distill', ), 'distill'),
         'dataset.format': ((FORMAT, ), FORMAT),
         'dataset.task': (('node', ), 'node'),
+        # GraphGym's loaders hand over the whole graph; the core batches.
+        'train.sampler': (('full_batch', ), 'full_batch'),
+        'val.sampler': (('full_batch', ), 'full_batch'),
         # The student is graph-free: its depth is gnn.layers_post_mp.
         'gnn.layers_pre_mp': ((0, ), '0'),
         'gnn.layers_mp': ((0, ), '0'),

@@ -242,6 +242,7 @@ def distill_student(
     student_fn: Optional[Callable[[int, int], torch.nn.Module]] = None,
     without_teacher: bool = False,
     features: Optional[Tuple[Tensor, Tensor]] = None,
+    optimizer: Optional[torch.optim.Optimizer] = None,
 ) -> Tuple[torch.nn.Module, Dict[str, float], int, Tensor]:
     r"""Distils :obj:`run`'s teacher into a student built from
     :obj:`config` (default: the run's config).
@@ -251,7 +252,9 @@ def distill_student(
     With :obj:`without_teacher=True` it trains an MLP of the student's
     width on labels only (the no-teacher baseline). :obj:`features`, the
     output of :func:`build_features` for this run and config, saves
-    computing them again.
+    computing them again. :obj:`optimizer`, over the parameters of the
+    student that :obj:`student_fn` returns, replaces the Adam optimizer of
+    the config's learning rate and weight decay.
     """
     from pyg_rbm.nn import MLPStudent, build_student
     from pyg_rbm.teachers import teacher_inference
@@ -314,7 +317,8 @@ def distill_student(
                        adversarial=adversarial,
                        rsd_weight=extras.rsd_weight if rsd else 0.0,
                        evaluator=run.evaluator, callbacks=callbacks,
-                       progress=progress)
+                       progress=progress,
+                       optimizer=None if without_teacher else optimizer)
     fitted = trainer.fit(train_data, held_x, held_y)
     scores = _with_best_over_epochs(
         {k: v for k, v in fitted.best_metrics.items() if k != 'train'},
@@ -332,6 +336,7 @@ def run_seed(
     features: Optional[Tuple[Tensor, Tensor]] = None,
     teacher_cache: Optional[str] = None,
     split: Optional[Any] = None,
+    optimizer: Optional[torch.optim.Optimizer] = None,
 ) -> SeedResult:
     r"""Runs teacher training, distillation and evaluation for one seed.
 
@@ -352,6 +357,10 @@ def run_seed(
         split (SettingSplit, optional): The setting's split of the
             preprocessed data (see :func:`prepare_teacher`).
             (default: :obj:`None`)
+        optimizer (torch.optim.Optimizer, optional): The student's
+            optimizer, over the parameters of the student of
+            :obj:`student_fn`; Adam with the config's learning rate and
+            weight decay when :obj:`None`. (default: :obj:`None`)
     """
     from pyg_rbm.teachers import teacher_inference
 
@@ -360,7 +369,8 @@ def run_seed(
     if features is None:
         features = build_features(run.split, config, seed)
     student, scores, epochs, x_full = distill_student(
-        run, config, callbacks, progress, student_fn, features=features)
+        run, config, callbacks, progress, student_fn, features=features,
+        optimizer=optimizer)
     mlp_scores = None
     if config.baseline_mlp:
         mlp_scores = distill_student(run, config, progress=progress,

@@ -85,7 +85,21 @@ def test_graphgym_inductive_logs_held_out_nodes(data_root, gg_config, fast,
         100 * seed['student']['inductive'])
     stats = _stats(out / '0' / 'inductive' / 'stats.json')
     assert len(stats) == 10  # no pretraining for the MLP
-    assert not (out / '0' / 'test' / 'stats.json').exists()
+    # GraphGym's 'test' split is the setting's test nodes, the held-out
+    # ones, so that agg_runs aggregates it; the public split leaves no
+    # test node in the training graph.
+    def scores(rows):
+        return [(s['epoch'], s['loss'], s['accuracy']) for s in rows]
+
+    assert scores(_stats(out / '0' / 'test' / 'stats.json')) == \
+        scores(stats)
+    assert not (out / '0' / 'observed_test').exists()
+    with open(out / 'agg' / 'test' / 'best.json') as f:
+        best = json.loads(f.readline())
+    val = _stats(out / '0' / 'val' / 'stats.json')
+    epoch = max(range(len(val)), key=lambda i: (val[i]['accuracy'], -i))
+    assert best['accuracy'] == stats[epoch]['accuracy']
+    assert stats[epoch]['accuracy'] == round(seed['student']['inductive'], 4)
 
 
 def test_reruns_keep_finished_seeds_and_checkpoints(data_root, gg_config,
@@ -124,3 +138,23 @@ def test_epoch_logger_keeps_the_core_tie_rule():
         logger = EpochLogger([], batch, lr=0.01, ties=ties)
         logger.val_history = [(2, 0.5), (3, 0.7), (4, 0.6), (5, 0.7)]
         assert logger.best_epoch == best
+
+
+def test_wider_student_inputs_rebuild_the_network(data_root, gg_config,
+                                                  fast, tmp_path):
+    import torch
+    from torch_geometric.graphgym.checkpoint import MODEL_STATE
+
+    from pyg_rbm.graphgym import run_experiment
+    path = gg_config('cora-mlp-transductive.yaml')
+    # Label-propagation features add one column per class to the 1433
+    # features GraphGym sizes the network from.
+    summary = run_experiment(path, 1, [
+        'dataset.dir', data_root, 'out_dir', str(tmp_path), *fast,
+        'extras.label_propagation', 'True'
+    ])
+    assert summary['student']['test']['mean'] > 50
+    ckpt, = (tmp_path / 'cora-mlp-transductive' / '0' / 'ckpt').iterdir()
+    state = torch.load(ckpt, weights_only=True)[MODEL_STATE]
+    first = next(v for k, v in state.items() if k.endswith('weight'))
+    assert first.shape == (64, 1433 + 7)

@@ -1,5 +1,5 @@
 r"""GraphGym loader of :mod:`pyg_rbm`'s datasets."""
-from .pyg_rbm import load_pyg_rbm
+from .pyg_rbm import OneGraphDataset, load_pyg_rbm
 from .student_batch import student_batch
 
-__all__ = ['load_pyg_rbm', 'student_batch']
+__all__ = ['OneGraphDataset', 'load_pyg_rbm', 'student_batch']

@@ -24,7 +24,11 @@ def student_batch(
     (same :func:`~pyg_rbm.datasets.split_setting` and
     :func:`~pyg_rbm.train.pipeline.build_features`, same seed). The masks
     are :obj:`train_mask`, :obj:`val_mask`, :obj:`test_mask` (nodes of the
-    training graph) and :obj:`inductive_mask` (held-out nodes).
+    training graph) and :obj:`inductive_mask` (held-out nodes). In the
+    inductive setting, whose test nodes are the held-out ones,
+    :obj:`test_mask` equals :obj:`inductive_mask` and the test nodes left
+    in the training graph (none on the public split) are
+    :obj:`observed_test_mask`.
 
     Args:
         data (torch_geometric.data.Data): The dataset, as
@@ -56,9 +60,14 @@ def student_batch(
         test_mask = torch.zeros(num_observed, dtype=torch.bool)
     inductive_mask = torch.zeros(num_observed + num_held, dtype=torch.bool)
     inductive_mask[num_observed:] = True
+    masks = dict(train_mask=pad(observed.train_mask),
+                 val_mask=pad(observed.val_mask), test_mask=pad(test_mask),
+                 inductive_mask=inductive_mask)
+    if config.setting == 'inductive':
+        # The setting's test nodes are the held-out ones; GraphGym's
+        # agg_runs aggregates the splits named train, val and test only.
+        masks.update(test_mask=inductive_mask,
+                     observed_test_mask=masks['test_mask'])
     return Data(x=torch.cat([x_obs, x_full[held_out]]),
                 y=torch.cat([observed.y, split.full.y[held_out]]),
-                train_mask=pad(observed.train_mask),
-                val_mask=pad(observed.val_mask), test_mask=pad(test_mask),
-                inductive_mask=inductive_mask,
-                num_classes=int(split.full.num_classes))
+                num_classes=int(split.full.num_classes), **masks)

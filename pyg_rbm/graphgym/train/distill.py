@@ -1,51 +1,81 @@
 """GraphGym train loop ``distill``: a thin adapter over the training core."""
 import logging
-from typing import Optional
+import os.path as osp
+from typing import Any, List, Sequence
 
 import torch
-from torch_geometric.data import Data
 from torch_geometric.graphgym import register
 from torch_geometric.graphgym.checkpoint import save_ckpt
 from torch_geometric.graphgym.config import cfg
-from torch_geometric.graphgym.logger import create_logger
+from torch_geometric.graphgym.logger import Logger
+from torch_geometric.graphgym.model_builder import GraphGymModule
+from torch_geometric.graphgym.optim import create_optimizer
 from torch_geometric.graphgym.utils.comp_budget import params_count
 
 from pyg_rbm.datasets import preprocess_graph, split_setting
 from pyg_rbm.datasets.validate import check_node_data
+from pyg_rbm.experiment import write_json_atomic
 from pyg_rbm.graphgym.loader.student_batch import student_batch
 from pyg_rbm.graphgym.register import registered
 from pyg_rbm.graphgym.train.epoch_logger import EpochLogger
 from pyg_rbm.graphgym.translate import distill_config_from_cfg
 from pyg_rbm.train.pipeline import SeedResult, build_features, run_seed
 
+# A finished seed's scores, in its run folder (cfg.run_dir).
+SEED_RESULT_FILE = 'seed_result.json'
+
 
 @registered('train', 'distill')
-def train_distill(data: Data, seed: Optional[int] = None) -> SeedResult:
-    r"""Runs one seed of the distillation pipeline for GraphGym's
-    :obj:`cfg` and logs it through GraphGym's loggers in
-    :obj:`cfg.run_dir`.
+def train_distill(loggers: Sequence[Logger], loaders: Sequence[Any],
+                  model: GraphGymModule, optimizer: torch.optim.Optimizer,
+                  scheduler: Any) -> SeedResult:
+    r"""Runs seed :obj:`cfg.seed` of the distillation pipeline with
+    GraphGym's train-loop signature, so that a GraphGym main script
+    dispatching :obj:`train_dict[cfg.train.mode](loggers, loaders, model,
+    optimizer, scheduler)` runs it.
 
     This is no second training loop: it calls
     :func:`pyg_rbm.train.pipeline.run_seed` (teacher training, the
     :class:`~pyg_rbm.transforms.KnowledgeDistillation` transform, the
     setting's held-out nodes, :class:`~pyg_rbm.train.StudentTrainer`) with
     the config of :func:`~pyg_rbm.graphgym.distill_config_from_cfg`, the
-    student built by the registered network :obj:`cfg.model.type`, and an
-    :class:`~pyg_rbm.graphgym.train.EpochLogger` callback. The same
-    hyperparameters and seed therefore give the same result as
+    student of :obj:`model` trained by :obj:`optimizer`, and an
+    :class:`~pyg_rbm.graphgym.train.EpochLogger` over :obj:`loggers`. The
+    student starts from the weights the core gives it for the seed, so the
+    same hyperparameters and seed give the same result as
     ``pyg-rbm distill``.
 
-    Sets :obj:`cfg.share.dim_in`, :obj:`cfg.share.dim_out` and
-    :obj:`cfg.share.num_splits` from the data, as GraphGym's loaders do.
+    GraphGym sizes :obj:`model` from the graph's features and classes;
+    when the student's inputs are wider (positional encodings or
+    label-propagation features) or the classes are two (GraphGym then
+    builds one output), the registered network :obj:`cfg.model.type` is
+    built again with the right widths and trained by a new optimizer of
+    :obj:`cfg.optim`. :obj:`scheduler` is not stepped: the core keeps the
+    learning rate constant, and :obj:`cfg.optim.scheduler` must be
+    :obj:`"none"`.
+
+    The seed's scores go to :obj:`<cfg.run_dir>/seed_result.json`, and
+    with :obj:`cfg.train.enable_ckpt` the selected student to GraphGym's
+    checkpoint folder. Sets :obj:`cfg.share.dim_in`,
+    :obj:`cfg.share.dim_out` and :obj:`cfg.share.num_splits` to the
+    student's.
 
     Args:
-        data (torch_geometric.data.Data): The dataset from the registered
-            loader (:func:`~pyg_rbm.graphgym.loader.load_pyg_rbm`).
-        seed (int, optional): The seed; :obj:`cfg.seed` when :obj:`None`.
-            (default: :obj:`None`)
+        loggers (List[Logger]): GraphGym's loggers, from
+            :func:`~torch_geometric.graphgym.logger.create_logger`.
+        loaders (List[DataLoader]): GraphGym's loaders, from
+            :func:`~torch_geometric.graphgym.loader.create_loader` over the
+            registered loader :func:`~pyg_rbm.graphgym.load_pyg_rbm`; the
+            graph is the first loader's dataset.
+        model (GraphGymModule): The registered network, from
+            :func:`~torch_geometric.graphgym.model_builder.create_model`.
+        optimizer (torch.optim.Optimizer): Over :obj:`model`'s parameters,
+            from :func:`~torch_geometric.graphgym.optim.create_optimizer`.
+        scheduler: GraphGym's scheduler (not stepped).
     """
-    seed = cfg.seed if seed is None else seed
+    seed = cfg.seed
     config = distill_config_from_cfg(cfg)
+    data = loaders[0].dataset[0]
     # Preprocessed and split once, for the loggers' batch, the student
     # inputs (DeepWalk encodings among them) and the core.
     data = preprocess_graph(data, config.data.normalize_features,
@@ -54,27 +84,43 @@ def train_distill(data: Data, seed: Optional[int] = None) -> SeedResult:
     split = split_setting(data, config.setting, seed=seed)
     features = build_features(split, config, seed)
     batch = student_batch(data, config, seed, features, split)
-    cfg.share.dim_in = batch.x.size(-1)
-    cfg.share.dim_out = batch.num_classes
-    cfg.share.num_splits = 3
+    dim_in, dim_out = batch.x.size(-1), batch.num_classes
+    cfg.share.dim_in, cfg.share.dim_out, cfg.share.num_splits = (dim_in,
+                                                                 dim_out, 3)
+    # The student trains where the data is (GraphGym's create_model moved
+    # it to cfg.accelerator); the optimizer keeps the same parameters.
+    model.to(data.x.device)
+    network = model.model
+    if (getattr(network, 'dim_in', None), getattr(network, 'dim_out',
+                                                  None)) != (dim_in, dim_out):
+        logging.info(f'The student takes {dim_in} inputs and {dim_out} '
+                     f'classes: building the network again')
+        model = GraphGymModule(dim_in, dim_out, cfg)
+        network = model.model
+        optimizer = create_optimizer(model.parameters(), cfg.optim)
+    logging.info(model)
+    logging.info(f'Num parameters: {params_count(model)}')
+
     pretrain = config.train.pretrain_epochs if config.student.name == 'rbm' \
         else 0
-    callback = EpochLogger(create_logger(), batch, lr=config.train.lr,
+    callback = EpochLogger(loggers, batch, lr=config.train.lr,
                            total_epochs=pretrain + config.train.epochs,
                            ties=config.train.ties)
+    callback.network = network
 
     def student_fn(in_channels: int, out_channels: int) -> torch.nn.Module:
-        network = register.network_dict[cfg.model.type](
-            dim_in=in_channels, dim_out=out_channels)
-        logging.info(network)
-        logging.info(f'Num parameters: {params_count(network)}')
-        callback.network = network
+        # The weights a network built now, under the core's seed, starts
+        # with: those of pyg-rbm distill.
+        fresh = register.network_dict[cfg.model.type](dim_in=in_channels,
+                                                      dim_out=out_channels)
+        network.load_state_dict(fresh.state_dict())
         return network.model
 
     try:
         result = run_seed(config, seed, data=data, callbacks=[callback],
                           progress=False, student_fn=student_fn,
-                          features=features, split=split)
+                          features=features, split=split,
+                          optimizer=optimizer)
         callback.finish(config.train.epochs)
     finally:
         callback.close()
@@ -82,5 +128,19 @@ def train_distill(data: Data, seed: Optional[int] = None) -> SeedResult:
     if cfg.train.enable_ckpt:
         # The selected student (restored best validation epoch), in
         # GraphGym's checkpoint format (<run_dir>/ckpt/<epoch>.ckpt).
-        save_ckpt(callback.network, epoch=callback.best_epoch)
+        save_ckpt(model, optimizer, epoch=callback.best_epoch)
+    write_json_atomic(osp.join(cfg.run_dir, SEED_RESULT_FILE),
+                      result.to_dict())
     return result
+
+
+def finished_seed(run_dir: str) -> List[SeedResult]:
+    r"""The result stored in :obj:`run_dir` by :func:`train_distill`, as
+    a list of one, or an empty list when the seed has not finished.
+    """
+    import json
+    path = osp.join(run_dir, SEED_RESULT_FILE)
+    if not osp.exists(path):
+        return []
+    with open(path) as f:
+        return [SeedResult(**json.load(f))]

@@ -12,7 +12,7 @@ from torch_geometric.graphgym.utils.comp_budget import params_count
 
 from pyg_rbm.train.loop import EpochRecord
 
-SPLITS = ('train', 'val', 'test', 'inductive')
+SPLITS = ('train', 'val', 'test', 'inductive', 'observed_test')
 
 # split -> (labels, scores, loss, seconds)
 _Evaluation = Dict[str, Tuple[Tensor, Tensor, float, float]]

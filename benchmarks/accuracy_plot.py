@@ -8,14 +8,14 @@ import os
 import os.path as osp
 from typing import Any, Dict, List, Sequence, Tuple
 
-from accuracy import (
-    DATASET_LABELS,
-    DATASETS,
-    MODEL_LABELS,
-    MODELS,
-    SETTINGS,
-    SPLITS,
-)
+from pyg_rbm.datasets.registry import dataset_info
+from pyg_rbm.experiment import load_matrix
+
+MATRIX = load_matrix('accuracy')
+DATASETS, SETTINGS, MODELS = MATRIX.datasets, MATRIX.settings, MATRIX.models
+MODEL_LABELS = MATRIX.labels
+DATASET_LABELS = {d: dataset_info(d).label for d in DATASETS}
+SPLITS = {d: dataset_info(d).split for d in DATASETS}
 
 Results = Dict[Tuple[str, str], Dict[str, Any]]
 Published = Sequence[Tuple[str, Dict[str, float]]]

@@ -25,25 +25,26 @@ from collections import Counter
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from accuracy import (  # noqa: E402
-    ABLATIONS,
-    DATASET_LABELS,
-    DATASETS,
-    DEFAULTS_FROM,
-    EXTRAS_SEEDS,
-    EXTRAS_STUDENTS,
-    HPARAM_SETTING,
-    MODEL_LABELS,
-    MODELS,
-    QUICK,
-    SEEDS,
-    SETTINGS,
-    SPLIT_LABELS,
-    SPLITS,
-    RunGroup,
-    aggregate,
-    plan_runs,
-)
+from pyg_rbm.datasets.registry import dataset_info  # noqa: E402
+from pyg_rbm.experiment import RunGroup, load_matrix  # noqa: E402
+from pyg_rbm.experiment.results_file import aggregate  # noqa: E402
+
+MATRIX = load_matrix('accuracy')
+DATASETS, SETTINGS, MODELS = MATRIX.datasets, MATRIX.settings, MATRIX.models
+ABLATIONS = tuple(MATRIX.ablations)
+EXTRAS_STUDENTS = tuple(k for k, s in MATRIX.all_students.items()
+                        if s.extras)
+MODEL_LABELS = MATRIX.labels
+DATASET_LABELS = {d: dataset_info(d).label for d in DATASETS}
+SPLITS = {d: dataset_info(d).split for d in DATASETS}
+SEEDS = EXTRAS_SEEDS = MATRIX.seeds
+plan_runs = MATRIX.plan_runs
+SPLIT_LABELS = {
+    'public': 'Planetoid public split',
+    'fixed': 'Geom-GCN fixed 60/20/20 splits (split = seed mod 10)',
+    'random': 'CPF random splits (largest connected component, '
+    '20 train / 30 val per class)',
+}
 from accuracy_plot import Results, plot_accuracy  # noqa: E402
 from authors_check import format_table as authors_table  # noqa: E402
 from pyg_rbm.train.pipeline import headline  # noqa: E402
@@ -612,6 +613,7 @@ def render_report(results: Results, folder: str,
     :obj:`authors_check` the JSON of ``benchmarks/authors_check.py``.
     """
     date = date or datetime.date.today().isoformat()
+    quick = MATRIX.quick
     seeds = max_seeds(results)
     updated = sorted(r['updated'] for r in results.values()
                      if r.get('updated'))
@@ -638,9 +640,9 @@ def render_report(results: Results, folder: str,
         'Hyperparameters: the shipped defaults of `pyg_rbm/configs/` for '
         'every student (' + ', '.join(
             f'{DATASET_LABELS[d]} reuses {DATASET_LABELS[s]}\'s values'
-            for d, s in DEFAULTS_FROM.items()) +
+            for d, s in MATRIX.defaults_from.items()) +
         '; the production setting uses the '
-        f'{HPARAM_SETTING["production"]} ones). '
+        f'{MATRIX.hyperparameters_of["production"]} ones). '
         'Production = 0.8 x transductive + 0.2 x inductive accuracy, with '
         '20% of the test nodes held out. Inductive holds out the whole '
         'public test set on the Planetoid split and 20% of the test nodes '
@@ -701,11 +703,11 @@ def render_report(results: Results, folder: str,
             f'the first {FEWER_EXTRAS_SEEDS} seeds only) and this page:', '',
             '```bash', 'python benchmarks/accuracy.py',
             'python benchmarks/report.py', '```', '',
-            'The quick smoke run (' + ', '.join(
-                QUICK['datasets']) + '; ' + ', '.join(QUICK['settings']) +
-            f'; all students but RbM + extras; {QUICK["seeds"]} seeds; '
-            f'{QUICK["epochs"]} student epochs after pretraining and at most '
-            f'{QUICK["teacher_epochs"]} teacher epochs), written to '
+            'The quick smoke run (' + ', '.join(quick['datasets']) + '; ' +
+            ', '.join(quick['settings']) +
+            f'; all students but RbM + extras; {quick["seeds"]} seeds; '
+            f'{quick["epochs"]} student epochs after pretraining and at most '
+            f'{quick["teacher_epochs"]} teacher epochs), written to '
             '`docs/benchmarks/accuracy-quick`:', '', '```bash',
             'python benchmarks/accuracy.py --quick',
             'python benchmarks/report.py --results '

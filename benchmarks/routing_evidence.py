@@ -1,7 +1,7 @@
 """How RbM and MoE route nodes, beside their accuracy and GLNN's.
 
 For every cell (dataset, setting) and seed, one teacher (the accuracy
-matrix's configuration, `accuracy.student_config`) is distilled into RbM,
+matrix's configuration, `Matrix.student_config`) is distilled into RbM,
 MoE and the MLP (GLNN); for RbM and MoE the routing of every node of the
 full graph is summarised per layer by `pyg_rbm.analysis.routing_statistics`:
 the share of nodes each expert takes first, its normalised entropy (one for
@@ -25,7 +25,9 @@ from typing import Any, Dict, List
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import machine_info, write_json  # noqa: E402
-from accuracy import DATASETS, SETTINGS, student_config  # noqa: E402
+from pyg_rbm.experiment import load_matrix  # noqa: E402
+
+MATRIX = load_matrix('accuracy')
 
 DEFAULT_OUT = osp.join(osp.dirname(osp.abspath(__file__)), '..', 'docs',
                        'benchmarks', 'routing')
@@ -45,7 +47,7 @@ def run_cell(dataset: str, setting: str, seeds: int, root: str,
     if osp.exists(path):
         with open(path) as f:
             results = json.load(f)
-    configs = {st: student_config(dataset, setting, st, root=root)
+    configs = {st: MATRIX.student_config(dataset, setting, st, root=root)
                for st in STUDENTS}
     for seed in range(seeds):
         if str(seed) in results['runs']:
@@ -116,11 +118,11 @@ def format_table(all_results: List[Dict[str, Any]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--datasets', nargs='+', default=list(DATASETS),
-                        choices=DATASETS)
+    parser.add_argument('--datasets', nargs='+', default=list(MATRIX.datasets),
+                        choices=MATRIX.datasets)
     parser.add_argument('--settings', nargs='+',
                         default=['transductive', 'inductive'],
-                        choices=SETTINGS)
+                        choices=MATRIX.settings)
     parser.add_argument('--seeds', type=int, default=5)
     parser.add_argument('--root', default='data')
     parser.add_argument('--threads', type=int, default=1)

@@ -12,13 +12,16 @@ sys.path.insert(0, osp.normpath(BENCHMARKS))
 import accuracy  # noqa: E402
 import accuracy_plot  # noqa: E402
 import report  # noqa: E402
+from pyg_rbm.experiment import results_file as rf  # noqa: E402
+from pyg_rbm.train import pipeline  # noqa: E402
 
+MATRIX = accuracy.MATRIX
 PROTOCOL = dict(student_epochs=None, teacher_epochs=None)
 
 
 def test_plan_runs_shares_random_split_runs():
-    groups = accuracy.plan_runs(['cora', 'cora-npz', 'actor'],
-                                list(accuracy.SETTINGS))
+    groups = MATRIX.plan_runs(['cora', 'cora-npz', 'actor'],
+                              list(accuracy.SETTINGS))
     assert [(g.dataset, g.run_setting, g.reports) for g in groups] == [
         ('cora', 'transductive', ('transductive', )),
         ('cora', 'inductive', ('inductive', )),
@@ -29,24 +32,23 @@ def test_plan_runs_shares_random_split_runs():
         ('actor', 'production', ('inductive', 'production')),
     ]
     # Asking for one of the two still runs (and reports) both:
-    groups = accuracy.plan_runs(['citeseer-npz'], ['inductive'])
-    assert [(g.run_setting, g.reports) for g in groups] == [
-        ('production', ('inductive', 'production'))
-    ]
-    full = accuracy.plan_runs(accuracy.DATASETS, accuracy.SETTINGS)
+    groups = MATRIX.plan_runs(['citeseer-npz'], ['inductive'])
+    assert [(g.run_setting, g.reports)
+            for g in groups] == [('production', ('inductive', 'production'))]
+    full = MATRIX.plan_runs(accuracy.DATASETS, accuracy.SETTINGS)
     assert len(full) == 3 + 3 + 2 + 2 + 2
 
 
 def test_plan_runs_rejects_unknown_names():
     with pytest.raises(ValueError, match="Unknown datasets.*'pubmed'"):
-        accuracy.plan_runs(['pubmed'], ['transductive'])
+        MATRIX.plan_runs(['pubmed'], ['transductive'])
     with pytest.raises(ValueError, match='Unknown settings'):
-        accuracy.plan_runs(['cora'], ['semi'])
+        MATRIX.plan_runs(['cora'], ['semi'])
 
 
 def test_student_config_matrix():
     configs = {
-        st: accuracy.student_config('cora', 'transductive', st)
+        st: MATRIX.student_config('cora', 'transductive', st)
         for st in accuracy.STUDENTS
     }
     names = {st: c.student.name for st, c in configs.items()}
@@ -59,15 +61,14 @@ def test_student_config_matrix():
     }
     for config in configs.values():
         s = config.student
-        assert (s.hidden_channels, s.num_layers, s.num_experts, s.k) == (
-            512, 3, 4, 3)
+        assert (s.hidden_channels, s.num_layers, s.num_experts,
+                s.k) == (512, 3, 4, 3)
         assert config.teacher == configs['rbm'].teacher
         assert config.train.tau == 1.29 and config.train.epochs == 500
         assert config.setting == 'transductive'
     extras = configs['rbm-extras'].extras
     assert (extras.reliable_sampling, extras.positional_encoding,
-            extras.adversarial, extras.similarity) == (True, True, True,
-                                                       False)
+            extras.adversarial, extras.similarity) == (True, True, True, False)
     assert not configs['rbm'].extras.reliable_sampling
     # One fast-adversarial-training step of 1.25 epsilon (cora: 0.04):
     assert (extras.adv_steps, extras.adv_epsilon) == (1, 0.04)
@@ -76,8 +77,8 @@ def test_student_config_matrix():
     # ... on an eighth of each batch's nodes (the library default is all):
     assert extras.adv_fraction == 0.125
     assert configs['rbm'].extras.adv_fraction == 1.0
-    citeseer = accuracy.student_config('citeseer', 'inductive',
-                                       'rbm-extras').extras
+    citeseer = MATRIX.student_config('citeseer', 'inductive',
+                                     'rbm-extras').extras
     assert citeseer.adv_step_ratio == 1.25
     assert citeseer.adv_epsilon == 0.045
 
@@ -86,7 +87,7 @@ def test_ablation_students_add_one_extra_each():
     flags = ('reliable_sampling', 'positional_encoding', 'adversarial',
              'similarity')
     configs = {
-        st: accuracy.student_config('citeseer', 'transductive', st)
+        st: MATRIX.student_config('citeseer', 'transductive', st)
         for st in ('rbm', 'rbm-extras') + accuracy.ABLATIONS
     }
     on = {
@@ -118,44 +119,43 @@ def test_ablation_students_add_one_extra_each():
 
 def test_student_config_defaults_per_dataset_and_setting():
     # Actor reuses Cora's hyperparameters, not its pipeline:
-    actor = accuracy.student_config('actor', 'transductive', 'rbm')
+    actor = MATRIX.student_config('actor', 'transductive', 'rbm')
     assert actor.dataset == 'actor'
     assert (actor.student.num_layers, actor.train.tau) == (3, 1.29)
-    assert (actor.teacher.name, actor.teacher.hidden_channels) == ('sage',
-                                                                   512)
+    assert (actor.teacher.name, actor.teacher.hidden_channels) == ('sage', 512)
     assert not (actor.data.normalize_features or actor.data.self_loops)
-    cora = accuracy.student_config('cora', 'transductive', 'rbm')
+    cora = MATRIX.student_config('cora', 'transductive', 'rbm')
     assert cora.teacher.name == 'sage-gcn' and cora.data.self_loops
     # Production uses the inductive hyperparameters, split as production:
-    prod = accuracy.student_config('cora', 'production', 'moe', epochs=7,
-                                   teacher_epochs=5, root='/data')
+    prod = MATRIX.student_config('cora', 'production', 'moe', epochs=7,
+                                 teacher_epochs=5, root='/data')
     assert prod.setting == 'production' and prod.root == '/data'
     assert (prod.student.hidden_channels, prod.train.tau) == (256, 0.6)
     assert (prod.train.epochs, prod.teacher.epochs) == (7, 5)
     # The CPF version of CiteSeer uses CiteSeer's defaults:
-    cs = accuracy.student_config('citeseer-npz', 'inductive', 'rbm')
+    cs = MATRIX.student_config('citeseer-npz', 'inductive', 'rbm')
     assert (cs.student.num_layers, cs.train.lr, cs.train.tau) == (2, 0.005,
                                                                   0.55)
     with pytest.raises(ValueError, match="Unknown student 'gat'"):
-        accuracy.student_config('cora', 'transductive', 'gat')
+        MATRIX.student_config('cora', 'transductive', 'gat')
 
 
 def test_aggregate():
-    stats = accuracy.aggregate([80.0, 82.0, 84.0])
+    stats = rf.aggregate([80.0, 82.0, 84.0])
     assert stats['mean'] == pytest.approx(82.0)
     assert stats['std'] == pytest.approx(2.0)  # sample std (n - 1)
     assert stats['n'] == 3 and stats['runs'] == [80.0, 82.0, 84.0]
-    assert accuracy.aggregate([71.5])['std'] == 0.0
-    assert accuracy.aggregate([]) is None
+    assert rf.aggregate([71.5])['std'] == 0.0
+    assert rf.aggregate([]) is None
 
 
 def test_record_summary_and_resume(tmp_path):
-    res = accuracy.new_results('cora-npz', 'production', PROTOCOL)
+    res = rf.new_results('cora-npz', 'production', PROTOCOL)
     scores = dict(val=0.8, test=0.9, inductive=0.7)
-    accuracy.record(res, 0, 'teacher', scores, seconds=2.0)
-    accuracy.record(res, 0, 'rbm', scores, seconds=3.0, epochs=40)
-    accuracy.record(res, 1, 'rbm', dict(val=0.8, test=0.8, inductive=0.6),
-                    seconds=3.0, epochs=30)
+    rf.record(res, 0, 'teacher', scores, seconds=2.0)
+    rf.record(res, 0, 'rbm', scores, seconds=3.0, epochs=40)
+    rf.record(res, 1, 'rbm', dict(val=0.8, test=0.8, inductive=0.6),
+              seconds=3.0, epochs=30)
     # Production: 0.8 * 90 + 0.2 * 70 = 86 and 0.8 * 80 + 0.2 * 60 = 76.
     assert res['runs']['0']['students']['rbm']['accuracy'] == (
         pytest.approx(86.0))
@@ -163,42 +163,53 @@ def test_record_summary_and_resume(tmp_path):
     assert res['summary']['rbm']['std'] == pytest.approx(50**0.5)
     assert res['summary']['teacher']['n'] == 1
     assert 'moe' not in res['summary']
-    assert accuracy.is_done(res, 1, 'rbm')
-    assert not accuracy.is_done(res, 1, 'moe')
-    assert not accuracy.is_done(res, 2, 'rbm')
+    assert rf.is_done(res, 1, 'rbm')
+    assert not rf.is_done(res, 1, 'moe')
+    assert not rf.is_done(res, 2, 'rbm')
 
-    path = accuracy.results_path(str(tmp_path), 'cora-npz', 'production')
-    accuracy.save_results(res, path)
+    path = rf.results_path(str(tmp_path), 'cora-npz', 'production')
+    rf.save_results(res, path)
     assert osp.basename(path) == 'cora-npz_production.json'
-    loaded = accuracy.load_results(path, 'cora-npz', 'production', PROTOCOL)
+    loaded = rf.load_results(path, 'cora-npz', 'production', PROTOCOL)
     assert loaded == json.loads(json.dumps(res))
     with pytest.raises(ValueError, match="'--out'.*another output folder"):
-        accuracy.load_results(path, 'cora-npz', 'production',
-                              dict(student_epochs=5, teacher_epochs=None))
-    fresh = accuracy.load_results(str(tmp_path / 'none.json'), 'cora',
-                                  'inductive', PROTOCOL)
+        rf.load_results(path, 'cora-npz', 'production',
+                        dict(student_epochs=5, teacher_epochs=None))
+    fresh = rf.load_results(str(tmp_path / 'none.json'), 'cora', 'inductive',
+                            PROTOCOL)
     assert fresh['runs'] == {} and fresh['split'] == 'public'
 
 
 def test_save_merges_runs_of_other_processes(tmp_path):
-    path = accuracy.results_path(str(tmp_path), 'cora', 'transductive')
-    ours = accuracy.new_results('cora', 'transductive', PROTOCOL)
-    theirs = accuracy.new_results('cora', 'transductive', PROTOCOL)
-    accuracy.record(theirs, 0, 'rbm', dict(val=0.5, test=0.70), 1.0)
-    accuracy.record(theirs, 0, 'moe', dict(val=0.5, test=0.60), 1.0)
-    accuracy.record(theirs, 1, 'mlp', dict(val=0.5, test=0.50), 1.0)
+    path = rf.results_path(str(tmp_path), 'cora', 'transductive')
+    ours = rf.new_results('cora', 'transductive', PROTOCOL)
+    theirs = rf.new_results('cora', 'transductive', PROTOCOL)
+    rf.record(theirs, 0, 'rbm', dict(val=0.5, test=0.70), 1.0)
+    rf.record(theirs, 0, 'moe', dict(val=0.5, test=0.60), 1.0)
+    rf.record(theirs, 1, 'mlp', dict(val=0.5, test=0.50), 1.0)
     theirs['commands'] = ['python other.py']
-    accuracy.save_results(theirs, path)
-    accuracy.record(ours, 0, 'rbm', dict(val=0.5, test=0.80), 1.0)
-    accuracy.save_results(ours, path)
+    rf.save_results(theirs, path)
+    rf.record(ours, 0, 'rbm', dict(val=0.5, test=0.80), 1.0)
+    rf.save_results(ours, path)
     with open(path) as f:
         merged = json.load(f)
-    runs = {s: {m: e['accuracy'] for m, e in r['students'].items()}
-            for s, r in merged['runs'].items()}
+    runs = {
+        s: {
+            m: e['accuracy']
+            for m, e in r['students'].items()
+        }
+        for s, r in merged['runs'].items()
+    }
     # Both processes' runs are kept; on a clash the writer's entry wins.
-    assert runs == {'0': {'rbm': pytest.approx(80.0),
-                          'moe': pytest.approx(60.0)},
-                    '1': {'mlp': pytest.approx(50.0)}}
+    assert runs == {
+        '0': {
+            'rbm': pytest.approx(80.0),
+            'moe': pytest.approx(60.0)
+        },
+        '1': {
+            'mlp': pytest.approx(50.0)
+        }
+    }
     assert merged['summary']['moe']['n'] == 1
     assert merged['commands'] == ['python other.py']
 
@@ -210,8 +221,9 @@ def test_parse_args_quick_and_defaults():
     assert args.students == list(accuracy.STUDENTS)
     quick = accuracy.parse_args(['--quick', '--datasets', 'citeseer'])
     q = accuracy.QUICK
-    assert (quick.seeds, quick.epochs, quick.teacher_epochs) == (
-        q['seeds'], q['epochs'], q['teacher_epochs'])
+    assert (quick.seeds, quick.epochs,
+            quick.teacher_epochs) == (q['seeds'], q['epochs'],
+                                      q['teacher_epochs'])
     assert quick.datasets == ['citeseer']  # explicit options win
     assert quick.settings == q['settings']
     assert 'rbm-extras' not in quick.students
@@ -221,12 +233,12 @@ def test_parse_args_quick_and_defaults():
 
 
 def _results():
-    res = accuracy.new_results('cora-npz', 'transductive', PROTOCOL)
+    res = rf.new_results('cora-npz', 'transductive', PROTOCOL)
     for seed, test in enumerate([0.80, 0.82]):
-        accuracy.record(res, seed, 'teacher', dict(val=0.8, test=test), 1.0)
-        accuracy.record(res, seed, 'rbm', dict(val=0.8, test=test - 0.01),
-                        4.0, epochs=10, cpu_seconds=3.0 + seed)
-    accuracy.record(res, 0, 'mlp', dict(val=0.7, test=0.7), 2.0, epochs=5)
+        rf.record(res, seed, 'teacher', dict(val=0.8, test=test), 1.0)
+        rf.record(res, seed, 'rbm', dict(val=0.8, test=test - 0.01), 4.0,
+                  epochs=10, cpu_seconds=3.0 + seed)
+    rf.record(res, 0, 'mlp', dict(val=0.7, test=0.7), 2.0, epochs=5)
     res['machine'] = dict(cpu='Test CPU 9000', cpu_count=2, torch='2.x',
                           torch_geometric='2.y', python='3.11',
                           torch_threads=1, load_average=[3.5, 2.0, 1.0])
@@ -237,8 +249,8 @@ def _results():
 
 def test_describe_adversarial():
     new = _results()[('cora-npz', 'transductive')]
-    config = accuracy.student_config('cora-npz', 'transductive', 'rbm-extras')
-    new['hyperparameters']['rbm-extras'] = accuracy.hparams_of(config)
+    config = MATRIX.student_config('cora-npz', 'transductive', 'rbm-extras')
+    new['hyperparameters']['rbm-extras'] = rf.hparams_of(config)
     old = json.loads(json.dumps(new))
     old['hyperparameters']['rbm-extras']['extras'].update(adv_steps=5)
     # Files written before these options existed lack them:
@@ -258,8 +270,8 @@ def test_describe_adversarial():
     assert 'of 0.25 epsilon' in lines[1]
     assert lines[1].endswith('on every node of each batch.')
     # Students that attack alike share a line:
-    new['hyperparameters']['rbm-adv'] = accuracy.hparams_of(
-        accuracy.student_config('cora-npz', 'transductive', 'rbm-adv'))
+    new['hyperparameters']['rbm-adv'] = rf.hparams_of(
+        MATRIX.student_config('cora-npz', 'transductive', 'rbm-adv'))
     lines = report.describe_adversarial({'a': new})
     assert len(lines) == 1
     assert lines[0].startswith('- Adversarial augmentation of RbM + KRD, '
@@ -268,12 +280,12 @@ def test_describe_adversarial():
 
 
 def test_paired_table():
-    res = accuracy.new_results('cora', 'inductive', PROTOCOL)
+    res = rf.new_results('cora', 'inductive', PROTOCOL)
     for seed, (rbm, mlp) in enumerate([(0.71, 0.69), (0.72, 0.69),
                                        (0.70, 0.69)]):
-        accuracy.record(res, seed, 'rbm', dict(val=0.7, inductive=rbm), 1.0)
-        accuracy.record(res, seed, 'mlp', dict(val=0.7, inductive=mlp), 1.0)
-    accuracy.record(res, 3, 'rbm', dict(val=0.7, inductive=0.5), 1.0)
+        rf.record(res, seed, 'rbm', dict(val=0.7, inductive=rbm), 1.0)
+        rf.record(res, seed, 'mlp', dict(val=0.7, inductive=mlp), 1.0)
+    rf.record(res, 3, 'rbm', dict(val=0.7, inductive=0.5), 1.0)
     table = report.paired_table({('cora', 'inductive'): res})
     # Seed 3 has no GLNN run: left out. Differences 2, 3, 1: mean 2,
     # std 1, SE 1/sqrt(3) = 0.58.
@@ -286,10 +298,10 @@ def test_paired_table():
 def test_describe_pipeline():
     results = {}
     for dataset in ('cora-npz', 'actor', 'cora'):
-        res = accuracy.new_results(dataset, 'transductive', PROTOCOL)
+        res = rf.new_results(dataset, 'transductive', PROTOCOL)
         for student in ('mlp', 'rbm'):
-            res['hyperparameters'][student] = accuracy.hparams_of(
-                accuracy.student_config(dataset, 'transductive', student))
+            res['hyperparameters'][student] = rf.hparams_of(
+                MATRIX.student_config(dataset, 'transductive', student))
         results[dataset] = res
     # Files written before the data options lack them:
     del results['actor']['hyperparameters']['mlp']['data']
@@ -305,11 +317,11 @@ def test_describe_pipeline():
 
 
 def test_format_cell():
-    stats = accuracy.aggregate([80.0, 82.0])
+    stats = rf.aggregate([80.0, 82.0])
     assert report.format_cell(stats, 2) == '81.00 ± 1.41'
     assert report.format_cell(stats, 10) == '81.00 ± 1.41 (n=2)'
     assert report.format_cell(None, 10) == 'not run'
-    assert report.format_cell(accuracy.aggregate([75.0]), 10) == '75.00 (n=1)'
+    assert report.format_cell(rf.aggregate([75.0]), 10) == '75.00 (n=1)'
 
 
 def test_render_table_marks_missing_and_published():
@@ -324,8 +336,8 @@ def test_render_table_marks_missing_and_published():
     assert '| *VQGraph (published)* | *83.93* | *76.08* |' in lines
     assert len(lines) == 2 + len(accuracy.MODELS) + len(report.PUBLISHED)
     # Published numbers are transductive on random splits only:
-    for setting, split in (('inductive', 'random'),
-                           ('transductive', 'public')):
+    for setting, split in (('inductive', 'random'), ('transductive',
+                                                     'public')):
         table = report.render_table(results, setting, split, 2)
         assert 'published' not in table
         assert table.count('not run') == 2 * len(accuracy.MODELS)
@@ -352,18 +364,24 @@ def test_render_report(tmp_path):
     assert text.count('(published)') == len(report.PUBLISHED)
     # Round trip through the files written by the benchmark:
     for (dataset, setting), res in results.items():
-        accuracy.save_results(
-            res, accuracy.results_path(str(tmp_path), dataset, setting))
+        rf.save_results(res, rf.results_path(str(tmp_path), dataset, setting))
     assert report.load_results(str(tmp_path)) == results
     out = tmp_path / 'results.md'
     plot = tmp_path / 'benchmarks' / 'accuracy.png'
-    report.main(['--results', str(tmp_path), '--output', str(out),
-                 '--plot', str(plot), '--authors-check', ''])
+    report.main([
+        '--results',
+        str(tmp_path), '--output',
+        str(out), '--plot',
+        str(plot), '--authors-check', ''
+    ])
     assert '81.00 ± 1.41' in out.read_text()
     assert '](benchmarks/accuracy.png)' in out.read_text()
     assert plot.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
-    report.main(['--results', str(tmp_path), '--output', str(out),
-                 '--plot', '', '--authors-check', ''])
+    report.main([
+        '--results',
+        str(tmp_path), '--output',
+        str(out), '--plot', '', '--authors-check', ''
+    ])
     assert '.png)' not in out.read_text()
     empty = report.render_report({}, 'x', date='2024-05-06')
     assert 'No runs yet.' in empty and '± 0' not in empty
@@ -374,24 +392,27 @@ def test_render_report(tmp_path):
 def test_main_runs_resumes_and_shares_teachers(data_root, tmp_path,
                                                monkeypatch):
     out = str(tmp_path / 'acc')
-    common = ['--epochs', '2', '--teacher-epochs', '2', '--seeds', '1',
-              '--out', out, '--root', data_root]
+    common = [
+        '--epochs', '2', '--teacher-epochs', '2', '--seeds', '1', '--out', out,
+        '--root', data_root
+    ]
     teachers = []
-    prepare = accuracy.prepare_teacher
+    prepare = pipeline.prepare_teacher
 
     def counting(*args, **kwargs):
         teachers.append(args[0].setting)
         return prepare(*args, **kwargs)
 
-    monkeypatch.setattr(accuracy, 'prepare_teacher', counting)
-    accuracy.main(['--datasets', 'cora-npz', '--settings', 'inductive',
-                   'production', '--students', 'mlp-no-teacher', 'mlp'] +
-                  common)
+    monkeypatch.setattr(pipeline, 'prepare_teacher', counting)
+    accuracy.main([
+        '--datasets', 'cora-npz', '--settings', 'inductive', 'production',
+        '--students', 'mlp-no-teacher', 'mlp'
+    ] + common)
     # One teacher for both students and both reported settings:
     assert teachers == ['production']
     files = {}
     for setting in ('inductive', 'production'):
-        with open(accuracy.results_path(out, 'cora-npz', setting)) as f:
+        with open(rf.results_path(out, 'cora-npz', setting)) as f:
             files[setting] = json.load(f)
     ind, prod = (files[s]['runs']['0'] for s in ('inductive', 'production'))
     for model in ('mlp-no-teacher', 'mlp'):
@@ -414,13 +435,17 @@ def test_main_runs_resumes_and_shares_teachers(data_root, tmp_path,
         'cpu'] == cpu
 
     # Re-running skips finished entries: no teacher is trained again.
-    accuracy.main(['--datasets', 'cora-npz', '--settings', 'production',
-                   '--students', 'mlp'] + common)
+    accuracy.main([
+        '--datasets', 'cora-npz', '--settings', 'production', '--students',
+        'mlp'
+    ] + common)
     assert teachers == ['production']
     # A different epoch budget in the same folder is refused up front.
     with pytest.raises(ValueError, match="'--out'"):
-        accuracy.main(['--datasets', 'cora-npz', '--settings', 'production',
-                       '--epochs', '3'] + common[2:])
+        accuracy.main([
+            '--datasets', 'cora-npz', '--settings', 'production', '--epochs',
+            '3'
+        ] + common[2:])
 
 
 def _fake_training(monkeypatch, key, scores):
@@ -428,44 +453,48 @@ def _fake_training(monkeypatch, key, scores):
     collects :obj:`(seed, key(config))` of each student run.
     """
     runs = []
-    monkeypatch.setattr(accuracy, 'prepare_teacher',
-                        lambda config, seed, *args, **kwargs:
-                        SimpleNamespace(scores=scores, seed=seed))
     monkeypatch.setattr(
-        accuracy, 'distill_student', lambda run, config, **kwargs:
-        runs.append((run.seed, key(config))) or (None, scores, 1, None))
+        pipeline, 'prepare_teacher',
+        lambda config, seed, *args, **kwargs: SimpleNamespace(
+            scores=scores, seed=seed))
+    monkeypatch.setattr(
+        pipeline, 'distill_student', lambda run, config, **kwargs: runs.append(
+            (run.seed, key(config))) or (None, scores, 1, None))
     return runs
 
 
 def test_extras_run_on_the_first_extras_seeds(data_root, tmp_path,
                                               monkeypatch):
-    runs = _fake_training(monkeypatch, lambda config: config.extras.
-                          adversarial, dict(val=0.5, test=0.6, inductive=0.7))
+    runs = _fake_training(monkeypatch,
+                          lambda config: config.extras.adversarial,
+                          dict(val=0.5, test=0.6, inductive=0.7))
     out = str(tmp_path / 'acc')
-    accuracy.main(['--datasets', 'cora-npz', '--settings', 'transductive',
-                   '--students', 'rbm', 'rbm-extras', 'rbm-adv', '--seeds',
-                   '3', '--extras-seeds', '2', '--out', out, '--root',
-                   data_root])
+    accuracy.main([
+        '--datasets', 'cora-npz', '--settings', 'transductive', '--students',
+        'rbm', 'rbm-extras', 'rbm-adv', '--seeds', '3', '--extras-seeds', '2',
+        '--out', out, '--root', data_root
+    ])
     assert runs == [(0, False), (0, True), (0, True), (1, False), (1, True),
                     (1, True), (2, False)]
-    with open(accuracy.results_path(out, 'cora-npz', 'transductive')) as f:
+    with open(rf.results_path(out, 'cora-npz', 'transductive')) as f:
         summary = json.load(f)['summary']
-    assert [summary[st]['n'] for st in ('rbm', 'rbm-extras', 'rbm-adv')
-            ] == [3, 2, 2]
+    assert [summary[st]['n']
+            for st in ('rbm', 'rbm-extras', 'rbm-adv')] == [3, 2, 2]
     # By default every student runs on every seed:
     assert accuracy.parse_args([]).extras_seeds == accuracy.SEEDS == 10
 
 
-def test_first_seed_skips_the_seeds_below(data_root, tmp_path,
-                                          monkeypatch):
+def test_first_seed_skips_the_seeds_below(data_root, tmp_path, monkeypatch):
     runs = _fake_training(monkeypatch, lambda config: config.student.name,
                           dict(val=0.5, test=0.6))
     out = str(tmp_path / 'acc')
-    accuracy.main(['--datasets', 'cora-npz', '--settings', 'transductive',
-                   '--students', 'mlp', '--seeds', '4', '--first-seed', '2',
-                   '--out', out, '--root', data_root])
+    accuracy.main([
+        '--datasets', 'cora-npz', '--settings', 'transductive', '--students',
+        'mlp', '--seeds', '4', '--first-seed', '2', '--out', out, '--root',
+        data_root
+    ])
     assert runs == [(2, 'mlp'), (3, 'mlp')]
-    with open(accuracy.results_path(out, 'cora-npz', 'transductive')) as f:
+    with open(rf.results_path(out, 'cora-npz', 'transductive')) as f:
         assert sorted(json.load(f)['runs']) == ['2', '3']
     for bad in ('4', '-1'):
         with pytest.raises(SystemExit):
@@ -476,14 +505,15 @@ def test_retrained_teacher_mismatch_names_the_processors(
         data_root, tmp_path, monkeypatch, capsys):
     _fake_training(monkeypatch, lambda config: None, dict(val=0.5, test=0.6))
     out = str(tmp_path / 'acc')
-    path = accuracy.results_path(out, 'cora-npz', 'transductive')
-    stored = accuracy.new_results('cora-npz', 'transductive', PROTOCOL)
-    accuracy.record(stored, 0, 'teacher', dict(val=0.5, test=0.7), 1.0,
-                    cpu='Other CPU')
-    accuracy.save_results(stored, path)
-    accuracy.main(['--datasets', 'cora-npz', '--settings', 'transductive',
-                   '--students', 'mlp', '--seeds', '1', '--out', out,
-                   '--root', data_root])
+    path = rf.results_path(out, 'cora-npz', 'transductive')
+    stored = rf.new_results('cora-npz', 'transductive', PROTOCOL)
+    rf.record(stored, 0, 'teacher', dict(val=0.5, test=0.7), 1.0,
+              cpu='Other CPU')
+    rf.save_results(stored, path)
+    accuracy.main([
+        '--datasets', 'cora-npz', '--settings', 'transductive', '--students',
+        'mlp', '--seeds', '1', '--out', out, '--root', data_root
+    ])
     warning = capsys.readouterr().out
     assert ("scores {'val': 0.5, 'test': 0.6}, not {'val': 0.5, 'test': "
             "0.7} as stored on Other CPU (this is ") in warning
@@ -491,30 +521,30 @@ def test_retrained_teacher_mismatch_names_the_processors(
         run = json.load(f)['runs']['0']
     assert run['teacher']['scores']['test'] == 0.7
     # The student records the teacher it learned from:
-    assert run['students']['mlp']['teacher_scores'] == dict(val=0.5,
-                                                            test=0.6)
+    assert run['students']['mlp']['teacher_scores'] == dict(val=0.5, test=0.6)
 
 
 def test_describe_processors_lists_the_seeds_of_other_models():
     results = {}
-    for dataset, setting, cpus in (
-            ('cora', 'transductive', ['A'] * 4),
-            ('actor', 'transductive', ['A', 'B', 'B', 'A']),
-            ('actor', 'inductive', ['A', 'A', 'A', 'B'])):
-        res = accuracy.new_results(dataset, setting, PROTOCOL)
+    for dataset, setting, cpus in (('cora', 'transductive',
+                                    ['A'] * 4), ('actor', 'transductive',
+                                                 ['A', 'B', 'B', 'A']),
+                                   ('actor', 'inductive', ['A', 'A', 'A',
+                                                           'B'])):
+        res = rf.new_results(dataset, setting, PROTOCOL)
         for seed, cpu in enumerate(cpus):
-            accuracy.record(res, seed, 'teacher', dict(val=0.5, test=0.5,
-                                                       inductive=0.5), 1.0,
-                            cpu=cpu)
-            accuracy.record(res, seed, 'rbm', dict(val=0.5, test=0.5,
-                                                   inductive=0.5), 1.0,
-                            cpu=cpu)
+            rf.record(res, seed, 'teacher',
+                      dict(val=0.5, test=0.5, inductive=0.5), 1.0, cpu=cpu)
+            rf.record(res, seed, 'rbm', dict(val=0.5, test=0.5, inductive=0.5),
+                      1.0, cpu=cpu)
         results[(dataset, setting)] = res
     # A seed whose runs used two models is listed under both:
-    results[('cora', 'transductive')]['runs']['1']['students']['rbm'][
-        'cpu'] = 'B'
+    results[('cora',
+             'transductive')]['runs']['1']['students']['rbm']['cpu'] = 'B'
     assert report.seeds_by_processor(results[('actor', 'transductive')]) == {
-        'A': [0, 3], 'B': [1, 2]}
+        'A': [0, 3],
+        'B': [1, 2]
+    }
     assert report.format_seeds([5, 0, 2, 3, 4, 9]) == '0, 2–5, 9'
     # A ran 9 of the 13 (seed, processor) pairs:
     lines = report.describe_processors(results)
@@ -531,35 +561,36 @@ def test_describe_processors_lists_the_seeds_of_other_models():
     assert report.describe_processors(results) == []
 
 
-def test_stale_runs_are_refused_or_replaced(data_root, tmp_path,
-                                           monkeypatch):
+def test_stale_runs_are_refused_or_replaced(data_root, tmp_path, monkeypatch):
     runs = _fake_training(monkeypatch, lambda config: config.student.name,
                           dict(val=0.5, test=0.6))
     out = str(tmp_path / 'acc')
-    args = ['--datasets', 'cora-npz', '--settings', 'transductive',
-            '--students', 'mlp', 'rbm', '--seeds', '2', '--out', out,
-            '--root', data_root]
+    args = [
+        '--datasets', 'cora-npz', '--settings', 'transductive', '--students',
+        'mlp', 'rbm', '--seeds', '2', '--out', out, '--root', data_root
+    ]
     accuracy.main(args)
     assert len(runs) == 4
-    path = accuracy.results_path(out, 'cora-npz', 'transductive')
+    path = rf.results_path(out, 'cora-npz', 'transductive')
     with open(path) as f:
         stored = json.load(f)
     # A file written before an option existed is not stale:
     current = {
-        st: accuracy.hparams_of(
-            accuracy.student_config('cora-npz', 'transductive', st,
-                                    root=data_root))
+        st:
+        rf.hparams_of(
+            MATRIX.student_config('cora-npz', 'transductive', st,
+                                  root=data_root))
         for st in ('mlp', 'rbm')
     }
     del stored['hyperparameters']['rbm']['extras']['adv_step_ratio']
-    assert accuracy.stale_students(stored, current) == []
+    assert rf.stale_students(stored, current) == []
     # ... nor one that wrote the PGD step as a size (None: epsilon / 4):
     stored['hyperparameters']['rbm']['extras']['adv_step_size'] = None
-    assert accuracy.stale_students(stored, current) == []
+    assert rf.stale_students(stored, current) == []
     stored['hyperparameters']['rbm']['extras']['adv_step_size'] = 0.05
-    assert accuracy.stale_students(stored, current) == ['rbm']
+    assert rf.stale_students(stored, current) == ['rbm']
     current['rbm']['extras']['adv_step_ratio'] = 1.25
-    assert accuracy.stale_students(stored, current) == []
+    assert rf.stale_students(stored, current) == []
     del stored['hyperparameters']['rbm']['extras']['adv_step_size']
     current['rbm']['extras']['adv_step_ratio'] = 0.25
     stored['hyperparameters']['rbm']['train']['lr'] = 0.5
@@ -582,18 +613,17 @@ def test_stale_runs_are_refused_or_replaced(data_root, tmp_path,
 
 
 def test_discard_runs():
-    results = accuracy.new_results('cora', 'transductive', {})
+    results = rf.new_results('cora', 'transductive', {})
     for seed in (0, 1):
         for model in ('mlp', 'rbm'):
-            accuracy.record(results, seed, model, dict(val=0.5, test=0.25),
-                            1.0)
+            rf.record(results, seed, model, dict(val=0.5, test=0.25), 1.0)
     results['hyperparameters'] = dict(mlp={}, rbm={})
     cmd = 'python benchmarks/accuracy.py --seeds 2 --students '
     results['commands'] = [cmd + 'rbm', cmd + 'mlp rbm', cmd[:-12]]
-    assert accuracy.discard_runs(results, 'rbm') == 2
+    assert rf.discard_runs(results, 'rbm') == 2
     # The commands that also ran the MLP still produced results:
     assert results['commands'] == [cmd + 'mlp rbm', cmd[:-12]]
-    assert accuracy.discard_runs(results, 'moe') == 0
+    assert rf.discard_runs(results, 'moe') == 0
     assert set(results['summary']) == {'mlp'}
     assert results['summary']['mlp']['mean'] == 25.0
     assert list(results['hyperparameters']) == ['mlp']
@@ -603,8 +633,9 @@ def test_timing_rows_are_run_groups():
     res = _results()[('cora-npz', 'transductive')]
     results = {('cora-npz', s): res for s in accuracy.SETTINGS}
     lines = report.timing_table(results).split('\n')
-    assert lines[0] == ('| run group | ' + ' | '.join(
-        accuracy.MODEL_LABELS[m] for m in accuracy.MODELS) + ' |')
+    assert lines[0] == ('| run group | ' +
+                        ' | '.join(MATRIX.labels[m]
+                                   for m in accuracy.MODELS) + ' |')
     # The inductive and production files share their runs: one row.
     assert [line.split(' | ')[0] for line in lines[2:]] == [
         '| Cora (random), transductive',
@@ -616,13 +647,13 @@ def test_timing_rows_are_run_groups():
 def test_projected_cpu_hours():
     results = _results()
     res = results[('cora-npz', 'transductive')]
-    accuracy.record(res, 0, 'rbm-extras', dict(val=0.8, test=0.8), 9.0,
-                    epochs=3, cpu_seconds=7.0)
+    rf.record(res, 0, 'rbm-extras', dict(val=0.8, test=0.8), 9.0, epochs=3,
+              cpu_seconds=7.0)
     hours, missing = report.projected_cpu_hours(results, seeds=10,
                                                 extras_seeds=3)
     # Means per seed: teacher 1 s (wall), MLP 2, RbM 3.5; extras 7 on 3:
     assert hours * 3600 == pytest.approx((1 + 2 + 3.5) * 10 + 7 * 3)
-    groups = accuracy.plan_runs(accuracy.DATASETS, accuracy.SETTINGS)
+    groups = MATRIX.plan_runs(accuracy.DATASETS, accuracy.SETTINGS)
     assert len(missing) == len(groups) * len(accuracy.MODELS) - 4
     assert 'Cora (random), transductive: MoE' in missing
     assert 'Cora (public), production: RbM' in missing
@@ -637,16 +668,16 @@ def test_projected_cpu_hours():
 
 
 def test_cost_projection_splits_base_and_extras():
-    res = accuracy.new_results('cora', 'transductive', PROTOCOL)
+    res = rf.new_results('cora', 'transductive', PROTOCOL)
     for i, model in enumerate(accuracy.MODELS):
-        accuracy.record(res, 0, model, dict(val=0.8, test=0.8), 1.0,
-                        epochs=1, cpu_seconds=360.0 * (i + 1))
+        rf.record(res, 0, model, dict(val=0.8, test=0.8), 1.0, epochs=1,
+                  cpu_seconds=360.0 * (i + 1))
     results = {}
-    for group in accuracy.plan_runs(accuracy.DATASETS, accuracy.SETTINGS):
+    for group in MATRIX.plan_runs(accuracy.DATASETS, accuracy.SETTINGS):
         for setting in group.reports:
             results[(group.dataset, setting)] = res
     # Per group and seed: 360 s x (1 + ... + 5) base, 360 s x 6 extras.
-    groups = len(accuracy.plan_runs(accuracy.DATASETS, accuracy.SETTINGS))
+    groups = len(MATRIX.plan_runs(accuracy.DATASETS, accuracy.SETTINGS))
     base = groups * 10 * 0.1 * 15
     extras = groups * 10 * 0.1 * 6
     fewer = base + groups * 3 * 0.1 * 6
@@ -656,20 +687,20 @@ def test_cost_projection_splits_base_and_extras():
         f'and the four base students, {extras:.1f} for RbM + extras; with '
         f'`--extras-seeds 3`, about {fewer:.1f}.')
     # Ablation runs are not part of the matrix:
-    accuracy.record(res, 0, 'rbm-pe', dict(val=0.8, test=0.8), 1.0,
-                    epochs=1, cpu_seconds=3600.0)
+    rf.record(res, 0, 'rbm-pe', dict(val=0.8, test=0.8), 1.0, epochs=1,
+              cpu_seconds=3600.0)
     assert f'about {base + extras:.1f} CPU hours' in report.cost_projection(
         results)
 
 
 def test_matrix_seeds():
     assert report.matrix_seeds(10, 10) == '10 seeds each'
-    assert report.matrix_seeds(10, 3) == (
-        '10 seeds, RbM + extras on the first 3')
+    assert report.matrix_seeds(10,
+                               3) == ('10 seeds, RbM + extras on the first 3')
 
 
 def _ablation_results():
-    res = accuracy.new_results('actor', 'inductive', PROTOCOL)
+    res = rf.new_results('actor', 'inductive', PROTOCOL)
     accuracy_of = {
         'rbm': [36.0, 38.0, 40.0, 50.0],
         'rbm-krd': [30.0, 32.0, 31.0],
@@ -678,10 +709,9 @@ def _ablation_results():
     }
     for model, values in accuracy_of.items():
         for seed, value in enumerate(values):
-            accuracy.record(res, seed, model,
-                            dict(val=0.5, test=0.2, inductive=value / 100),
-                            10.0,
-                            epochs=1, cpu_seconds=8.0)
+            rf.record(res, seed, model,
+                      dict(val=0.5, test=0.2, inductive=value / 100), 10.0,
+                      epochs=1, cpu_seconds=8.0)
     return {('actor', 'inductive'): res}
 
 
@@ -698,8 +728,8 @@ def test_ablation_table_compares_shared_seeds():
     # A seed whose models learned from different teachers (one retrained
     # on another processor model) leaves the row:
     run = results[('actor', 'inductive')]['runs']['1']
-    run['students']['rbm-adv']['teacher_scores'] = dict(val=0.4, test=0.3,
-                                                        inductive=0.3)
+    run['students']['rbm-adv']['teacher_scores'] = dict(
+        val=0.4, test=0.3, inductive=0.3)
     assert report.ablation_table(results).split('\n')[2] == (
         '| Actor (fixed), inductive | 1 | 36.00 (n=1) | 30.00 (n=1) | not '
         'run | 37.00 (n=1) | 33.00 (n=1) |')
@@ -739,8 +769,7 @@ def test_accuracy_panels():
     teacher, glnn, rbm = panel['models']
     assert teacher['label'] == 'GraphSAGE teacher'
     assert teacher['runs'] == pytest.approx([80.0, 82.0])
-    assert (teacher['mean'], teacher['std']) == pytest.approx(
-        (81.0, 2**0.5))
+    assert (teacher['mean'], teacher['std']) == pytest.approx((81.0, 2**0.5))
     assert glnn['label'] == 'MLP (GLNN)' and glnn['runs'] == [70.0]
     assert rbm['label'] == 'RbM' and rbm['mean'] == pytest.approx(80.0)
     assert panel['published'] == [(name, values['cora-npz'])
@@ -748,8 +777,9 @@ def test_accuracy_panels():
     # Published marks on the transductive random-split panels only:
     citeseer = rows[0][accuracy.DATASETS.index('citeseer-npz')]
     assert citeseer['published'][2] == ('GLNN', 71.77)
-    others = [p for row in rows for p in row
-              if p is not panel and p is not citeseer]
+    others = [
+        p for row in rows for p in row if p is not panel and p is not citeseer
+    ]
     assert all(not p['models'] and not p['published'] for p in others)
 
 
@@ -765,18 +795,18 @@ def test_plot_accuracy_draws_every_panel(tmp_path):
 
 
 def test_describe_retrained_teachers():
-    res = accuracy.new_results('cora', 'inductive', PROTOCOL)
+    res = rf.new_results('cora', 'inductive', PROTOCOL)
     for seed in range(4):
-        accuracy.record(res, seed, 'teacher',
-                        dict(val=0.5, test=0.5, inductive=0.80), 1.0)
-        accuracy.record(res, seed, 'rbm',
-                        dict(val=0.5, test=0.5, inductive=0.7), 1.0)
+        rf.record(res, seed, 'teacher', dict(val=0.5, test=0.5,
+                                             inductive=0.80), 1.0)
+        rf.record(res, seed, 'rbm', dict(val=0.5, test=0.5, inductive=0.7),
+                  1.0)
     for seed, teacher in ((1, 0.75), (2, 0.78), (3, None)):
         own = None if teacher is None else dict(val=0.5, test=0.5,
                                                 inductive=teacher)
-        accuracy.record(res, seed, 'rbm-extras',
-                        dict(val=0.5, test=0.5, inductive=0.7), 1.0,
-                        teacher_scores=own)
+        rf.record(res, seed, 'rbm-extras',
+                  dict(val=0.5, test=0.5, inductive=0.7), 1.0,
+                  teacher_scores=own)
     results = {('cora', 'inductive'): res}
     lines = report.describe_retrained_teachers(results)
     assert lines[2:] == [

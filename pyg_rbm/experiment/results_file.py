@@ -1,0 +1,245 @@
+"""The results file of one matrix cell: a dataset in one setting, every
+model's runs over seeds, written after each run and shared by processes.
+"""
+import fcntl
+import hashlib
+import itertools
+import json
+import os
+import os.path as osp
+import shlex
+import tempfile
+from typing import Any, Dict, List, Optional, Sequence
+
+__all__ = [
+    'METRIC',
+    'aggregate',
+    'results_path',
+    'new_results',
+    'load_results',
+    'merge_results',
+    'save_results',
+    'hparams_of',
+    'stale_students',
+    'discard_runs',
+    'is_done',
+    'record',
+    'summarize',
+]
+
+METRIC = 'test accuracy (%) at the best validation epoch'
+
+
+def aggregate(values: Sequence[float]) -> Optional[Dict[str, Any]]:
+    r"""Mean and sample standard deviation of :obj:`values` (in percent);
+    :obj:`None` when empty.
+    """
+    if len(values) == 0:
+        return None
+    n = len(values)
+    mean = sum(values) / n
+    var = (sum((v - mean)**2 for v in values) / (n - 1) if n > 1 else 0.0)
+    return dict(mean=mean, std=var**0.5, n=n, runs=list(values))
+
+
+def results_path(out: str, dataset: str, setting: str) -> str:
+    return osp.join(out, f'{dataset}_{setting}.json')
+
+
+def new_results(dataset: str, setting: str,
+                protocol: Dict[str, Any]) -> Dict[str, Any]:
+    from pyg_rbm.datasets.registry import dataset_info
+    return dict(dataset=dataset, setting=setting,
+                split=dataset_info(dataset).split, metric=METRIC,
+                protocol=protocol, commands=[], machine={}, updated=None,
+                hyperparameters={}, runs={}, summary={})
+
+
+def load_results(path: str, dataset: str, setting: str,
+                 protocol: Dict[str, Any]) -> Dict[str, Any]:
+    r"""Reads a results file, or starts one; refuses to mix protocols."""
+    if not osp.exists(path):
+        return new_results(dataset, setting, protocol)
+    with open(path) as f:
+        results = json.load(f)
+    if results.get('protocol') != protocol:
+        raise ValueError(f"'--out': '{path}' holds results of protocol "
+                         f"{results.get('protocol')}, not {protocol}; "
+                         f"choose another output folder")
+    return results
+
+
+def merge_results(ours: Dict[str, Any], theirs: Dict[str, Any]) -> None:
+    r"""Adds to :obj:`ours` the runs and commands that only :obj:`theirs`
+    has (*e.g.*, written meanwhile by another process on the same file).
+    """
+    for seed, run in theirs.get('runs', {}).items():
+        mine = ours['runs'].setdefault(seed, dict(teacher=None, students={}))
+        if mine['teacher'] is None:
+            mine['teacher'] = run.get('teacher')
+        for student, entry in run.get('students', {}).items():
+            mine['students'].setdefault(student, entry)
+    for command in theirs.get('commands', []):
+        if command not in ours['commands']:
+            ours['commands'].append(command)
+    for student, hparams in theirs.get('hyperparameters', {}).items():
+        ours['hyperparameters'].setdefault(student, hparams)
+    ours['summary'] = summarize(ours)
+
+
+def save_results(results: Dict[str, Any], path: str,
+                 merge: bool = True) -> None:
+    r"""Merges :obj:`results` with the file's current content under a lock
+    (so runs on the same file from several processes add up) and writes
+    atomically (so an interruption never leaves half a file).
+    :obj:`merge=False` overwrites the file instead.
+    """
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    key = hashlib.sha1(osp.abspath(path).encode()).hexdigest()[:16]
+    lock_path = osp.join(tempfile.gettempdir(), f'pyg_rbm_acc_{key}.lock')
+    with open(lock_path, 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if merge and osp.exists(path):
+            with open(path) as f:
+                merge_results(results, json.load(f))
+        tmp = f'{path}.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(results, f, indent=1)
+        os.replace(tmp, path)
+
+
+def hparams_of(config: Any) -> Dict[str, Any]:
+    r"""A run's stored hyperparameters: its config without the data root
+    and the seeds.
+    """
+    hparams = config.to_dict()
+    for key in ('root', 'seeds'):
+        hparams.pop(key)
+    return hparams
+
+
+def stale_students(results: Dict[str, Any],
+                   hyperparameters: Dict[str, Dict[str, Any]]) -> List[str]:
+    r"""The students with stored runs whose hyperparameters differ from
+    :obj:`hyperparameters`.
+    """
+    from pyg_rbm.config import DistillConfig
+    stored = results['hyperparameters']
+    # Options added since a file was written count at their defaults; the
+    # name of a preset is no hyperparameter (its values are).
+    defaults = hparams_of(DistillConfig())
+
+    def values(hparams: Dict[str, Any]) -> Dict[str, Any]:
+        return {k: v for k, v in hparams.items() if k != 'preset'}
+
+    return sorted(
+        st for st, hparams in hyperparameters.items()
+        if st in stored and values(_filled(_upgraded(stored[st]), defaults))
+        != values(json.loads(json.dumps(hparams))) and any(
+                st in run['students'] for run in results['runs'].values()))
+
+
+def _upgraded(stored: Dict[str, Any]) -> Dict[str, Any]:
+    # Files written before 'extras.adv_step_ratio' hold the PGD step as
+    # 'adv_step_size' (None: a quarter of epsilon).
+    extras = stored.get('extras')
+    if not extras or 'adv_step_size' not in extras:
+        return stored
+    extras = dict(extras)
+    size = extras.pop('adv_step_size')
+    eps = extras['adv_epsilon']
+    extras['adv_step_ratio'] = 0.25 if size is None else round(size / eps, 6)
+    return dict(stored, extras=extras)
+
+
+def _filled(stored: Dict[str, Any], defaults: Dict[str, Any]) -> Any:
+    filled = dict(stored)
+    for key, value in defaults.items():
+        if key not in filled:
+            filled[key] = value
+        elif isinstance(value, dict) and isinstance(filled[key], dict):
+            filled[key] = _filled(filled[key], value)
+    return json.loads(json.dumps(filled))
+
+
+def discard_runs(results: Dict[str, Any], student: str,
+                 default_students: Sequence[str] = ()) -> int:
+    r"""Removes every stored run of :obj:`student`, and the commands that
+    ran nothing else (a command without :obj:`--students` ran
+    :obj:`default_students`); returns how many runs.
+    """
+    count = 0
+    for run in results['runs'].values():
+        count += run['students'].pop(student, None) is not None
+    results['hyperparameters'].pop(student, None)
+    results['commands'] = [
+        c for c in results['commands']
+        if _students_of(c, default_students) != [student]
+    ]
+    results['summary'] = summarize(results)
+    return count
+
+
+def _students_of(command: str, default: Sequence[str]) -> List[str]:
+    # Read by hand: a stored command may hold options since removed.
+    tokens = shlex.split(command)
+    if '--students' not in tokens:
+        return list(default)
+    rest = tokens[tokens.index('--students') + 1:]
+    return list(itertools.takewhile(lambda t: not t.startswith('--'), rest))
+
+
+def is_done(results: Dict[str, Any], seed: int, student: str) -> bool:
+    return student in results['runs'].get(str(seed), {}).get('students', {})
+
+
+def record(results: Dict[str, Any], seed: int, model: str,
+           scores: Dict[str, float], seconds: float,
+           epochs: Optional[int] = None,
+           cpu_seconds: Optional[float] = None,
+           cpu: Optional[str] = None,
+           teacher_scores: Optional[Dict[str, float]] = None) -> None:
+    r"""Stores one run (scores as fractions; wall and CPU time of the
+    training in seconds; the processor it ran on; for a student that
+    learned from a retrained teacher other than the stored one, that
+    teacher's scores) and refreshes the summary.
+    """
+    from pyg_rbm.train.pipeline import headline
+    entry: Dict[str, Any] = dict(
+        accuracy=100 * headline(scores, results['setting']),
+        scores=scores, seconds=seconds, cpu_seconds=cpu_seconds)
+    if epochs is not None:
+        entry['epochs'] = epochs
+    if cpu is not None:
+        # Another processor model gives other floating-point results.
+        entry['cpu'] = cpu
+    if teacher_scores is not None:
+        entry['teacher_scores'] = teacher_scores
+    run = results['runs'].setdefault(str(seed), dict(teacher=None,
+                                                     students={}))
+    if model == 'teacher':
+        run['teacher'] = entry
+    else:
+        run['students'][model] = entry
+    results['summary'] = summarize(results)
+
+
+def summarize(results: Dict[str, Any],
+              models: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    r"""Per model: mean, std, count and the per-seed accuracies. Models go
+    in the order of :obj:`models`, then of the file's summary, then of
+    first appearance.
+    """
+    runs = [results['runs'][seed]
+            for seed in sorted(results['runs'], key=int)]
+    order = ['teacher', *(models or ()), *results.get('summary', {})]
+    for run in runs:
+        order.extend(run['students'])
+    summary = {}
+    for model in dict.fromkeys(order):
+        values = [(run['teacher'] if model == 'teacher' else
+                   run['students'].get(model)) for run in runs]
+        stats = aggregate([v['accuracy'] for v in values if v is not None])
+        if stats is not None:
+            summary[model] = stats
+    return summary

@@ -1,0 +1,68 @@
+import json
+
+import pytest
+import torch
+
+from pyg_rbm.experiment import MatrixPlan, load_matrix, run_matrix
+from pyg_rbm.experiment.results_file import results_path
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_shipped_matrix():
+    matrix = load_matrix()
+    assert matrix.models == ('teacher', 'mlp-no-teacher', 'mlp', 'moe',
+                             'rbm', 'rbm-extras')
+    assert [k for k, s in matrix.all_students.items() if s.extras] == [
+        'rbm-extras', 'rbm-krd', 'rbm-pe', 'rbm-adv'
+    ]
+    assert matrix.students['mlp-no-teacher'].without_teacher
+    assert matrix.labels['mlp'] == 'MLP (GLNN)'
+    with pytest.raises(ValueError, match="Unknown matrix 'nope'"):
+        load_matrix('nope')
+
+
+def test_matrix_file_with_unknown_keys(tmp_path):
+    path = tmp_path / 'm.yaml'
+    path.write_text('datasets: [cora]\nsettings: [transductive]\nseeds: 1\n'
+                    'students: {mlp: {label: MLP, lr: 0.1}}\n'
+                    'hyperparameters_of: {transductive: transductive}\n')
+    with pytest.raises(ValueError, match=r"Unknown keys \['lr'\] of student "
+                       "'mlp'"):
+        load_matrix(str(path))
+
+
+# Per-seed scores of a short run (Cora, public split, transductive, seed 0,
+# 3 student and 5 teacher epochs), pinned before the runner moved from
+# benchmarks/accuracy.py into pyg_rbm.experiment: the refactor kept them.
+PINNED = dict(
+    teacher=dict(val=0.7919999957084656, test=0.7850000262260437),
+    mlp=dict(val=0.16200000047683716, test=0.14900000393390656),
+    rbm=dict(val=0.5099999904632568, test=0.5019999742507935),
+)
+
+
+@pytest.mark.slow
+def test_run_matrix_keeps_the_pinned_numbers(data_root, tmp_path):
+    plan = MatrixPlan(datasets=['cora'], settings=['transductive'],
+                      students=['mlp', 'rbm'], seeds=1, epochs=3,
+                      teacher_epochs=5, root=data_root)
+    results = run_matrix(load_matrix(), plan, str(tmp_path), info={})
+    run = results[('cora', 'transductive')]['runs']['0']
+    scores = dict(teacher=run['teacher']['scores'],
+                  **{k: v['scores'] for k, v in run['students'].items()})
+    for model, pinned in PINNED.items():
+        for key, value in pinned.items():
+            assert scores[model][key] == pytest.approx(value, abs=1e-6)
+    assert run['students']['rbm']['epochs'] == 15  # 12 pretraining + 3
+    with open(results_path(str(tmp_path), 'cora', 'transductive')) as f:
+        assert json.load(f)['runs']['0'] == run
+    # Run again: everything is stored, nothing trains.
+    again = run_matrix(load_matrix(), plan, str(tmp_path), info={})
+    assert again[('cora', 'transductive')]['runs']['0'] == run

@@ -2,11 +2,11 @@
 import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
-from pyg_rbm.schema import check_fields, param
+from pyg_rbm.schema import check_fields, param, schema_rows
 
 SETTINGS = ('transductive', 'inductive', 'production')
 # Graphs a teacher may train on: the whole graph, or the 2-hop
@@ -37,7 +37,10 @@ class DataConfig:
 @dataclass
 class TeacherConfig:
     """The GNN teacher and its training."""
-    name: str = param('sage', 'the GNN teacher (pyg_rbm.teachers)')
+    name: str = param(
+        'sage', "the GNN teacher: 'sage-gcn', GraphSAGE with the GCN "
+        "aggregator (the shipped datasets' default); 'sage', PyG's "
+        "GraphSAGE (mean and a root weight); 'gcn'; 'gat'")
     hidden_channels: int = param(256, 'hidden width', ge=1)
     num_layers: int = param(2, 'message-passing layers', ge=1)
     dropout: float = param(0.5, 'dropout probability', ge=0, lt=1)
@@ -47,8 +50,10 @@ class TeacherConfig:
     epochs: int = param(500, 'maximum training epochs', ge=1)
     patience: int = param(50, 'early-stopping patience in epochs', ge=1)
     train_graph: str = param(
-        'full', "'full', or 'labelled': the neighbourhood of the training "
-        'and validation nodes only', choices=TRAIN_GRAPHS)
+        'full', "the graph of the teacher's epochs: 'full', or 'labelled' "
+        '(the neighbourhood of the training and validation nodes: the same '
+        'result for sage and gat, much cheaper on large graphs)',
+        choices=TRAIN_GRAPHS)
     ties: str = param('first', 'which of epochs tied on validation '
                       'accuracy is kept', choices=TIES)
 
@@ -56,7 +61,8 @@ class TeacherConfig:
 @dataclass
 class StudentConfig:
     """The student architecture (RbM, MoE or MLP)."""
-    name: str = param('rbm', 'the graph-free student (pyg_rbm.nn)')
+    name: str = param('rbm', "the graph-free student: 'rbm', 'moe' or "
+                      "'mlp'")
     hidden_channels: int = param(512, 'hidden width', ge=1)
     num_layers: int = param(2, 'layers', ge=1)
     dropout: float = param(0.3, 'dropout probability', ge=0, lt=1)
@@ -108,28 +114,33 @@ class TrainConfig:
 @dataclass
 class ExtrasConfig:
     """Optional knowledge-distillation extras, each off by default."""
-    reliable_sampling: bool = param(False, 'reliable neighbour distillation')
+    reliable_sampling: bool = param(False,
+                                    'reliable neighbour distillation (KRD)')
     rs_momentum: float = param(0.99, 'reliable sampling momentum', ge=0,
                                le=1)
     rs_bins: int = param(50, 'reliable sampling histogram bins', ge=1)
     rs_start_epoch: int = param(50, 'first reliable sampling update', ge=0)
     rs_noise: float = param(1.0, 'std of the feature noise of the '
                             'reliability estimate', ge=0)
-    positional_encoding: bool = param(False, 'DeepWalk positional encodings')
+    positional_encoding: bool = param(
+        False, 'DeepWalk positional encodings (NOSMOG)')
     pe_dim: int = param(64, 'positional encoding dimensions', ge=1)
     pe_walk_length: int = param(50, 'DeepWalk walk length', ge=1)
     pe_walks_per_node: int = param(5, 'DeepWalk walks per node', ge=1)
     pe_window: int = param(5, 'DeepWalk context window', ge=1)
-    adversarial: bool = param(False, 'adversarial feature augmentation')
+    adversarial: bool = param(
+        False, 'adversarial (PGD) feature augmentation (NOSMOG)')
     adv_epsilon: float = param(0.04, 'radius of the perturbation ball', gt=0)
     adv_steps: int = param(5, 'PGD steps', ge=1)
     adv_step_ratio: float = param(0.25, 'PGD step size / adv_epsilon', gt=0)
     adv_weight: float = param(0.05, 'adversarial loss weight', ge=0)
     adv_fraction: float = param(1.0, "share of each batch's nodes perturbed",
                                 gt=0, le=1)
-    similarity: bool = param(False, 'representation-similarity distillation')
+    similarity: bool = param(
+        False, 'representation-similarity distillation (NOSMOG)')
     rsd_weight: float = param(0.1, 'similarity distillation weight', ge=0)
-    label_propagation: bool = param(False, 'label-propagation features')
+    label_propagation: bool = param(False,
+                                    'label-propagation features (CoHOp)')
     lp_layers: int = param(10, 'label-propagation steps', ge=1)
     lp_alpha: float = param(0.9, 'label-propagation alpha', ge=0, le=1)
 
@@ -189,6 +200,28 @@ class DistillConfig:
 _SECTIONS = dict(data=DataConfig, teacher=TeacherConfig,
                  student=StudentConfig,
                  train=TrainConfig, extras=ExtrasConfig)
+
+
+def config_field(key: str) -> dataclasses.Field:
+    """The declaration of a config key, *e.g.* ``'train.lam'``: default,
+    help, range and choices (see :func:`pyg_rbm.schema.param`).
+    """
+    section, _, name = key.rpartition('.')
+    cls = _SECTIONS.get(section) if section else DistillConfig
+    fields = {f.name: f for f in dataclasses.fields(cls)} if cls else {}
+    if name not in fields or 'help' not in fields[name].metadata:
+        raise ValueError(f"Unknown config key '{key}' in 'config_field'")
+    return fields[name]
+
+
+def config_keys() -> List[Tuple[str, Any, str, str]]:
+    """(key, default, allowed values, help) of every config key, in the
+    order of the sections.
+    """
+    rows = list(schema_rows(DistillConfig))
+    for section, cls in _SECTIONS.items():
+        rows += schema_rows(cls, f'{section}.')
+    return rows
 
 
 def _check_value(section: str, key: str, default: Any, value: Any) -> Any:

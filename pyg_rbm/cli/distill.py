@@ -1,17 +1,69 @@
 """``pyg-rbm distill``: teacher to evaluated student, over seeds."""
 import argparse
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
 from pyg_rbm.config import DistillConfig, presets
 from pyg_rbm.datasets import available_datasets
 
-EXTRAS = dict(reliable_sampling='reliable neighbour distillation (KRD)',
-              positional_encoding='DeepWalk positional encodings (NOSMOG)',
-              adversarial='PGD feature augmentation (NOSMOG)',
-              similarity='representation-similarity distillation (NOSMOG)',
-              label_propagation='label-propagation features (CoHOp)')
+# Flags that set one config key each: type, choices and help come from the
+# key's declaration (pyg_rbm.config); --set reaches every other key.
+FLAGS = {
+    'teacher': 'teacher.name',
+    'teacher-graph': 'teacher.train_graph',
+    'student': 'student.name',
+    'epochs': 'train.epochs',
+    'kd-variant': 'train.kd_variant',
+    'baseline-mlp': 'baseline_mlp',
+    **{name.replace('_', '-'): f'extras.{name}'
+       for name in ('reliable_sampling', 'positional_encoding',
+                    'adversarial', 'similarity', 'label_propagation')},
+}
+
+
+def _name_choices(key: str) -> Optional[Tuple[str, ...]]:
+    if key == 'teacher.name':
+        from pyg_rbm.teachers.build import TEACHERS
+        return tuple(TEACHERS)
+    if key == 'student.name':
+        from pyg_rbm.nn.build import STUDENTS
+        return tuple(STUDENTS)
+    return None
+
+
+def add_config_flag(parser: argparse.ArgumentParser, flag: str,
+                    key: str) -> None:
+    """Adds :obj:`--flag`, which sets config key :obj:`key`, as the key's
+    declaration describes it; unset, the shipped configuration decides.
+    """
+    from pyg_rbm.config import config_field
+    from pyg_rbm.schema import describe_range
+    field = config_field(key)
+    help = f"{field.metadata['help']} (config key {key})"
+    if isinstance(field.default, bool):
+        parser.add_argument(f'--{flag}', dest=key, action='store_true',
+                            default=None, help=help)
+        return
+    choices = field.metadata.get('choices') or _name_choices(key)
+    allowed = describe_range(field)
+    if allowed and not choices:
+        help = f"{field.metadata['help']}, {allowed} (config key {key})"
+    parser.add_argument(f'--{flag}', dest=key, default=None,
+                        type=type(field.default), choices=choices,
+                        metavar=None if choices else flag.upper(), help=help)
+
+
+def print_keys() -> None:
+    """Prints every config key with its default, allowed values and help."""
+    from pyg_rbm.config import config_keys
+    print('Config keys (--set KEY=VALUE, or a --config YAML); the shipped '
+          'per-dataset configs (pyg_rbm/configs) override these defaults.')
+    rows = [(k, repr(d), a, h) for k, d, a, h in config_keys()]
+    width = max(len(r[0]) for r in rows)
+    for key, default, allowed, help in rows:
+        print(f'{key:<{width}}  {help}; default {default}'
+              + (f'; {allowed}' if allowed else ''))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -43,36 +95,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "defaults, e.g. 'rbm-extras' (RbM with KRD, positional "
                    'encodings and adversarial augmentation); '
                    'pyg_rbm/configs/presets/')
-    p.add_argument('--teacher', default=None,
-                   choices=['sage', 'sage-gcn', 'gcn', 'gat'],
-                   help="'sage-gcn': GraphSAGE with the GCN aggregator (the "
-                   "default on shipped datasets); 'sage': PyG's GraphSAGE "
-                   "(mean and a root weight; the default elsewhere)")
-    p.add_argument('--teacher-graph', default=None,
-                   choices=['full', 'labelled'],
-                   help="graph of the teacher's training epochs: the whole "
-                   "graph, or the neighbourhood of the training and "
-                   "validation nodes (same result for sage and gat, and "
-                   "much cheaper on large graphs)")
-    p.add_argument('--student', default=None, choices=['rbm', 'moe', 'mlp'])
     p.add_argument('--seeds', type=int, default=None,
                    help='number of seeds, 0..N-1 (default: 1)')
     p.add_argument('--config', default=None, metavar='FILE',
                    help='YAML overriding the shipped per-dataset defaults')
     p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
-                   help='override one value, e.g. --set student.k=2')
-    p.add_argument('--epochs', type=int, default=None,
-                   help='student epochs after pretraining')
-    p.add_argument('--kd-variant', default=None,
-                   choices=['hinton', 'reference'],
-                   help="'reference': the RbM authors' KD, for which the "
-                   "shipped tau values were tuned; 'hinton': standard KD "
-                   "(default: reference)")
-    p.add_argument('--baseline-mlp', action='store_true',
-                   help='also train an MLP on labels only (no teacher)')
-    for name, text in EXTRAS.items():
-        p.add_argument(f'--{name.replace("_", "-")}', action='store_true',
-                       help=text)
+                   help='override one value, e.g. --set student.k=2 '
+                   '(--keys lists them)')
+    p.add_argument('--keys', action='store_true',
+                   help='list every config key with its default, allowed '
+                   'values and meaning, and exit')
+    for flag, key in FLAGS.items():
+        add_config_flag(p, flag, key)
     p.add_argument('--out', default='runs/latest',
                    help='run folder: run.json, one record per finished '
                    'seed (seeds/), results.json (default: runs/latest)')
@@ -106,22 +140,13 @@ def overrides_from_args(args: argparse.Namespace) -> Dict[str, Any]:
             raise SystemExit(f"--set expects KEY=VALUE (got '{item}')")
         key, value = item.split('=', 1)
         put(key, yaml.safe_load(value))
-    for flag, path in (('teacher', 'teacher.name'),
-                       ('teacher_graph', 'teacher.train_graph'),
-                       ('student', 'student.name'),
-                       ('epochs', 'train.epochs'),
-                       ('kd_variant', 'train.kd_variant')):
-        if getattr(args, flag) is not None:
-            put(path, getattr(args, flag))
+    for key in FLAGS.values():
+        if getattr(args, key) is not None:
+            put(key, getattr(args, key))
     if args.seeds is not None:
         out['seeds'] = list(range(args.seeds))
     if args.root is not None:
         out['root'] = args.root
-    if args.baseline_mlp:
-        out['baseline_mlp'] = True
-    for name in EXTRAS:
-        if getattr(args, name):
-            put(f'extras.{name}', True)
     return out
 
 
@@ -174,6 +199,9 @@ def run(args: argparse.Namespace) -> int:
     from pyg_rbm.experiment import RunStore, environment
     from pyg_rbm.train.pipeline import SeedResult, run_seed, summarize
 
+    if args.keys:
+        print_keys()
+        return 0
     # Bad values, missing data and an unusable --out fail here, before any
     # training.
     try:

@@ -11,16 +11,16 @@ from pyg_rbm.config import (
     merge_config,
 )
 
-__all__ = ['FORMAT', 'KEYS', 'distill_config_from_cfg']
+__all__ = ['FORMAT', 'KEYS', 'group_defaults', 'distill_config_from_cfg']
 
 FORMAT = 'pyg_rbm'  # cfg.dataset.format served by this plugin's loader
 NORMS = ('none', 'batch_norm', 'layer_norm')
 
 
-def _get(cfg: CN, key: str) -> Any:
+def _get(cfg: Any, key: str) -> Any:
     node = cfg
     for part in key.split('.'):
-        node = node[part]
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
     return node
 
 
@@ -55,6 +55,28 @@ KEYS: Dict[str, str] = {
     **{f'extras.{f.name}': f'extras.{f.name}'
        for f in dataclasses.fields(ExtrasConfig)},
 }
+
+
+def group_defaults(group: str) -> CN:
+    r"""The config group :obj:`cfg.<group>` of this plugin (:obj:`"rbm"`,
+    :obj:`"teacher"`, :obj:`"distill"` or :obj:`"extras"`): every key of
+    :obj:`KEYS` in that group, at the default of the
+    :class:`~pyg_rbm.config.DistillConfig` field it holds.
+    """
+    defaults = DistillConfig()
+    node = CN()
+    for key, cfg_key in KEYS.items():
+        section, _, name = cfg_key.partition('.')
+        if section != group:
+            continue
+        value = _get(defaults, key)
+        if key == 'teacher.norm':  # yacs keeps the type: a string
+            value = value or 'none'
+        node[name] = value
+    if not node:
+        raise ValueError(f"'{group}' is no config group of this plugin in "
+                         f"'group_defaults'")
+    return node
 
 
 def _graphgym_checks() -> Dict[str, Tuple[Tuple[Any, ...], str]]:

@@ -99,3 +99,30 @@ def test_distill_keeps_each_seed_and_resumes(tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit):
         main([*argv, '--seeds', '4', '--resume', '--set', 'train.lr=0.5'])
     assert 'train.lr differ' in capsys.readouterr().err
+
+
+def test_flags_follow_the_config_declarations(capsys):
+    import argparse
+
+    from pyg_rbm.cli.distill import FLAGS, add_parser
+    from pyg_rbm.config import KD_VARIANTS, config_keys
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    sub = parser._subparsers._group_actions[0].choices['distill']
+    actions = {a.dest: a for a in sub._actions}
+    assert set(FLAGS.values()) <= set(actions)
+    assert actions['train.kd_variant'].choices == KD_VARIANTS
+    assert actions['train.epochs'].type is int
+    assert 'config key train.epochs' in actions['train.epochs'].help
+    assert actions['student.name'].choices == ('rbm', 'moe', 'mlp')
+    # A flag lands on its key; an unset flag leaves the shipped value.
+    args = parser.parse_args(['distill', '--epochs', '7', '--adversarial'])
+    from pyg_rbm.cli.distill import overrides_from_args
+    assert overrides_from_args(args) == dict(
+        train=dict(epochs=7), extras=dict(adversarial=True))
+
+    assert main(['distill', '--keys']) == 0
+    printed = capsys.readouterr().out
+    for key, *_ in config_keys():
+        assert f'\n{key} ' in printed
+    assert "train.lam" in printed and 'in [0, 1]' in printed

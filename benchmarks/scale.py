@@ -64,7 +64,11 @@ def run_size(num_nodes: int, args: argparse.Namespace) -> Dict[str, Any]:
     from pyg_rbm.datasets import make_csbm
     from pyg_rbm.nn import build_student
     from pyg_rbm.teachers import build_teacher, teacher_inference
-    from pyg_rbm.train import StudentTrainer, train_teacher
+    from pyg_rbm.train import (
+        DistillationObjective,
+        StudentTrainer,
+        train_teacher,
+    )
     from pyg_rbm.train.evaluate import accuracy_metrics, predict
     from pyg_rbm.transforms import KnowledgeDistillation
 
@@ -108,12 +112,14 @@ def run_size(num_nodes: int, args: argparse.Namespace) -> Dict[str, Any]:
         return out
 
     student.init_routing = timed_init_routing
-    trainer = StudentTrainer(student, lr=0.01, weight_decay=5e-4,
+    trainer = StudentTrainer(student,
+                             DistillationObjective(lam=args.lam,
+                                                   tau=args.tau),
+                             lr=0.01, weight_decay=5e-4,
                              epochs=args.student_epochs,
                              pretrain_epochs=args.pretrain_epochs,
                              patience=None, batch_size=args.batch_size,
-                             lam=args.lam, tau=args.tau, seed=args.seed,
-                             progress=False)
+                             seed=args.seed, progress=False)
     student_fit = trainer.fit(data)
     clock.phase('student', t0)
 

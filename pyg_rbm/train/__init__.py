@@ -4,6 +4,7 @@ trainers, the distillation losses and the per-seed pipeline.
 from .early_stopping import EarlyStopping
 from .loop import EpochRecord, FitResult, TrainingState, fit
 from .loss import KD_VARIANTS, distillation_objective, kd_loss
+from .objective import DistillationObjective
 from .pipeline import (
     SeedResult,
     TeacherRun,
@@ -15,6 +16,11 @@ from .pipeline import (
     summarize,
 )
 from .student import StudentTrainer
+from .student_extras import (
+    AdversarialAugmentation,
+    ReliableNeighbours,
+    SimilarityDistillation,
+)
 from .teacher import train_teacher
 
 __all__ = [
@@ -28,6 +34,10 @@ __all__ = [
     'fit',
     'train_teacher',
     'StudentTrainer',
+    'DistillationObjective',
+    'AdversarialAugmentation',
+    'ReliableNeighbours',
+    'SimilarityDistillation',
     'SeedResult',
     'TeacherRun',
     'prepare_teacher',

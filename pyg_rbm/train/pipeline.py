@@ -16,7 +16,13 @@ from pyg_rbm.train.evaluate import (
     time_inference,
 )
 from pyg_rbm.train.loop import EpochRecord
+from pyg_rbm.train.objective import DistillationObjective
 from pyg_rbm.train.student import StudentTrainer
+from pyg_rbm.train.student_extras import (
+    AdversarialAugmentation,
+    ReliableNeighbours,
+    SimilarityDistillation,
+)
 from pyg_rbm.train.teacher import train_teacher
 
 
@@ -138,14 +144,16 @@ def student_kwargs(config: DistillConfig) -> Dict[str, Any]:
 
 
 def _trainer(model: torch.nn.Module, config: DistillConfig, seed: int,
-             lam: Optional[float] = None, **kwargs: Any) -> StudentTrainer:
+             lam: Optional[float] = None, extras: Sequence[Any] = (),
+             **kwargs: Any) -> StudentTrainer:
     t = config.train
-    return StudentTrainer(model, lr=t.lr, weight_decay=t.weight_decay,
-                          epochs=t.epochs, pretrain_epochs=t.pretrain_epochs,
+    objective = DistillationObjective(lam=t.lam if lam is None else lam,
+                                      tau=t.tau, kd_variant=t.kd_variant,
+                                      tau_squared=t.tau_squared)
+    return StudentTrainer(model, objective, extras, lr=t.lr,
+                          weight_decay=t.weight_decay, epochs=t.epochs,
+                          pretrain_epochs=t.pretrain_epochs,
                           patience=t.patience, batch_size=t.batch_size,
-                          lam=t.lam if lam is None else lam, tau=t.tau,
-                          kd_variant=t.kd_variant,
-                          tau_squared=t.tau_squared,
                           optimizer_step=t.optimizer_step,
                           select_pretraining=t.select_pretraining,
                           ties=t.ties, seed=seed, **kwargs)
@@ -277,7 +285,7 @@ def distill_student(
     held_x = x_full[held_out] if held_out.numel() else None
     held_y = split.full.y[held_out] if held_out.numel() else None
 
-    sampler = None
+    trainer_extras: List[Any] = []
     if extras.reliable_sampling and not without_teacher:
         from torch_geometric.utils import remove_self_loops
 
@@ -292,12 +300,16 @@ def distill_student(
                                       observed.edge_index)[0],
                                   num_bins=extras.rs_bins,
                                   momentum=extras.rs_momentum, seed=seed)
-    adversarial = (dict(epsilon=extras.adv_epsilon, steps=extras.adv_steps,
-                        step_size=extras.adv_step_ratio *
-                        extras.adv_epsilon,
-                        weight=extras.adv_weight,
-                        fraction=extras.adv_fraction)
-                   if extras.adversarial and not without_teacher else None)
+        trainer_extras.append(
+            ReliableNeighbours(sampler, start_epoch=extras.rs_start_epoch))
+    if extras.adversarial and not without_teacher:
+        trainer_extras.append(
+            AdversarialAugmentation(
+                epsilon=extras.adv_epsilon, steps=extras.adv_steps,
+                step_size=extras.adv_step_ratio * extras.adv_epsilon,
+                weight=extras.adv_weight, fraction=extras.adv_fraction))
+    if rsd and extras.rsd_weight > 0:
+        trainer_extras.append(SimilarityDistillation(extras.rsd_weight))
 
     torch.manual_seed(seed)
     s = config.student
@@ -312,10 +324,7 @@ def distill_student(
                                 **student_kwargs(config))
     trainer = _trainer(student, config, seed,
                        lam=1.0 if without_teacher else None,
-                       sampler=sampler,
-                       sampler_start_epoch=extras.rs_start_epoch,
-                       adversarial=adversarial,
-                       rsd_weight=extras.rsd_weight if rsd else 0.0,
+                       extras=trainer_extras,
                        evaluator=run.evaluator, callbacks=callbacks,
                        progress=progress,
                        optimizer=None if without_teacher else optimizer)

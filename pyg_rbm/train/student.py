@@ -25,7 +25,12 @@ from pyg_rbm.train.extras import (
     representation_similarity_loss,
 )
 from pyg_rbm.train.loop import EpochRecord, FitResult, TrainingState, fit
-from pyg_rbm.train.loss import KD_VARIANTS, distillation_objective, kd_loss
+from pyg_rbm.train.objective import DistillationObjective
+from pyg_rbm.train.student_extras import (
+    AdversarialAugmentation,
+    ReliableNeighbours,
+    SimilarityDistillation,
+)
 
 
 class _SamplerState(TrainingState):
@@ -77,6 +82,14 @@ class StudentTrainer:
 
     Args:
         model (torch.nn.Module): The student.
+        objective (DistillationObjective, optional): The objective:
+            :math:`\lambda`, :math:`\tau`, KD variant.
+            (default: :obj:`DistillationObjective()`, KD only)
+        extras (list, optional): Extras of the objective, at most one of
+            each kind: :class:`~pyg_rbm.train.AdversarialAugmentation`,
+            :class:`~pyg_rbm.train.ReliableNeighbours`,
+            :class:`~pyg_rbm.train.SimilarityDistillation`.
+            (default: :obj:`()`)
         lr (float, optional): Adam's learning rate. (default: :obj:`0.01`)
         weight_decay (float, optional): Adam's weight decay.
             (default: :obj:`5e-4`)
@@ -89,35 +102,8 @@ class StudentTrainer:
         batch_size (int, optional): Nodes per batch, each with its
             pairs; :obj:`0` or :obj:`None` means one full batch.
             (default: :obj:`4096`)
-        lam (float, optional): Weight :math:`\lambda` of the label term.
-            (default: :obj:`0.0`)
-        tau (float, optional): KD temperature. (default: :obj:`1.0`)
-        kd_variant (str, optional): :obj:`"hinton"` or :obj:`"reference"`,
-            see :func:`~pyg_rbm.train.loss.kd_loss`.
-            (default: :obj:`"hinton"`)
-        tau_squared (bool, optional): Scale the Hinton term by
-            :math:`\tau^2`. (default: :obj:`False`)
-        teacher_attr (str, optional): Prefix of the teacher attributes that
-            :class:`~pyg_rbm.transforms.KnowledgeDistillation` wrote.
-            (default: :obj:`"teacher"`)
         seed (int, optional): Seed of the batch order and k-means.
             (default: :obj:`0`)
-        sampler (optional): A
-            :class:`~pyg_rbm.train.extras.ReliableSampler` for neighbour
-            distillation. (default: :obj:`None`)
-        sampler_start_epoch (int, optional): First epoch at which the
-            sampler's exponent is refitted. (default: :obj:`50`)
-        adversarial (dict, optional): PGD options :obj:`epsilon`,
-            :obj:`steps`, :obj:`step_size` (:obj:`None` for
-            :obj:`epsilon / 4`), :obj:`weight` and :obj:`fraction`, the
-            share of each batch's nodes that are perturbed (a random
-            subset drawn per batch, :obj:`1.0` for all; its distillation
-            pairs give an unbiased estimate of the whole batch's
-            adversarial loss at that share of the cost); :obj:`None`
-            disables it.
-        rsd_weight (float, optional): Weight of representation-similarity
-            distillation against the teacher's hidden embedding
-            (:obj:`0` disables it). (default: :obj:`0.0`)
         optimizer_step (str, optional): One optimizer step per
             :obj:`"batch"`, or per :obj:`"epoch"` over the summed losses of
             separate label and distillation passes (the authors' code).
@@ -142,22 +128,15 @@ class StudentTrainer:
     def __init__(
         self,
         model: torch.nn.Module,
+        objective: Optional[DistillationObjective] = None,
+        extras: Sequence[Any] = (),
         lr: float = 0.01,
         weight_decay: float = 5e-4,
         epochs: int = 500,
         pretrain_epochs: int = 0,
         patience: Optional[int] = 50,
         batch_size: Optional[int] = 4096,
-        lam: float = 0.0,
-        tau: float = 1.0,
-        kd_variant: str = 'hinton',
-        tau_squared: bool = False,
-        teacher_attr: str = 'teacher',
         seed: int = 0,
-        sampler: Any = None,
-        sampler_start_epoch: int = 50,
-        adversarial: Optional[Dict[str, float]] = None,
-        rsd_weight: float = 0.0,
         optimizer_step: str = 'batch',
         select_pretraining: bool = False,
         ties: str = 'first',
@@ -169,15 +148,22 @@ class StudentTrainer:
         progress: bool = True,
     ):
         name = self.__class__.__name__
-        if kd_variant not in KD_VARIANTS:
-            raise ValueError(f"'kd_variant' must be one of {KD_VARIANTS} in "
-                             f"'{name}' (got '{kd_variant}')")
-        if not 0.0 <= lam <= 1.0:
-            raise ValueError(f"'lam' must lie in [0, 1] in '{name}' "
-                             f"(got {lam})")
-        if tau <= 0:
-            raise ValueError(f"'tau' must be positive in '{name}' "
-                             f"(got {tau})")
+        objective = objective or DistillationObjective()
+        if not isinstance(objective, DistillationObjective):
+            raise ValueError(f"'objective' must be a 'DistillationObjective' "
+                             f"in '{name}' (got {type(objective).__name__})")
+        kinds = (AdversarialAugmentation, ReliableNeighbours,
+                 SimilarityDistillation)
+        by_kind: Dict[type, Any] = {}
+        for extra in extras:
+            if not isinstance(extra, kinds):
+                raise ValueError(
+                    f"'extras' may hold {', '.join(k.__name__ for k in kinds)}"
+                    f" in '{name}' (got {type(extra).__name__})")
+            if type(extra) in by_kind:
+                raise ValueError(f"'extras' holds two "
+                                 f"'{type(extra).__name__}' in '{name}'")
+            by_kind[type(extra)] = extra
         if epochs < 1 or pretrain_epochs < 0:
             raise ValueError(f"'epochs' must be positive and "
                              f"'pretrain_epochs' non-negative in '{name}' "
@@ -192,43 +178,25 @@ class StudentTrainer:
         if batch_size is not None and batch_size < 0:
             raise ValueError(f"'batch_size' must be non-negative in '{name}' "
                              f"(got {batch_size})")
-        if adversarial is not None:
-            unknown = set(adversarial) - {
-                'epsilon', 'steps', 'step_size', 'weight', 'fraction'
-            }
-            if unknown:
-                raise ValueError(f"Unknown 'adversarial' options "
-                                 f"{sorted(unknown)} in '{name}'")
-            for key, value in adversarial.items():
-                if value is None and key == 'step_size':
-                    continue
-                if (isinstance(value, bool)
-                        or not isinstance(value, (int, float))
-                        or not value >= 0):
-                    raise ValueError(f"'adversarial.{key}' must be a "
-                                     f"non-negative number in '{name}' "
-                                     f"(got {value!r})")
-            fraction = adversarial.get('fraction', 1.0)
-            if not 0.0 < fraction <= 1.0:
-                raise ValueError(f"'adversarial.fraction' must lie in "
-                                 f"(0, 1] in '{name}' (got {fraction})")
-            if fraction < 1.0 and optimizer_step == 'epoch':
-                raise ValueError(f"'adversarial.fraction' < 1 needs "
-                                 f"'optimizer_step=\"batch\"' in '{name}'")
+        adversarial = by_kind.get(AdversarialAugmentation)
+        if (adversarial is not None and adversarial.fraction < 1.0
+                and optimizer_step == 'epoch'):
+            raise ValueError(f"'AdversarialAugmentation.fraction' < 1 needs "
+                             f"'optimizer_step=\"batch\"' in '{name}'")
+        self.objective = objective
+        self.adversarial: Optional[AdversarialAugmentation] = adversarial
+        self.reliable: Optional[ReliableNeighbours] = by_kind.get(
+            ReliableNeighbours)
+        self.similarity: Optional[SimilarityDistillation] = by_kind.get(
+            SimilarityDistillation)
+        self.sampler = None if self.reliable is None else self.reliable.sampler
         self.model = model
         self.routed = hasattr(model, 'init_routing')
         self.epochs = epochs
         self.pretrain_epochs = pretrain_epochs if self.routed else 0
         self.patience = patience
         self.batch_size = batch_size or None
-        self.lam, self.tau = lam, tau
-        self.kd_variant, self.tau_squared = kd_variant, tau_squared
-        self.teacher_attr = teacher_attr
         self.seed = seed
-        self.sampler = sampler
-        self.sampler_start_epoch = sampler_start_epoch
-        self.adversarial = adversarial
-        self.rsd_weight = rsd_weight
         self.optimizer_step = optimizer_step
         self.select_pretraining = select_pretraining
         self.ties = ties
@@ -251,8 +219,9 @@ class StudentTrainer:
                        for group in self.optimizer.param_groups],
             epochs=self.epochs,
             pretrain_epochs=self.pretrain_epochs, patience=self.patience,
-            batch_size=self.batch_size, lam=self.lam, tau=self.tau,
-            kd_variant=self.kd_variant, seed=self.seed,
+            batch_size=self.batch_size, lam=self.objective.lam,
+            tau=self.objective.tau, kd_variant=self.objective.kd_variant,
+            seed=self.seed,
             optimizer_step=self.optimizer_step,
             data=[data.num_nodes, data.x.size(-1),
                   round(float(data.x.double().sum()), 6),
@@ -260,25 +229,25 @@ class StudentTrainer:
 
     def _check(self, data: Data) -> None:
         name = self.__class__.__name__
-        logits = data.get(f'{self.teacher_attr}_logits')
+        logits_key = self.objective.logits_key
+        logits = data.get(logits_key)
         if logits is None:
             raise ValueError(
-                f"'data' has no '{self.teacher_attr}_logits' in '{name}': "
+                f"'data' has no '{logits_key}' in '{name}': "
                 f"apply 'KnowledgeDistillation' with a trained teacher first")
         for key in ('x', 'y', 'train_mask', 'val_mask'):
             if data.get(key) is None:
                 raise ValueError(f"'data' has no '{key}' in '{name}'")
         if logits.size(0) != data.num_nodes:
-            raise ValueError(f"'{self.teacher_attr}_logits' has "
-                             f"{logits.size(0)} rows but 'data' has "
-                             f"{data.num_nodes} nodes in '{name}'")
+            raise ValueError(f"'{logits_key}' has {logits.size(0)} rows but "
+                             f"'data' has {data.num_nodes} nodes in '{name}'")
         if data.x.size(-1) != self.model.in_channels:
             raise ValueError(f"'data.x' has {data.x.size(-1)} features but "
                              f"the student expects {self.model.in_channels} "
                              f"in '{name}'")
         if not all_finite(logits):
-            raise ValueError(f"'{self.teacher_attr}_logits' holds non-finite "
-                             f"values in '{name}'")
+            raise ValueError(f"'{logits_key}' holds non-finite values in "
+                             f"'{name}'")
         num_classes = logits.size(-1)
         if self.model.out_channels != num_classes:
             raise ValueError(f"The student predicts {self.model.out_channels}"
@@ -286,23 +255,22 @@ class StudentTrainer:
                              f"'{name}'")
         check_node_data(data, name, masks=('train_mask', 'val_mask'),
                         num_classes=num_classes)
-        if self.rsd_weight > 0 and (data.get(f'{self.teacher_attr}_hidden')
-                                    is None):
-            raise ValueError(f"'rsd_weight' > 0 needs "
-                             f"'{self.teacher_attr}_hidden' on 'data' in "
-                             f"'{name}' (KnowledgeDistillation with "
-                             f"store_hidden=True)")
+        hidden = self.objective.hidden_key
+        if self.similarity is not None and data.get(hidden) is None:
+            raise ValueError(f"'SimilarityDistillation' needs '{hidden}' on "
+                             f"'data' in '{name}' (KnowledgeDistillation "
+                             f"with store_hidden=True)")
 
     def _batches(self, data: Data) -> Iterator[Tuple[Tensor, Tensor, Tensor]]:
         # Yields (nodes, src, dst): a shuffled batch of nodes and its
         # distillation pairs, src as positions in the batch.
-        if self.lam == 1.0:  # labels only: no teacher term to distil
+        if self.objective.lam == 1.0:  # labels only: no teacher term to distil
             nodes = data.train_mask.nonzero().view(-1)
         else:
             nodes = torch.arange(data.num_nodes)
         nodes = nodes[torch.randperm(nodes.numel(), generator=self.generator)]
         edges = None
-        if self.sampler is not None and self.lam < 1.0:
+        if self.sampler is not None and self.objective.lam < 1.0:
             edges = self.sampler.sample(self.generator)
             position = torch.full((data.num_nodes, ), -1, dtype=torch.long)
         for batch in nodes.split(self.batch_size or max(nodes.numel(), 1)):
@@ -326,25 +294,25 @@ class StudentTrainer:
                    dst: Tensor, labeled: Tensor) -> Tensor:
         # The distillation objective of the pairs (src, dst), src indexing
         # the rows of `logits`.
-        return distillation_objective(logits[src],
-                                      data[f'{self.teacher_attr}_logits'][dst],
-                                      data.y[dst], labeled, self.lam,
-                                      self.tau, self.kd_variant,
-                                      self.tau_squared)
+        return self.objective(logits[src],
+                              data[self.objective.logits_key][dst],
+                              data.y[dst], labeled)
 
     def _batch_loss(self, x: Tensor, data: Data, nodes: Tensor, src: Tensor,
                     dst: Tensor) -> Tensor:
         labeled = (nodes[src] == dst) & data.train_mask[dst]
         hidden: List[Tensor] = []
-        handle = self._hidden_hook(hidden) if self.rsd_weight > 0 else None
+        handle = (self._hidden_hook(hidden)
+                  if self.similarity is not None else None)
         xs = x[nodes]
         logits, aux = self.model(xs, return_aux_loss=True)
         if handle is not None:
             handle.remove()
         loss = self._objective(logits, data, src, dst, labeled) + aux
         if handle is not None:
-            loss = loss + self.rsd_weight * representation_similarity_loss(
-                hidden[0][src], data[f'{self.teacher_attr}_hidden'][dst])
+            loss = loss + self.similarity.weight * \
+                representation_similarity_loss(
+                    hidden[0][src], data[self.objective.hidden_key][dst])
         if self.adversarial is not None:
             loss = loss + self._adversarial_loss(xs, data, src, dst, labeled)
         return loss
@@ -354,7 +322,7 @@ class StudentTrainer:
         # The weighted objective on adversarially perturbed inputs of the
         # batch, or of a random share of its nodes (with their pairs).
         options = self.adversarial
-        fraction = options.get('fraction', 1.0)
+        fraction = options.fraction
         if fraction < 1.0:
             num_rows = xs.size(0)
             size = math.ceil(fraction * num_rows)
@@ -371,11 +339,10 @@ class StudentTrainer:
             return self._objective(self.model(inputs), data, src, dst,
                                    labeled)
 
-        delta = pgd_perturbation(adv_loss, xs, options.get('epsilon', 0.04),
-                                 int(options.get('steps', 5)),
-                                 options.get('step_size'),
+        delta = pgd_perturbation(adv_loss, xs, options.epsilon,
+                                 int(options.steps), options.step_size,
                                  generator=self.generator)
-        return options.get('weight', 0.05) * adv_loss(xs + delta)
+        return options.weight * adv_loss(xs + delta)
 
     def _train_epoch(self, epoch: int, data: Data) -> float:
         if self.optimizer_step == 'epoch':
@@ -405,8 +372,8 @@ class StudentTrainer:
             handle.remove()
         loss = objective(logits) + aux
         if handle is not None:
-            loss = loss + self.rsd_weight * representation_similarity_loss(
-                hidden[0], teacher_hidden)
+            loss = loss + self.similarity.weight * \
+                representation_similarity_loss(hidden[0], teacher_hidden)
         loss.backward()
         total = float(loss.detach())
         if self.adversarial is not None:
@@ -416,12 +383,10 @@ class StudentTrainer:
                 logits, aux = self.model(inputs, return_aux_loss=True)
                 return objective(logits) + aux
 
-            delta = pgd_perturbation(adv_loss, xs,
-                                     options.get('epsilon', 0.04),
-                                     int(options.get('steps', 5)),
-                                     options.get('step_size'),
+            delta = pgd_perturbation(adv_loss, xs, options.epsilon,
+                                     int(options.steps), options.step_size,
                                      generator=self.generator)
-            loss = options.get('weight', 0.05) * adv_loss(xs + delta)
+            loss = options.weight * adv_loss(xs + delta)
             loss.backward()
             total += float(loss.detach())
         return total
@@ -430,18 +395,19 @@ class StudentTrainer:
         self.model.train()
         self.optimizer.zero_grad()
         x, y = data.x, data.y
-        teacher = data[f'{self.teacher_attr}_logits']
-        hidden = (data[f'{self.teacher_attr}_hidden']
-                  if self.rsd_weight > 0 else None)
+        objective = self.objective
+        teacher = data[objective.logits_key]
+        hidden = (data[objective.hidden_key]
+                  if self.similarity is not None else None)
         size = self.batch_size or max(data.num_nodes, 1)
         total = 0.0
         for batch in data.train_mask.nonzero().view(-1).split(size):
             total += self._summed_pass(
                 x[batch],
-                lambda logits, b=batch: self.lam * F.cross_entropy(
+                lambda logits, b=batch: objective.lam * F.cross_entropy(
                     logits, y[b]),
                 None if hidden is None else hidden[batch])
-        if self.lam < 1.0:
+        if objective.lam < 1.0:
             src = dst = torch.arange(data.num_nodes, device=x.device)
             if self.sampler is not None:
                 edges = self.sampler.sample(self.generator)
@@ -452,9 +418,8 @@ class StudentTrainer:
                 if s.numel() < 2:
                     continue
                 total += self._summed_pass(
-                    x[s], lambda logits, d=d: (1.0 - self.lam) * kd_loss(
-                        logits, teacher[d], self.tau, self.kd_variant,
-                        self.tau_squared))
+                    x[s], lambda logits, d=d: (1.0 - objective.lam) *
+                    objective.kd(logits, teacher[d]))
         self.optimizer.step()
         if hasattr(self.model, 'update_memory'):
             self.model.update_memory()
@@ -480,11 +445,10 @@ class StudentTrainer:
         if (self.routed and epoch == self.pretrain_epochs
                 and self.model.in_pretraining):
             self.model.init_routing(data.x, seed=self.seed)
-        if (self.sampler is not None and epoch >= self.sampler_start_epoch
-                and epoch > 0):
+        if (self.reliable is not None
+                and epoch >= self.reliable.start_epoch and epoch > 0):
             logits = predict(self.model, data.x, self.batch_size)
-            self.sampler.update(logits,
-                                data[f'{self.teacher_attr}_logits'])
+            self.sampler.update(logits, data[self.objective.logits_key])
 
     def fit(self, data: Data, held_out_x: Optional[Tensor] = None,
             held_out_y: Optional[Tensor] = None) -> FitResult:

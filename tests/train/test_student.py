@@ -4,7 +4,13 @@ import torch.nn.functional as F
 from torch_geometric.data import Data
 
 from pyg_rbm.nn import MLPStudent, RbM
-from pyg_rbm.train import StudentTrainer
+from pyg_rbm.train import (
+    AdversarialAugmentation,
+    DistillationObjective,
+    ReliableNeighbours,
+    SimilarityDistillation,
+    StudentTrainer,
+)
 from pyg_rbm.train.loss import kd_loss
 
 
@@ -34,8 +40,9 @@ def test_rbm_student_learns_and_switches_phase():
     data = _data()
     model = _rbm()
     phases = []
-    trainer = StudentTrainer(model, epochs=15, pretrain_epochs=3,
-                             batch_size=64, lam=0.2, tau=1.0, seed=0,
+    trainer = StudentTrainer(model, DistillationObjective(lam=0.2, tau=1.0),
+                             epochs=15, pretrain_epochs=3, batch_size=64,
+                             seed=0,
                              callbacks=[lambda r: phases.append(r.phase)],
                              progress=False)
     result = trainer.fit(data)
@@ -54,7 +61,8 @@ def test_memory_updates_once_per_optimizer_step(monkeypatch):
                         lambda: calls.append(1) or original())
     trainer = StudentTrainer(model, epochs=2, pretrain_epochs=1,
                              batch_size=100, progress=False,
-                             adversarial=dict(epsilon=0.1, steps=2))
+                             extras=[AdversarialAugmentation(epsilon=0.1,
+                                                             steps=2)])
     steps = []
     opt_step = trainer.optimizer.step
     monkeypatch.setattr(trainer.optimizer, 'step',
@@ -65,7 +73,8 @@ def test_memory_updates_once_per_optimizer_step(monkeypatch):
 
 def test_resume_equals_uninterrupted_run(tmp_path):
     data = _data()
-    kwargs = dict(epochs=8, pretrain_epochs=2, batch_size=64, lam=0.2,
+    kwargs = dict(objective=DistillationObjective(lam=0.2), epochs=8,
+                  pretrain_epochs=2, batch_size=64,
                   patience=None, seed=1, progress=False)
     model = _rbm()
     full = StudentTrainer(model, **kwargs).fit(data)
@@ -109,7 +118,7 @@ def test_mlp_without_teacher_uses_labelled_nodes_only():
     data.teacher_logits = torch.zeros_like(data.teacher_logits)
     torch.manual_seed(0)
     model = MLPStudent(8, 16, 3, num_layers=2)
-    result = StudentTrainer(model, epochs=30, lam=1.0,
+    result = StudentTrainer(model, DistillationObjective(lam=1.0), epochs=30,
                             progress=False).fit(data)
     assert result.best_metrics['test'] > 0.85
 
@@ -117,9 +126,9 @@ def test_mlp_without_teacher_uses_labelled_nodes_only():
 def test_trainer_errors():
     data = _data()
     with pytest.raises(ValueError, match='kd_variant'):
-        StudentTrainer(_rbm(), kd_variant='x')
+        DistillationObjective(kd_variant='x')
     with pytest.raises(ValueError, match='lam'):
-        StudentTrainer(_rbm(), lam=1.5)
+        DistillationObjective(lam=1.5)
     del data.teacher_logits
     with pytest.raises(ValueError, match='KnowledgeDistillation'):
         StudentTrainer(_rbm(), progress=False).fit(data)
@@ -135,15 +144,22 @@ def test_trainer_errors():
     data.x = data.x[:, :5]
     with pytest.raises(ValueError, match='features'):
         StudentTrainer(_rbm(), progress=False).fit(data)
-    with pytest.raises(ValueError, match=r"Unknown 'adversarial'.*'eps'"):
-        StudentTrainer(_rbm(), adversarial=dict(eps=0.1))
+    with pytest.raises(TypeError, match="'eps'"):
+        AdversarialAugmentation(eps=0.1)
+    with pytest.raises(ValueError, match="'extras' may hold"):
+        StudentTrainer(_rbm(), extras=[dict(epsilon=0.1)])
+    with pytest.raises(ValueError, match="two 'SimilarityDistillation'"):
+        StudentTrainer(_rbm(), extras=[SimilarityDistillation()] * 2)
+    with pytest.raises(ValueError, match="'objective' must be"):
+        StudentTrainer(_rbm(), objective=dict(lam=0.5))
     for bad in (dict(epsilon=-0.1), dict(steps=float('nan')),
                 dict(step_size='0.1'), dict(weight=True),
                 dict(fraction=0.0), dict(fraction=1.5)):
         key = next(iter(bad))
-        with pytest.raises(ValueError, match=f"'adversarial.{key}'"):
-            StudentTrainer(_rbm(), adversarial=bad)
-    StudentTrainer(_rbm(), adversarial=dict(step_size=None), progress=False)
+        with pytest.raises(ValueError, match=f"'{key}'"):
+            AdversarialAugmentation(**bad)
+    StudentTrainer(_rbm(), extras=[AdversarialAugmentation(step_size=None)],
+                   progress=False)
 
 
 class _FixedSampler:
@@ -157,8 +173,10 @@ class _FixedSampler:
 def test_neighbour_pairs_ride_with_their_source_node():
     data = _data(num_nodes=10)
     edges = torch.tensor([[0, 0, 3, 9], [1, 5, 4, 2]])
-    trainer = StudentTrainer(MLPStudent(8, 4, 3), batch_size=4, lam=0.2,
-                             sampler=_FixedSampler(edges), progress=False)
+    trainer = StudentTrainer(MLPStudent(8, 4, 3),
+                             DistillationObjective(lam=0.2),
+                             [ReliableNeighbours(_FixedSampler(edges))],
+                             batch_size=4, progress=False)
     batches = list(trainer._batches(data))
     seen = torch.cat([nodes for nodes, _, _ in batches])
     assert sorted(seen.tolist()) == list(range(10))  # each node once
@@ -172,7 +190,7 @@ def test_neighbour_pairs_ride_with_their_source_node():
     assert pairs == expected
 
 
-def _hand_case(**kwargs):
+def _hand_case(*extras):
     """Six nodes, two neighbour pairs and an MLP without dropout, in one
     full batch."""
     data = _data(num_nodes=6)
@@ -181,8 +199,9 @@ def _hand_case(**kwargs):
     torch.manual_seed(0)
     model = MLPStudent(8, 4, 3).eval()  # no dropout
     sampler = _FixedSampler(torch.tensor([[0, 2], [3, 5]]))
-    trainer = StudentTrainer(model, batch_size=None, lam=0.3, tau=2.0,
-                             sampler=sampler, progress=False, **kwargs)
+    trainer = StudentTrainer(model, DistillationObjective(lam=0.3, tau=2.0),
+                             [ReliableNeighbours(sampler), *extras],
+                             batch_size=None, progress=False)
     return data, model, trainer
 
 
@@ -204,7 +223,7 @@ def test_batch_loss_with_neighbour_pairs_by_hand():
 def test_adversarial_fraction_by_hand():
     from pyg_rbm.train.loss import distillation_objective
     # With a zero radius the perturbed inputs are the inputs themselves.
-    data, model, trainer = _hand_case(adversarial=dict(
+    data, model, trainer = _hand_case(AdversarialAugmentation(
         epsilon=0.0, steps=0, weight=0.5, fraction=0.5))
     rows_seen = []
     model.register_forward_pre_hook(
@@ -257,8 +276,10 @@ def test_epoch_step_sums_separate_label_and_kd_passes_by_hand():
     loss.backward()
 
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
-    trainer = StudentTrainer(model, batch_size=2, lam=lam, tau=tau,
-                             kd_variant='reference', optimizer=optimizer,
+    trainer = StudentTrainer(model,
+                             DistillationObjective(lam=lam, tau=tau,
+                                                   kd_variant='reference'),
+                             batch_size=2, optimizer=optimizer,
                              optimizer_step='epoch', progress=False)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     total = trainer._train_epoch(0, data)
@@ -327,6 +348,7 @@ def test_epoch_step_errors():
         StudentTrainer(_rbm(), optimizer_step='node')
     with pytest.raises(ValueError, match="'ties' must be one of"):
         StudentTrainer(_rbm(), ties='best')
-    with pytest.raises(ValueError, match="'adversarial.fraction' < 1"):
+    with pytest.raises(ValueError,
+                       match="'AdversarialAugmentation.fraction' < 1"):
         StudentTrainer(_rbm(), optimizer_step='epoch',
-                       adversarial=dict(fraction=0.5))
+                       extras=[AdversarialAugmentation(fraction=0.5)])

@@ -113,11 +113,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument('--teacher-cache', default=None, metavar='DIR',
                    help='keep trained teachers in DIR and reuse them '
                    '(same dataset, setting, seed, preprocessing and '
-                   'teacher configuration)')
+                   'teacher configuration; default: the run folder\'s '
+                   'teachers/)')
     mode = p.add_mutually_exclusive_group()
     mode.add_argument('--resume', action='store_true',
                       help='continue the run in --out: finished seeds are '
-                      'kept and skipped (same configuration; more seeds '
+                      'kept and skipped, an interrupted seed continues from '
+                      'its last checkpoint (same configuration; more seeds '
                       'may be asked for)')
     mode.add_argument('--overwrite', action='store_true',
                       help='replace the run in --out')
@@ -226,8 +228,12 @@ def run(args: argparse.Namespace) -> int:
                 result = SeedResult(**finished[seed])
                 state = 'stored'
             else:
-                result = run_seed(config, seed, progress=progress,
-                                  teacher_cache=args.teacher_cache)
+                # The run folder keeps the seed's teacher and checkpoints, so
+                # that --resume continues an interrupted seed.
+                result = run_seed(
+                    config, seed, progress=progress,
+                    teacher_cache=args.teacher_cache or store.teachers_folder,
+                    checkpoint_dir=store.checkpoint_dir(seed))
                 store.save_seed(seed, result.to_dict())
                 state = 'saved'
             results.append(result)

@@ -3,6 +3,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 from typing import Any, Dict, Optional
 
 __all__ = ['RunStore', 'RunStoreError', 'write_json_atomic']
@@ -36,8 +37,9 @@ def config_hash(config: Dict[str, Any]) -> str:
 class RunStore:
     r"""The folder of one run: :obj:`run.json` (configuration, its hash and
     the environment), one :obj:`seeds/<seed>.json` per finished seed,
-    written atomically as the seed ends, and :obj:`results.json`, the
-    summary.
+    written atomically as the seed ends, :obj:`results.json`, the summary,
+    and, while a seed runs, its checkpoints (:obj:`checkpoints/<seed>/`);
+    :obj:`teachers/` may hold the trained teachers.
 
     Opening takes a lock for the life of the object, so two processes never
     write one run. In mode :obj:`"new"` a folder that already holds a run is
@@ -62,6 +64,8 @@ class RunStore:
                              f"'RunStore' (got {mode!r})")
         self.folder = folder
         self.seeds_folder = os.path.join(folder, 'seeds')
+        self.checkpoints_folder = os.path.join(folder, 'checkpoints')
+        self.teachers_folder = os.path.join(folder, 'teachers')
         try:
             os.makedirs(self.seeds_folder, exist_ok=True)
             self._lock = open(os.path.join(folder, '.lock'), 'w')
@@ -102,6 +106,8 @@ class RunStore:
         if mode == 'overwrite':
             for name in os.listdir(self.seeds_folder):
                 os.remove(os.path.join(self.seeds_folder, name))
+            for folder in (self.checkpoints_folder, self.teachers_folder):
+                shutil.rmtree(folder, ignore_errors=True)
             results = os.path.join(self.folder, 'results.json')
             if os.path.exists(results):
                 os.remove(results)
@@ -118,10 +124,20 @@ class RunStore:
                 out[int(record['seed'])] = record
         return dict(sorted(out.items()))
 
+    def checkpoint_dir(self, seed: int) -> str:
+        r"""The folder of the running seed's training checkpoints, from
+        which :obj:`"resume"` continues an interrupted seed; emptied when
+        the seed is saved.
+        """
+        return os.path.join(self.checkpoints_folder, str(seed))
+
     def save_seed(self, seed: int, record: Dict[str, Any]) -> str:
-        r"""Stores a finished seed's record; returns its path."""
+        r"""Stores a finished seed's record and drops its checkpoints;
+        returns the record's path.
+        """
         path = os.path.join(self.seeds_folder, f'{seed}.json')
         write_json_atomic(path, dict(record, seed=seed))
+        shutil.rmtree(self.checkpoint_dir(seed), ignore_errors=True)
         return path
 
     def save_summary(self, summary: Dict[str, Any]) -> str:

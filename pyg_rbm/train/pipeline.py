@@ -159,6 +159,22 @@ def _trainer(model: torch.nn.Module, config: DistillConfig, seed: int,
                           ties=t.ties, seed=seed, **kwargs)
 
 
+# Student epochs between checkpoints (a student of Cora with its Adam state
+# takes tens of MB; a resumed run repeats at most this many epochs).
+CHECKPOINT_EVERY = 10
+
+
+def _checkpointing(folder: Optional[str],
+                   without_teacher: bool) -> Dict[str, Any]:
+    if folder is None:
+        return {}
+    import os
+    os.makedirs(folder, exist_ok=True)
+    name = 'mlp-no-teacher.pt' if without_teacher else 'student.pt'
+    return dict(checkpoint_path=os.path.join(folder, name),
+                checkpoint_every=CHECKPOINT_EVERY, resume=True)
+
+
 @dataclass
 class TeacherRun:
     """A trained teacher with its split and scores, reusable by students."""
@@ -251,6 +267,7 @@ def distill_student(
     without_teacher: bool = False,
     features: Optional[Tuple[Tensor, Tensor]] = None,
     optimizer: Optional[torch.optim.Optimizer] = None,
+    checkpoint_dir: Optional[str] = None,
 ) -> Tuple[torch.nn.Module, Dict[str, float], int, Tensor]:
     r"""Distils :obj:`run`'s teacher into a student built from
     :obj:`config` (default: the run's config).
@@ -262,7 +279,10 @@ def distill_student(
     output of :func:`build_features` for this run and config, saves
     computing them again. :obj:`optimizer`, over the parameters of the
     student that :obj:`student_fn` returns, replaces the Adam optimizer of
-    the config's learning rate and weight decay.
+    the config's learning rate and weight decay. With
+    :obj:`checkpoint_dir`, the student's training is checkpointed there
+    every :obj:`CHECKPOINT_EVERY` epochs and continues from an existing
+    checkpoint (an interrupted run resumes with the same result).
     """
     from pyg_rbm.nn import MLPStudent, build_student
     from pyg_rbm.teachers import teacher_inference
@@ -327,7 +347,8 @@ def distill_student(
                        extras=trainer_extras,
                        evaluator=run.evaluator, callbacks=callbacks,
                        progress=progress,
-                       optimizer=None if without_teacher else optimizer)
+                       optimizer=None if without_teacher else optimizer,
+                       **_checkpointing(checkpoint_dir, without_teacher))
     fitted = trainer.fit(train_data, held_x, held_y)
     scores = _with_best_over_epochs(
         {k: v for k, v in fitted.best_metrics.items() if k != 'train'},
@@ -346,6 +367,7 @@ def run_seed(
     teacher_cache: Optional[str] = None,
     split: Optional[Any] = None,
     optimizer: Optional[torch.optim.Optimizer] = None,
+    checkpoint_dir: Optional[str] = None,
 ) -> SeedResult:
     r"""Runs teacher training, distillation and evaluation for one seed.
 
@@ -370,6 +392,9 @@ def run_seed(
             optimizer, over the parameters of the student of
             :obj:`student_fn`; Adam with the config's learning rate and
             weight decay when :obj:`None`. (default: :obj:`None`)
+        checkpoint_dir (str, optional): Checkpoint the students' training
+            here, and continue from the checkpoints found
+            (see :func:`distill_student`). (default: :obj:`None`)
     """
     from pyg_rbm.teachers import teacher_inference
 
@@ -379,12 +404,13 @@ def run_seed(
         features = build_features(run.split, config, seed)
     student, scores, epochs, x_full = distill_student(
         run, config, callbacks, progress, student_fn, features=features,
-        optimizer=optimizer)
+        optimizer=optimizer, checkpoint_dir=checkpoint_dir)
     mlp_scores = None
     if config.baseline_mlp:
         mlp_scores = distill_student(run, config, progress=progress,
                                      without_teacher=True,
-                                     features=features)[1]
+                                     features=features,
+                                     checkpoint_dir=checkpoint_dir)[1]
     full = run.split.full
     bs = config.train.batch_size or None
     timings = dict(

@@ -121,6 +121,8 @@ class StudentTrainer:
             replacing plain accuracy (e.g. OGB's). (default: :obj:`None`)
         callbacks (list, optional): Called with each epoch's record.
         checkpoint_path (str, optional): Save checkpoints here.
+        checkpoint_every (int, optional): Epochs between checkpoints.
+            (default: :obj:`1`)
         resume (bool, optional): Resume from :obj:`checkpoint_path`.
         progress (bool, optional): Show progress bars.
             (default: :obj:`True`)
@@ -144,6 +146,7 @@ class StudentTrainer:
         evaluator: Optional[Callable[[Tensor, Tensor], float]] = None,
         callbacks: Sequence[Callable[[EpochRecord], None]] = (),
         checkpoint_path: Optional[str] = None,
+        checkpoint_every: int = 1,
         resume: bool = False,
         progress: bool = True,
     ):
@@ -203,6 +206,7 @@ class StudentTrainer:
         self.evaluator = evaluator
         self.callbacks = list(callbacks)
         self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
         self.resume = resume
         self.progress = progress
         self.optimizer = optimizer or torch.optim.Adam(
@@ -486,7 +490,8 @@ class StudentTrainer:
             on_epoch_start=lambda epoch: self._on_epoch_start(epoch, data),
             callbacks=self.callbacks, generator=self.generator,
             extra_state=_SamplerState(self.sampler),
-            checkpoint_path=self.checkpoint_path, resume=self.resume,
+            checkpoint_path=self.checkpoint_path,
+            checkpoint_every=self.checkpoint_every, resume=self.resume,
             fingerprint=(self._fingerprint(data)
                          if self.checkpoint_path is not None else None),
             progress=self.progress,

@@ -65,7 +65,8 @@ def test_distill_keeps_each_seed_and_resumes(tmp_path, capsys, monkeypatch):
 
     ran = []
 
-    def fake_run_seed(config, seed, progress=True, teacher_cache=None):
+    def fake_run_seed(config, seed, progress=True, teacher_cache=None,
+                      checkpoint_dir=None):
         ran.append(seed)
         if seed == 2:
             raise KeyboardInterrupt  # the user stops the third seed
@@ -87,7 +88,7 @@ def test_distill_keeps_each_seed_and_resumes(tmp_path, capsys, monkeypatch):
     assert info.value.code == 2 and '--resume' in capsys.readouterr().err
     assert ran == [0, 1, 2]
     monkeypatch.setattr(pipeline, 'run_seed',
-                        lambda config, seed, progress, teacher_cache:
+                        lambda config, seed, progress, **kwargs:
                         fake_run_seed(config, seed + 10, progress))
     assert main([*argv, '--seeds', '4', '--resume']) == 0
     assert ran == [0, 1, 2, 12, 13]  # only the unfinished seeds ran
@@ -126,3 +127,51 @@ def test_flags_follow_the_config_declarations(capsys):
     for key, *_ in config_keys():
         assert f'\n{key} ' in printed
     assert "train.lam" in printed and 'in [0, 1]' in printed
+
+
+def test_resume_continues_an_interrupted_seed(data_root, tmp_path,
+                                              monkeypatch):
+    import pyg_rbm.train.loop as loop
+    argv = ['distill', '--dataset', 'cora', '--root', data_root, '--seeds',
+            '1', '--epochs', '25', '--set', 'teacher.epochs=5', '--set',
+            'train.pretrain_epochs=2', '--set', 'train.patience=100',
+            '--set', 'teacher.hidden_channels=16', '--set',
+            'student.hidden_channels=16', '--no-progress']
+    whole = str(tmp_path / 'whole')
+    assert main([*argv, '--out', whole]) == 0
+
+    # Killed after the student's second checkpoint (epoch 20 of 27).
+    saves = []
+    save = loop.save_checkpoint
+
+    def killed(path, state):
+        save(path, state)
+        saves.append(state['epoch'])
+        if len(saves) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, 'save_checkpoint', killed)
+    out = str(tmp_path / 'killed')
+    with pytest.raises(KeyboardInterrupt):
+        main([*argv, '--out', out])
+    assert saves == [9, 19]
+    assert os.listdir(os.path.join(out, 'checkpoints', '0')) == ['student.pt']
+    assert os.listdir(os.path.join(out, 'seeds')) == []
+    monkeypatch.setattr(loop, 'save_checkpoint', save)
+
+    # The teacher comes from the run folder, the student from epoch 20.
+    import pyg_rbm.train.pipeline as pipeline
+    loaded = []
+    load = loop.load_checkpoint
+    monkeypatch.setattr(loop, 'load_checkpoint',
+                        lambda path: loaded.append(load(path)) or loaded[-1])
+    monkeypatch.setattr(pipeline, 'train_teacher', None)  # never called
+    assert main([*argv, '--out', out, '--resume']) == 0
+    assert [state['epoch'] for state in loaded] == [19]
+    assert not os.path.exists(os.path.join(out, 'checkpoints', '0'))
+    results = []
+    for folder in (whole, out):
+        with open(os.path.join(folder, 'seeds', '0.json')) as f:
+            results.append(json.load(f))
+    for key in ('teacher', 'student', 'student_epochs'):
+        assert results[0][key] == results[1][key]

@@ -225,7 +225,9 @@ def run(args: argparse.Namespace) -> int:
         results: List[SeedResult] = []
         for seed in config.seeds:
             if seed in finished:
-                result = SeedResult(**finished[seed])
+                record = finished[seed]
+                record.pop('environment', None)
+                result = SeedResult(**record)
                 state = 'stored'
             else:
                 # The run folder keeps the seed's teacher and checkpoints, so
@@ -234,7 +236,10 @@ def run(args: argparse.Namespace) -> int:
                     config, seed, progress=progress,
                     teacher_cache=args.teacher_cache or store.teachers_folder,
                     checkpoint_dir=store.checkpoint_dir(seed))
-                store.save_seed(seed, result.to_dict())
+                # A resumed run may span machines: each seed says where
+                # it ran.
+                store.save_seed(seed, dict(result.to_dict(),
+                                           environment=environment()))
                 state = 'saved'
             results.append(result)
             print(f'seed {seed} ({state}): teacher '

@@ -175,3 +175,4 @@ def test_resume_continues_an_interrupted_seed(data_root, tmp_path,
             results.append(json.load(f))
     for key in ('teacher', 'student', 'student_epochs'):
         assert results[0][key] == results[1][key]
+    assert results[1]['environment']['torch_threads'] >= 1

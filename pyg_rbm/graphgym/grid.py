@@ -261,6 +261,9 @@ def run_grid(config_path: str, grid_path: str, out_dir: Optional[str] = None,
     does not stop the grid: its row says :obj:`failed` and holds the error;
     with :obj:`jobs` > 1 each config runs in a process of its own, so a
     worker that dies (killed, out of memory) fails only its config.
+    Trained teachers are kept in :obj:`<out_dir>/teachers` (or
+    :obj:`distill.teacher_cache`) and reused by every configuration with
+    the same dataset, setting, seed, preprocessing and teacher.
 
     Returns the rows and the CSV path.
 
@@ -293,6 +296,10 @@ def run_grid(config_path: str, grid_path: str, out_dir: Optional[str] = None,
     out_dir = out_dir or osp.join(
         'results', f'{base_name}_grid_{get_fname(grid_path)}')
     base['out_dir'] = osp.join(out_dir, 'runs')
+    # Configurations that differ in the student share each seed's teacher.
+    distill = base.setdefault('distill', {})
+    if not distill.get('teacher_cache'):
+        distill['teacher_cache'] = osp.join(out_dir, 'teachers')
     resume = (base.get('train') or {}).get('auto_resume', False)
     if osp.isdir(base['out_dir']) and os.listdir(base['out_dir']) and (
             not resume):

@@ -74,7 +74,13 @@ def _rows(path):
 
 
 @pytest.mark.slow
-def test_grid_2x2_on_cora(data_root, gg_config, fast, tmp_path, capsys):
+def test_grid_2x2_on_cora(data_root, gg_config, fast, tmp_path, capsys,
+                          monkeypatch):
+    import pyg_rbm.train.pipeline as pipeline
+    trained = []
+    train_teacher = pipeline.train_teacher
+    monkeypatch.setattr(pipeline, 'train_teacher', lambda *args, **kwargs:
+                        trained.append(1) or train_teacher(*args, **kwargs))
     grid = _grid(tmp_path, 'rbm.num_experts E [3,4]\n'
                  'distill.lam lam [0.2,0.5]\n')
     out = tmp_path / 'grid'
@@ -97,6 +103,8 @@ def test_grid_2x2_on_cora(data_root, gg_config, fast, tmp_path, capsys):
         run = out / 'runs' / row['config']
         assert (run / 'results.json').exists()
         assert (run / 'agg' / 'val' / 'best.json').exists()
+    # The four configurations share one teacher (one seed).
+    assert len(trained) == 1 and len(list((out / 'teachers').iterdir())) == 1
     with open(out / 'configs' / 'cora-rbm-transductive-E=4-lam=0.5.yaml') as f:
         generated = yaml.safe_load(f)
     assert generated['rbm']['num_experts'] == 4

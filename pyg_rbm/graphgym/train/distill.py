@@ -120,7 +120,8 @@ def train_distill(loggers: Sequence[Logger], loaders: Sequence[Any],
         result = run_seed(config, seed, data=data, callbacks=[callback],
                           progress=False, student_fn=student_fn,
                           features=features, split=split,
-                          optimizer=optimizer)
+                          optimizer=optimizer,
+                          teacher_cache=cfg.distill.teacher_cache or None)
         callback.finish(config.train.epochs)
     finally:
         callback.close()

@@ -307,11 +307,31 @@ def dataset_defaults(dataset: str, setting: str) -> Dict[str, Any]:
     name = dataset_info(dataset).config
     if name is None:
         return {}
-    values = _read_yaml(os.path.join(_CONFIGS, f'{name}.yaml'))
-    key = 'inductive' if setting == 'inductive' else 'transductive'
-    out = dict(values.get(key, {}))
-    if 'data' in values:
-        out['data'] = values['data']
+    return _for_setting(_read_yaml(os.path.join(_CONFIGS, f'{name}.yaml')),
+                        setting)
+
+
+# Blocks of a config file that hold one setting's values each; production
+# takes the transductive ones.
+_SETTING_BLOCKS = ('transductive', 'inductive')
+
+
+def _for_setting(values: Dict[str, Any], setting: str) -> Dict[str, Any]:
+    # The values of a config file for one setting: its top-level keys, then
+    # the block of the setting, as in the shipped per-dataset files.
+    out = {k: v for k, v in values.items() if k not in _SETTING_BLOCKS}
+    block = 'inductive' if setting == 'inductive' else 'transductive'
+    return _merge_dicts(out, values.get(block) or {})
+
+
+def _merge_dicts(base: Dict[str, Any], update: Dict[str, Any]
+                ) -> Dict[str, Any]:
+    """:obj:`base` updated by :obj:`update`, nested mappings merged."""
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            value = _merge_dicts(out[key], value)
+        out[key] = value
     return out
 
 
@@ -396,6 +416,11 @@ def load_config(path: Optional[str] = None,
     """Builds a config: the protocol's dataset defaults (the project's, or
     the authors' pipeline and values with :obj:`protocol="authors"`), then
     a preset (:func:`presets`), then a YAML file, then overrides.
+
+    The file has the keys of :class:`DistillConfig`; like the shipped
+    per-dataset files (``pyg_rbm/configs``), it may also hold
+    ``transductive:`` and ``inductive:`` blocks, of which the setting's
+    (the transductive one for production) applies on top of the rest.
     """
     file_values: Dict[str, Any] = {}
     if path is not None:
@@ -423,6 +448,8 @@ def load_config(path: Optional[str] = None,
     protocol = protocol or chosen('protocol', DistillConfig.protocol)
     preset = preset or chosen('preset', None)
     preset_updates = preset_values(preset) if preset else {}
+    # A file may hold per-setting blocks, as the shipped dataset files do.
+    file_values = _for_setting(file_values, setting)
     config = DistillConfig(dataset=dataset, setting=setting,
                            protocol=protocol)
     if protocol == 'authors':

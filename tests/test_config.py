@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from pyg_rbm.config import DistillConfig, load_config, merge_config
@@ -157,3 +159,21 @@ def test_preset_rbm_extras():
         load_config(dataset='cora', preset='fast')
     with pytest.raises(ValueError, match="'extras.adv_step_ratio'"):
         merge_config(DistillConfig(), dict(extras=dict(adv_step_ratio=0)))
+
+
+def test_a_config_file_in_the_shipped_format(tmp_path):
+    # The shipped per-dataset files work as --config files: top-level
+    # keys, then the block of the setting.
+    from pyg_rbm.config import _CONFIGS
+    text = open(os.path.join(_CONFIGS, 'citeseer.yaml')).read()
+    path = tmp_path / 'mine.yaml'
+    path.write_text(text.replace('tau: 1.19', 'tau: 1.5'))
+    mine = load_config(str(path), dataset='citeseer')
+    assert mine.train.tau == 1.5 and mine.data.self_loops
+    assert mine == merge_config(load_config(dataset='citeseer'),
+                                dict(train=dict(tau=1.5)))
+    inductive = load_config(str(path), dataset='citeseer',
+                            setting='inductive')
+    assert inductive == load_config(dataset='citeseer', setting='inductive')
+    assert load_config(os.path.join(_CONFIGS, 'cora.yaml'),
+                       dataset='cora') == load_config(dataset='cora')

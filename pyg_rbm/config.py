@@ -158,6 +158,9 @@ class DistillConfig:
     seeds: List[int] = field(default_factory=lambda: [0])
     baseline_mlp: bool = param(False,
                                'also train an MLP without a teacher')
+    device: str = param(
+        'auto', "where the run's tensors live: 'auto' (CUDA when "
+        "available), 'cpu', 'cuda' or 'cuda:N'")
     data: DataConfig = field(default_factory=DataConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
@@ -178,8 +181,10 @@ class DistillConfig:
         """Checks what depends on several keys, and the names of the
         teacher and the student; :func:`load_config` calls it last.
         """
+        from pyg_rbm.device import check_device
         from pyg_rbm.nn.build import STUDENTS
         from pyg_rbm.teachers.build import _ALIASES, TEACHERS
+        check_device(self.device)
         if self.teacher.name.lower() not in TEACHERS + tuple(_ALIASES):
             raise ValueError(f"'teacher.name' must be one of {TEACHERS} "
                              f"(got {self.teacher.name!r})")

@@ -16,6 +16,7 @@ FLAGS = {
     'epochs': 'train.epochs',
     'kd-variant': 'train.kd_variant',
     'baseline-mlp': 'baseline_mlp',
+    'device': 'device',
     **{name.replace('_', '-'): f'extras.{name}'
        for name in ('reliable_sampling', 'positional_encoding',
                     'adversarial', 'similarity', 'label_propagation')},
@@ -198,6 +199,7 @@ def run(args: argparse.Namespace) -> int:
     from pyg_rbm.cli.main import UsageError
     from pyg_rbm.config import load_config
     from pyg_rbm.datasets import DatasetNotFoundError, load_dataset
+    from pyg_rbm.device import resolve_device
     from pyg_rbm.experiment import RunStore, environment
     from pyg_rbm.train.pipeline import SeedResult, run_seed, summarize
 
@@ -211,12 +213,14 @@ def run(args: argparse.Namespace) -> int:
                              dataset=args.dataset, setting=args.setting,
                              protocol=args.protocol, preset=args.preset)
         load_dataset(config.dataset, config.root, seed=config.seeds[0])
-        # The data root and the seed list do not change what a seed gives.
+        # The data root, the seed list and the device (recorded with each
+        # seed) do not change which run this is.
         identity = {k: v for k, v in config.to_dict().items()
-                    if k not in ('root', 'seeds')}
+                    if k not in ('root', 'seeds', 'device')}
         mode = ('resume' if args.resume else
                 'overwrite' if args.overwrite else 'new')
-        store = RunStore(args.out, identity, mode, environment())
+        device = resolve_device(config.device)
+        store = RunStore(args.out, identity, mode, environment(device))
     except (ValueError, DatasetNotFoundError) as error:
         raise UsageError(error) from error
     progress = not args.no_progress
@@ -239,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
                 # A resumed run may span machines: each seed says where
                 # it ran.
                 store.save_seed(seed, dict(result.to_dict(),
-                                           environment=environment()))
+                                           environment=environment(device)))
                 state = 'saved'
             results.append(result)
             print(f'seed {seed} ({state}): teacher '
@@ -255,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
             dict(**summary, setting=config.setting, dataset=config.dataset,
                  metric='test accuracy (%) at the best validation epoch',
                  hyperparameters=config.to_dict(), timings=timings,
-                 environment=environment(),
+                 environment=environment(device),
                  per_seed=[r.to_dict() for r in results]))
     print(f'Wrote {path}')
     return 0

@@ -144,6 +144,7 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
         verbose (bool, optional): Per-epoch progress bars too.
     """
     from pyg_rbm.datasets import load_dataset
+    from pyg_rbm.device import resolve_device
     from pyg_rbm.experiment.environment import environment
 
     students = matrix.all_students
@@ -151,7 +152,6 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
     if unknown:
         raise ValueError(f"Unknown students {unknown} in 'run_matrix' "
                          f"(known: {', '.join(students)})")
-    info = info if info is not None else environment()
     groups = matrix.plan_runs(plan.datasets, plan.settings)
     paths = {(g.dataset, s): results_path(out, g.dataset, s)
              for g in groups for s in g.reports}
@@ -163,6 +163,9 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
                for g in groups for st in plan.students}
     for g in groups:  # Fails early with a clear message if data is missing.
         load_dataset(g.dataset, plan.root, seed=0)
+    device = resolve_device(next(iter(configs.values())).device)
+    info = dict(info if info is not None else environment(device),
+                device=str(device))
     hyperparameters = {g: {st: hparams_of(configs[(g, st)])
                            for st in plan.students} for g in groups}
     for g in groups:  # Never mixes runs of different hyperparameters.

@@ -109,11 +109,11 @@ def save_results(results: Dict[str, Any], path: str,
 
 
 def hparams_of(config: Any) -> Dict[str, Any]:
-    r"""A run's stored hyperparameters: its config without the data root
-    and the seeds.
+    r"""A run's stored hyperparameters: its config without the data root,
+    the seeds and the device (the machine is recorded apart).
     """
     hparams = config.to_dict()
-    for key in ('root', 'seeds'):
+    for key in ('root', 'seeds', 'device'):
         hparams.pop(key)
     return hparams
 

@@ -11,14 +11,17 @@ __all__ = ['teacher_cache_key', 'load_teacher', 'save_teacher']
 
 def teacher_cache_key(config: Any, seed: int) -> Dict[str, Any]:
     r"""What determines a trained teacher: dataset, setting (hence split),
-    seed, preprocessing, teacher configuration, and the versions of the
-    code that trains it.
+    seed, preprocessing, teacher configuration, the kind of device, and the
+    versions of the code that trains it.
     """
     import torch_geometric
 
     import pyg_rbm
+    from pyg_rbm.device import resolve_device
     return dict(dataset=config.dataset, setting=config.setting, seed=seed,
                 data=vars(config.data), teacher=vars(config.teacher),
+                # Another device trains another teacher (floating point).
+                device=resolve_device(config.device).type,
                 pyg_rbm=pyg_rbm.__version__, torch=torch.__version__,
                 torch_geometric=torch_geometric.__version__)
 
@@ -39,7 +42,7 @@ def load_teacher(cache_dir: str, key: Dict[str, Any],
     if not os.path.exists(path):
         return None
     try:
-        entry = torch.load(path, weights_only=True)
+        entry = torch.load(path, weights_only=True, map_location='cpu')
         teacher.load_state_dict(entry['state_dict'])
     except Exception as error:
         raise ValueError(f"The cached teacher '{path}' cannot be read "

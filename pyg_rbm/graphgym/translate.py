@@ -31,6 +31,7 @@ KEYS: Dict[str, str] = {
     'dataset': 'dataset.name', 'root': 'dataset.dir',
     'setting': 'distill.setting', 'protocol': 'distill.protocol',
     'baseline_mlp': 'distill.baseline_mlp',
+    'device': 'accelerator',
     'data.normalize_features': 'distill.normalize_features',
     'data.self_loops': 'distill.self_loops',
     **{f'teacher.{k}': f'teacher.{k}'
@@ -106,6 +107,8 @@ def _cfg_value(cfg: CN, key: str) -> Any:
         return None if value == 'none' else value
     if key == 'student.norm':
         return 'batch_norm' if value else None
+    if key == 'device' and value == 'gpu':  # Lightning's name
+        return 'cuda'
     return value
 
 
@@ -153,6 +156,11 @@ def distill_config_from_cfg(cfg: CN) -> DistillConfig:
             raise ValueError(f"'cfg' has no group '{group}' in "
                              f"'distill_config_from_cfg': call set_cfg(cfg) "
                              f"after importing 'pyg_rbm.graphgym'")
+    devices = cfg.get('devices')
+    if devices not in (None, 1, '1', 'auto'):
+        raise ValueError(f"'cfg.devices' must be 1 in "
+                         f"'distill_config_from_cfg': one process trains on "
+                         f"one device (got {devices!r})")
     for key, (choices, text) in _graphgym_checks().items():
         value = _get(cfg, key)
         if value not in choices:

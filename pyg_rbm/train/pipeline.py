@@ -1,6 +1,6 @@
 """One seed of the whole pipeline: teacher, transform, student, scores."""
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -9,6 +9,7 @@ from torch_geometric import seed_everything
 from torch_geometric.data import Data
 
 from pyg_rbm.config import DistillConfig
+from pyg_rbm.device import resolve_device
 from pyg_rbm.train.evaluate import (
     accuracy_metrics,
     ogb_metric,
@@ -175,6 +176,20 @@ def _checkpointing(folder: Optional[str],
                 checkpoint_every=CHECKPOINT_EVERY, resume=True)
 
 
+def split_to(split: Any, device: torch.device) -> Any:
+    r"""The :class:`~pyg_rbm.datasets.SettingSplit` :obj:`split` with
+    every tensor on :obj:`device` (itself when they are there already).
+    """
+    if split.full.x.device == device:
+        return split
+    full = split.full.to(device)
+    observed = (full if split.observed is split.full else
+                split.observed.to(device))
+    return replace(split, full=full, observed=observed,
+                               node_ids=split.node_ids.to(device),
+                               held_out=split.held_out.to(device))
+
+
 @dataclass
 class TeacherRun:
     """A trained teacher with its split and scores, reusable by students."""
@@ -215,15 +230,19 @@ def prepare_teacher(config: DistillConfig, seed: int,
                                 config.data.self_loops)
         check_node_data(data, 'prepare_teacher')
         split = split_setting(data, config.setting, seed=seed)
+    # Split on the CPU (the same split everywhere), then moved.
+    device = resolve_device(config.device)
+    split = split_to(split, device)
     observed, full = split.observed, split.full
     metric = dataset_info(config.dataset).evaluator
     evaluator = ogb_metric(metric) if metric is not None else None
     t = config.teacher
     teacher = build_teacher(t.name, full.num_features, t.hidden_channels,
                             int(full.num_classes), num_layers=t.num_layers,
-                            dropout=t.dropout, norm=t.norm)
+                            dropout=t.dropout, norm=t.norm).to(device)
     held_out = split.held_out
-    held_mask = dict(inductive=torch.ones(held_out.numel(), dtype=torch.bool))
+    held_mask = dict(inductive=torch.ones(held_out.numel(), dtype=torch.bool,
+                                          device=device))
 
     if cache_dir is not None:
         from pyg_rbm.experiment.teacher_cache import (
@@ -311,7 +330,8 @@ def distill_student(
 
         from pyg_rbm.train.extras import ReliableSampler
         gen = torch.Generator().manual_seed(seed)
-        noise = torch.randn(observed.x.shape, generator=gen) * extras.rs_noise
+        noise = torch.randn(observed.x.shape, generator=gen).to(
+            observed.x.device) * extras.rs_noise
         noisy = teacher_inference(run.teacher, observed.x + noise,
                                   observed.edge_index)
         sampler = ReliableSampler(teacher_logits=observed.teacher_logits,
@@ -342,6 +362,9 @@ def distill_student(
     else:
         student = build_student(s.name, x_obs.size(-1), num_classes,
                                 **student_kwargs(config))
+    # Built on the CPU (the same initial weights everywhere), then moved;
+    # an optimizer given with the student keeps its parameters.
+    student = student.to(x_obs.device)
     trainer = _trainer(student, config, seed,
                        lam=1.0 if without_teacher else None,
                        extras=trainer_extras,

@@ -19,6 +19,7 @@ from torch_geometric.data import Data
 from pyg_rbm.config import OPTIMIZER_STEPS, TIES
 from pyg_rbm.datasets.validate import check_node_data
 from pyg_rbm.nn.finite import all_finite
+from pyg_rbm.train.draws import randperm
 from pyg_rbm.train.evaluate import accuracy_metrics, predict
 from pyg_rbm.train.extras import (
     pgd_perturbation,
@@ -268,17 +269,19 @@ class StudentTrainer:
     def _batches(self, data: Data) -> Iterator[Tuple[Tensor, Tensor, Tensor]]:
         # Yields (nodes, src, dst): a shuffled batch of nodes and its
         # distillation pairs, src as positions in the batch.
+        device = data.x.device
         if self.objective.lam == 1.0:  # labels only: no teacher term to distil
             nodes = data.train_mask.nonzero().view(-1)
         else:
-            nodes = torch.arange(data.num_nodes)
-        nodes = nodes[torch.randperm(nodes.numel(), generator=self.generator)]
+            nodes = torch.arange(data.num_nodes, device=device)
+        nodes = nodes[randperm(nodes.numel(), self.generator, device)]
         edges = None
         if self.sampler is not None and self.objective.lam < 1.0:
             edges = self.sampler.sample(self.generator)
-            position = torch.full((data.num_nodes, ), -1, dtype=torch.long)
+            position = torch.full((data.num_nodes, ), -1, dtype=torch.long,
+                                  device=device)
         for batch in nodes.split(self.batch_size or max(nodes.numel(), 1)):
-            src, dst = torch.arange(batch.numel()), batch
+            src, dst = torch.arange(batch.numel(), device=device), batch
             if edges is not None:
                 position[batch] = src
                 pos = position[edges[0]]
@@ -330,10 +333,12 @@ class StudentTrainer:
         if fraction < 1.0:
             num_rows = xs.size(0)
             size = math.ceil(fraction * num_rows)
-            rows = torch.randperm(num_rows, generator=self.generator)[:size]
+            device = xs.device
+            rows = randperm(num_rows, self.generator, device)[:size]
             rows = rows.sort().values
-            position = torch.full((num_rows, ), -1, dtype=torch.long)
-            position[rows] = torch.arange(size)
+            position = torch.full((num_rows, ), -1, dtype=torch.long,
+                                  device=device)
+            position[rows] = torch.arange(size, device=device)
             pos = position[src]
             kept = pos >= 0
             xs, src, dst, labeled = xs[rows], pos[kept], dst[kept], labeled[

@@ -52,6 +52,7 @@ def test_distill_cli_rejects_bad_input(tmp_path, capsys):
         (['--set', 'student.k=two'], 'student.k'),
         (['--dataset', 'cora', '--root', str(tmp_path / 'nowhere')],
          'nowhere'),
+        (['--device', 'gpu'], "'device' must be"),
     ):
         with pytest.raises(SystemExit) as info:
             main(['distill', *argv, '--out', str(tmp_path)])

@@ -14,12 +14,18 @@ from torch_geometric.graphgym.utils.comp_budget import params_count
 
 from pyg_rbm.datasets import preprocess_graph, split_setting
 from pyg_rbm.datasets.validate import check_node_data
+from pyg_rbm.device import resolve_device
 from pyg_rbm.experiment import write_json_atomic
 from pyg_rbm.graphgym.loader.student_batch import student_batch
 from pyg_rbm.graphgym.register import registered
 from pyg_rbm.graphgym.train.epoch_logger import EpochLogger
 from pyg_rbm.graphgym.translate import distill_config_from_cfg
-from pyg_rbm.train.pipeline import SeedResult, build_features, run_seed
+from pyg_rbm.train.pipeline import (
+    SeedResult,
+    build_features,
+    run_seed,
+    split_to,
+)
 
 # A finished seed's scores, in its run folder (cfg.run_dir).
 SEED_RESULT_FILE = 'seed_result.json'
@@ -81,21 +87,22 @@ def train_distill(loggers: Sequence[Logger], loaders: Sequence[Any],
     data = preprocess_graph(data, config.data.normalize_features,
                             config.data.self_loops)
     check_node_data(data, 'train_distill')
-    split = split_setting(data, config.setting, seed=seed)
+    device = resolve_device(config.device)
+    split = split_to(split_setting(data, config.setting, seed=seed), device)
     features = build_features(split, config, seed)
-    batch = student_batch(data, config, seed, features, split)
+    batch = student_batch(data, config, seed, features, split).to(device)
     dim_in, dim_out = batch.x.size(-1), batch.num_classes
     cfg.share.dim_in, cfg.share.dim_out, cfg.share.num_splits = (dim_in,
                                                                  dim_out, 3)
-    # The student trains where the data is (GraphGym's create_model moved
-    # it to cfg.accelerator); the optimizer keeps the same parameters.
-    model.to(data.x.device)
+    # The student trains on the run's device (cfg.accelerator); moving it
+    # keeps the optimizer's parameters.
+    model.to(device)
     network = model.model
     if (getattr(network, 'dim_in', None), getattr(network, 'dim_out',
                                                   None)) != (dim_in, dim_out):
         logging.info(f'The student takes {dim_in} inputs and {dim_out} '
                      f'classes: building the network again')
-        model = GraphGymModule(dim_in, dim_out, cfg)
+        model = GraphGymModule(dim_in, dim_out, cfg).to(device)
         network = model.model
         optimizer = create_optimizer(model.parameters(), cfg.optim)
     logging.info(model)

@@ -3,6 +3,8 @@ from typing import Callable, Optional
 import torch
 from torch import Tensor
 
+from pyg_rbm.train.draws import generator_on
+
 __all__ = ['pgd_perturbation']
 
 
@@ -68,8 +70,9 @@ def pgd_perturbation(
 
     x = x.detach()
     if random_start:
-        delta = torch.rand(x.shape, generator=generator, dtype=x.dtype,
-                           device=x.device)
+        delta = torch.rand(x.shape, generator=generator_on(generator,
+                                                          x.device),
+                           dtype=x.dtype, device=x.device)
         delta = (2 * delta - 1) * epsilon
     else:
         delta = torch.zeros_like(x)

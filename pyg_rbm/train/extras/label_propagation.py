@@ -79,7 +79,7 @@ def label_propagation_features(
         raise ValueError(f"training labels must lie in [0, {num_classes}) "
                          f"in '{name}'")
 
-    y0 = torch.zeros(num_nodes, num_classes)
+    y0 = torch.zeros(num_nodes, num_classes, device=y.device)
     y0[train_mask] = torch.nn.functional.one_hot(y_train, num_classes).float()
     out = LabelPropagation(num_layers, alpha)(y0, edge_index)
     if normalize:

@@ -217,7 +217,8 @@ def deepwalk_embeddings(
             machine). (default: :obj:`1`)
 
     Returns:
-        torch.Tensor: The embeddings :obj:`[num_nodes, embedding_dim]`.
+        torch.Tensor: The embeddings :obj:`[num_nodes, embedding_dim]`, on
+        the device of :obj:`edge_index` (they are trained on the CPU).
     """
     _check_edge_index(edge_index, num_nodes, 'deepwalk_embeddings')
     for name, value in [('embedding_dim', embedding_dim),
@@ -243,9 +244,12 @@ def deepwalk_embeddings(
     if num_threads is not None:
         torch.set_num_threads(num_threads)
     try:
-        return _deepwalk(edge_index, num_nodes, embedding_dim, walk_length,
-                         walks_per_node, window_size, num_negative, epochs, lr,
-                         batch_size, seed, progress)
+        # The walks and the many small sparse steps run on the CPU; the
+        # embeddings go where the graph is.
+        return _deepwalk(edge_index.cpu(), num_nodes, embedding_dim,
+                         walk_length, walks_per_node, window_size,
+                         num_negative, epochs, lr, batch_size, seed,
+                         progress).to(edge_index.device)
     finally:
         torch.set_num_threads(previous)
 
@@ -344,7 +348,8 @@ def extend_to_unseen(
 
     out = pe_observed.new_zeros(num_nodes, pe_observed.size(1))
     out[node_ids] = pe_observed
-    observed = torch.zeros(num_nodes, dtype=torch.bool)
+    observed = torch.zeros(num_nodes, dtype=torch.bool,
+                           device=node_ids.device)
     observed[node_ids] = True
 
     src, dst = edge_index_full

@@ -184,7 +184,9 @@ class ReliableSampler:
                 (default: :obj:`None`)
         """
         prob = self.keep_probability()[self.edge_index[1]]
-        keep = torch.rand(prob.numel(), generator=generator) < prob
+        # Drawn on the CPU, so that a seed keeps the same edges anywhere.
+        keep = torch.rand(prob.numel(), generator=generator).to(
+            prob.device) < prob
         return self.edge_index[:, keep]
 
     def update(

@@ -1,5 +1,6 @@
 from .build import build_student
 from .expert_linear import ExpertLinear
+from .host_sync import allow_host_sync
 from .kmeans import kmeans
 from .mlp_student import MLPStudent
 from .moe import MoE
@@ -14,4 +15,5 @@ __all__ = [
     'MLPStudent',
     'build_student',
     'SparseInputLinear',
+    'allow_host_sync',
 ]

@@ -7,6 +7,7 @@ from torch import Tensor
 from torch.nn import Parameter
 from torch_geometric.nn.inits import kaiming_uniform, uniform
 
+from pyg_rbm.nn.host_sync import host_sync_allowed
 from pyg_rbm.nn.sparse_input import sparse_input
 
 __all__ = ['ExpertLinear']
@@ -185,7 +186,8 @@ class ExpertLinear(torch.nn.Module):
                 the expert input, of shape :obj:`[E, in_channels]`.
                 (default: :obj:`None`)
         """
-        self._check_input(x, index, gate, input_scale)
+        sync = host_sync_allowed(self.training)
+        self._check_input(x, index, gate, input_scale, check_index=sync)
         weight = self.weight
         if input_scale is not None:
             # Dropout commutes with an elementwise scale, so the scale is
@@ -198,6 +200,8 @@ class ExpertLinear(torch.nn.Module):
         track = torch.is_grad_enabled() and any(
             t is not None and t.requires_grad
             for t in (x, weight, gate, self.bias))
+        if not sync:  # every expert densely: no counts on the host
+            return self._forward_dense(x, index, gate, weight, track)
         csr = self._sparse(x)
         if csr is not None:
             return self._forward_sparse(csr, index, gate, weight, track)
@@ -224,7 +228,8 @@ class ExpertLinear(torch.nn.Module):
         return out
 
     def _check_input(self, x: Tensor, index: Tensor, gate: Tensor,
-                     input_scale: Optional[Tensor]) -> None:
+                     input_scale: Optional[Tensor],
+                     check_index: bool = True) -> None:
         name = self.__class__.__name__
         if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(f"'x' must have shape [N, {self.in_channels}] "
@@ -240,8 +245,8 @@ class ExpertLinear(torch.nn.Module):
         if input_scale is not None and list(input_scale.size()) != size:
             raise ValueError(f"'input_scale' must have shape {size} in "
                              f"'{name}' (got {list(input_scale.size())})")
-        if index.numel() and (int(index.min()) < 0
-                              or int(index.max()) >= self.num_experts):
+        if check_index and index.numel() and (
+                int(index.min()) < 0 or int(index.max()) >= self.num_experts):
             raise ValueError(f"'index' must lie in [0, {self.num_experts}) "
                              f"in '{name}'")
 

@@ -12,6 +12,7 @@ from torch_geometric.nn.resolver import (
 
 from pyg_rbm.nn.expert_linear import ExpertLinear
 from pyg_rbm.nn.finite import all_finite
+from pyg_rbm.nn.host_sync import allow_host_sync
 from pyg_rbm.nn.kmeans import kmeans
 from pyg_rbm.nn.norm import node_norm_kwargs
 
@@ -503,13 +504,15 @@ class RbM(torch.nn.Module):
                              f"(got {x.size(0)})")
         training = self.training
         self.eval()
-        for i, layer in enumerate(self.layers):
-            layer.init_memory(x, seed=seed)
-            if i < self.num_layers - 1:
-                # The next layer clusters what it will receive once routed;
-                # with scaled pretraining the pretraining output equals it.
-                out = layer(x, pretraining=self.scaled_pretraining)[0]
-                x = self.act(self.norms[i](out))
+        with allow_host_sync():
+            for i, layer in enumerate(self.layers):
+                layer.init_memory(x, seed=seed)
+                if i < self.num_layers - 1:
+                    # The next layer clusters what it will receive once
+                    # routed; with scaled pretraining the pretraining output
+                    # equals it.
+                    out = layer(x, pretraining=self.scaled_pretraining)[0]
+                    x = self.act(self.norms[i](out))
         self._set_phase(False)
         self.train(training)
 

@@ -8,6 +8,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear, is_uninitialized_parameter
 
+from pyg_rbm.nn.host_sync import host_sync_allowed
+
 __all__ = ['sparse_input', 'sparse_input_linear', 'SparseInputLinear']
 
 # The share of non-zeros up to which a constant input is multiplied as a
@@ -142,7 +144,9 @@ class SparseInputLinear(Linear):
         Args:
             x (torch.Tensor): The input features.
         """
-        if x.dim() != 2 or is_uninitialized_parameter(self.weight):
+        if (x.dim() != 2 or is_uninitialized_parameter(self.weight)
+                or not host_sync_allowed(self.training)):
+            # Counting the non-zeros would synchronise with the host.
             return super().forward(x)
         return sparse_input_linear(x, self.weight, self.bias,
                                    self.max_density, self.min_rows)

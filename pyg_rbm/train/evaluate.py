@@ -14,12 +14,17 @@ def predict(model: torch.nn.Module, x: Tensor,
     Rows are processed in chunks of :obj:`batch_size` (all at once for
     :obj:`None`); the model's training flag is restored afterwards.
     """
+    from pyg_rbm.nn.host_sync import allow_host_sync
     was_training = model.training
     model.eval()
     try:
-        if batch_size is None or x.size(0) <= batch_size:
-            return model(x)
-        return torch.cat([model(chunk) for chunk in x.split(batch_size)])
+        # An entry point: the students may count rows per expert and
+        # non-zeros on the host (see pyg_rbm.nn.host_sync).
+        with allow_host_sync():
+            if batch_size is None or x.size(0) <= batch_size:
+                return model(x)
+            return torch.cat([model(chunk)
+                              for chunk in x.split(batch_size)])
     finally:
         model.train(was_training)
 

@@ -239,7 +239,8 @@ def run(args: argparse.Namespace) -> int:
                 result = run_seed(
                     config, seed, progress=progress,
                     teacher_cache=args.teacher_cache or store.teachers_folder,
-                    checkpoint_dir=store.checkpoint_dir(seed))
+                    checkpoint_dir=store.checkpoint_dir(seed),
+                    student_path=store.student_path(seed))
                 # A resumed run may span machines: each seed says where
                 # it ran.
                 store.save_seed(seed, dict(result.to_dict(),

@@ -39,7 +39,8 @@ class RunStore:
     the environment), one :obj:`seeds/<seed>.json` per finished seed,
     written atomically as the seed ends, :obj:`results.json`, the summary,
     and, while a seed runs, its checkpoints (:obj:`checkpoints/<seed>/`);
-    :obj:`teachers/` may hold the trained teachers.
+    :obj:`teachers/` may hold the trained teachers and :obj:`students/`
+    the selected students.
 
     Opening takes a lock for the life of the object, so two processes never
     write one run. In mode :obj:`"new"` a folder that already holds a run is
@@ -66,6 +67,7 @@ class RunStore:
         self.seeds_folder = os.path.join(folder, 'seeds')
         self.checkpoints_folder = os.path.join(folder, 'checkpoints')
         self.teachers_folder = os.path.join(folder, 'teachers')
+        self.students_folder = os.path.join(folder, 'students')
         try:
             os.makedirs(self.seeds_folder, exist_ok=True)
             self._lock = open(os.path.join(folder, '.lock'), 'w')
@@ -106,7 +108,8 @@ class RunStore:
         if mode == 'overwrite':
             for name in os.listdir(self.seeds_folder):
                 os.remove(os.path.join(self.seeds_folder, name))
-            for folder in (self.checkpoints_folder, self.teachers_folder):
+            for folder in (self.checkpoints_folder, self.teachers_folder,
+                           self.students_folder):
                 shutil.rmtree(folder, ignore_errors=True)
             results = os.path.join(self.folder, 'results.json')
             if os.path.exists(results):
@@ -123,6 +126,10 @@ class RunStore:
                     record = json.load(f)
                 out[int(record['seed'])] = record
         return dict(sorted(out.items()))
+
+    def student_path(self, seed: int) -> str:
+        r"""Where the selected student of :obj:`seed` is saved."""
+        return os.path.join(self.students_folder, f'{seed}.pt')
 
     def checkpoint_dir(self, seed: int) -> str:
         r"""The folder of the running seed's training checkpoints, from

@@ -391,6 +391,7 @@ def run_seed(
     split: Optional[Any] = None,
     optimizer: Optional[torch.optim.Optimizer] = None,
     checkpoint_dir: Optional[str] = None,
+    student_path: Optional[str] = None,
 ) -> SeedResult:
     r"""Runs teacher training, distillation and evaluation for one seed.
 
@@ -418,6 +419,10 @@ def run_seed(
         checkpoint_dir (str, optional): Checkpoint the students' training
             here, and continue from the checkpoints found
             (see :func:`distill_student`). (default: :obj:`None`)
+        student_path (str, optional): Save the selected student there with
+            its constructor arguments and input pipeline
+            (:func:`~pyg_rbm.save_student`; not for :obj:`student_fn`
+            students). (default: :obj:`None`)
     """
     from pyg_rbm.teachers import teacher_inference
 
@@ -428,6 +433,18 @@ def run_seed(
     student, scores, epochs, x_full = distill_student(
         run, config, callbacks, progress, student_fn, features=features,
         optimizer=optimizer, checkpoint_dir=checkpoint_dir)
+    if student_path is not None and student_fn is None:
+        from pyg_rbm.saved_student import GRAPH_FEATURES, save_student
+        save_student(
+            student_path, student, config.student.name,
+            dict(in_channels=x_full.size(-1),
+                 out_channels=int(run.split.full.num_classes),
+                 **student_kwargs(config)),
+            normalize_features=config.data.normalize_features,
+            graph_features=[e for e in GRAPH_FEATURES
+                            if getattr(config.extras, e)],
+            info=dict(dataset=config.dataset, root=config.root,
+                      setting=config.setting, seed=seed, scores=scores))
     mlp_scores = None
     if config.baseline_mlp:
         mlp_scores = distill_student(run, config, progress=progress,

@@ -45,6 +45,36 @@ def test_distill_cli_smoke(data_root, tmp_path, capsys):
     assert hp['train']['epochs'] == 3
     assert hp['teacher']['train_graph'] == 'labelled'
 
+    # The selected student is saved; `predict` serves it. Its predictions
+    # on Cora's test nodes give the reported test accuracy.
+    import torch
+
+    from pyg_rbm import load_student
+    from pyg_rbm.datasets import load_dataset
+    saved = load_student(os.path.join(out, 'students', '0.pt'))
+    assert saved.normalize_features and saved.name == 'rbm'
+    data = load_dataset('cora', data_root)
+    pred = saved.predict(data.x).argmax(dim=-1)
+    test = data.test_mask
+    accuracy = float((pred[test] == data.y[test]).float().mean())
+    assert 100 * accuracy == pytest.approx(student, abs=1e-4)
+    csv_path = os.path.join(str(tmp_path), 'pred.csv')
+    assert main(['predict', out, '--root', data_root, '--nodes', '0', '5',
+                 '--out', csv_path]) == 0
+    with open(csv_path) as f:
+        rows = [line.strip().split(',') for line in f][1:]
+    assert [r[1] for r in rows] == ['0', '5']
+    assert [int(r[2]) for r in rows] == pred[[0, 5]].tolist()
+    features = os.path.join(str(tmp_path), 'x.pt')
+    torch.save(data.x[:3].clone(), features)
+    assert main(['predict', out, '--features', features]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-4] == 'row,node,class,probability'
+    assert [int(r.split(',')[2]) for r in printed[-3:]] == pred[:3].tolist()
+    with pytest.raises(SystemExit):
+        main(['predict', out, '--seed', '7'])
+    assert "'--seed'" in capsys.readouterr().err
+
 
 def test_distill_cli_rejects_bad_input(tmp_path, capsys):
     for argv, message in (
@@ -66,8 +96,7 @@ def test_distill_keeps_each_seed_and_resumes(tmp_path, capsys, monkeypatch):
 
     ran = []
 
-    def fake_run_seed(config, seed, progress=True, teacher_cache=None,
-                      checkpoint_dir=None):
+    def fake_run_seed(config, seed, progress=True, **kwargs):
         ran.append(seed)
         if seed == 2:
             raise KeyboardInterrupt  # the user stops the third seed

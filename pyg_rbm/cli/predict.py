@@ -1,0 +1,105 @@
+"""``pyg-rbm predict``: a saved student's predictions for nodes."""
+import argparse
+import csv
+import json
+import os
+import sys
+
+import torch
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser('predict', help="a saved student's predictions",
+                       description='Predicts classes with the student that '
+                       '`pyg-rbm distill` saved in a run folder: for nodes '
+                       "of the run's dataset, or for the rows of a features "
+                       'file.')
+    p.add_argument('run', metavar='RUN',
+                   help='the run folder of `pyg-rbm distill` (or a student '
+                   'file students/<seed>.pt)')
+    p.add_argument('--seed', type=int, default=None,
+                   help="the seed's student (default: the run's first)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument('--nodes', type=int, nargs='+', default=None,
+                        help="node ids of the run's dataset (default: all "
+                        'nodes)')
+    source.add_argument('--features', default=None, metavar='FILE',
+                        help='raw node features [N, F] as a torch tensor '
+                        '(.pt) or a NumPy array (.npy)')
+    p.add_argument('--root', default=None,
+                   help="data root (default: the run's)")
+    p.add_argument('--out', default=None, metavar='FILE',
+                   help='write a CSV (row, node, class, probability) '
+                   'instead of printing')
+
+
+def _student_file(args: argparse.Namespace) -> str:
+    from pyg_rbm.cli.main import UsageError
+    if os.path.isfile(args.run):
+        return args.run
+    folder = os.path.join(args.run, 'students')
+    if not os.path.isdir(folder):
+        raise UsageError(f"'{args.run}' holds no saved student (no "
+                         f"students/ folder): run pyg-rbm distill first")
+    seeds = sorted(int(n[:-3]) for n in os.listdir(folder)
+                   if n.endswith('.pt') and n[:-3].isdigit())
+    seed = seeds[0] if args.seed is None and seeds else args.seed
+    if seed not in seeds:
+        raise UsageError(f"'--seed': '{args.run}' holds students of seeds "
+                         f"{seeds} (got {args.seed})")
+    return os.path.join(folder, f'{seed}.pt')
+
+
+def _features(args: argparse.Namespace, student) -> tuple:
+    from pyg_rbm.cli.main import UsageError
+    if args.features is not None:
+        if args.features.endswith('.npy'):
+            import numpy as np
+            x = torch.from_numpy(np.load(args.features))
+        else:
+            x = torch.load(args.features, weights_only=True)
+        if not isinstance(x, torch.Tensor):
+            raise UsageError(f"'--features': '{args.features}' holds no "
+                             f"tensor")
+        return x.float(), None
+    from pyg_rbm.datasets import load_dataset
+    info = student.info
+    if 'dataset' not in info:
+        raise UsageError("The student does not name its dataset: give "
+                         "'--features'")
+    data = load_dataset(info['dataset'], args.root or info.get('root'),
+                        seed=info.get('seed', 0))
+    nodes = (torch.arange(data.num_nodes) if args.nodes is None else
+             torch.tensor(args.nodes))
+    if nodes.numel() and (int(nodes.min()) < 0
+                          or int(nodes.max()) >= data.num_nodes):
+        raise UsageError(f"'--nodes' must lie in [0, {data.num_nodes}) for "
+                         f"{info['dataset']}")
+    return data.x[nodes], nodes
+
+
+def run(args: argparse.Namespace) -> int:
+    from pyg_rbm.cli.main import UsageError
+    from pyg_rbm.saved_student import load_student
+    try:
+        student = load_student(_student_file(args))
+        x, nodes = _features(args, student)
+        probs = student.predict(x).softmax(dim=-1)
+    except (ValueError, FileNotFoundError) as error:
+        raise UsageError(error) from error
+    prob, label = probs.max(dim=-1)
+    ids = nodes.tolist() if nodes is not None else [''] * len(label)
+    rows = [(i, ids[i], int(label[i]), round(float(prob[i]), 6))
+            for i in range(len(label))]
+    out = open(args.out, 'w', newline='') if args.out else sys.stdout
+    try:
+        writer = csv.writer(out)
+        writer.writerow(['row', 'node', 'class', 'probability'])
+        writer.writerows(rows)
+    finally:
+        if args.out:
+            out.close()
+    if args.out:
+        print(f'Wrote {len(rows)} predictions to {args.out} (student: '
+              f'{student.name}, {json.dumps(student.info.get("scores"))})')
+    return 0

@@ -1,0 +1,133 @@
+"""A distilled student saved with what it needs to predict."""
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ['SavedStudent', 'save_student', 'load_student']
+
+FORMAT = 1
+# Student inputs that need the graph: not rebuilt from a node's features.
+GRAPH_FEATURES = ('positional_encoding', 'label_propagation')
+
+
+@dataclass
+class SavedStudent:
+    r"""A trained graph-free student and the input pipeline it was trained
+    with (see :func:`save_student` and :func:`load_student`).
+
+    Args:
+        model (torch.nn.Module): The student, in evaluation mode.
+        name (str): :obj:`"rbm"`, :obj:`"moe"` or :obj:`"mlp"`.
+        kwargs (dict): Its constructor arguments, with :obj:`in_channels`
+            and :obj:`out_channels`.
+        normalize_features (bool): Whether node features are divided by
+            their row sum before the student sees them (the dataset's
+            preprocessing).
+        graph_features (list): The extras whose input columns need the
+            graph (:obj:`"positional_encoding"`,
+            :obj:`"label_propagation"`); empty when node features suffice.
+        info (dict): Where it comes from: dataset, setting, seed, scores.
+    """
+    model: torch.nn.Module
+    name: str
+    kwargs: Dict[str, Any]
+    normalize_features: bool = False
+    graph_features: list = field(default_factory=list)
+    info: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.kwargs['out_channels'])
+
+    def features(self, x: Tensor) -> Tensor:
+        r"""The student's input for raw node features :obj:`x`."""
+        if self.graph_features:
+            raise ValueError(f"This student also takes "
+                             f"{' and '.join(self.graph_features)} inputs, "
+                             f"which need the graph; they are not saved "
+                             f"with it, so it cannot predict from node "
+                             f"features alone")
+        if x.dim() != 2 or x.size(-1) != self.kwargs['in_channels']:
+            raise ValueError(f"'x' must have shape [N, "
+                             f"{self.kwargs['in_channels']}] (got "
+                             f"{list(x.size())})")
+        return F.normalize(x, p=1.0, dim=-1) if self.normalize_features \
+            else x
+
+    def predict(self, x: Tensor, batch_size: Optional[int] = None) -> Tensor:
+        r"""Eval-mode logits :obj:`[N, num_classes]` for raw node features
+        :obj:`x` :obj:`[N, in_channels]`.
+        """
+        from pyg_rbm.train.evaluate import predict
+        return predict(self.model, self.features(x), batch_size)
+
+
+def save_student(path: str, model: torch.nn.Module, name: str,
+                 kwargs: Dict[str, Any], normalize_features: bool = False,
+                 graph_features: Optional[list] = None,
+                 info: Optional[Dict[str, Any]] = None) -> str:
+    r"""Writes :obj:`model` with its constructor arguments and input
+    pipeline to :obj:`path` (a temporary file, then renamed); returns the
+    path. :func:`load_student` reads it with
+    :obj:`torch.load(weights_only=True)`.
+
+    Args:
+        path (str): The file.
+        model (torch.nn.Module): The trained student.
+        name (str): Its name for :func:`~pyg_rbm.nn.build_student`.
+        kwargs (dict): Its constructor arguments, :obj:`in_channels` and
+            :obj:`out_channels` included (numbers, strings, booleans and
+            :obj:`None` only).
+        normalize_features (bool, optional): Divide features by their row
+            sum first. (default: :obj:`False`)
+        graph_features (list, optional): Extras whose inputs need the
+            graph. (default: :obj:`None`)
+        info (dict, optional): Where it comes from (JSON-like).
+    """
+    for key in ('in_channels', 'out_channels'):
+        if key not in kwargs:
+            raise ValueError(f"'kwargs' must hold '{key}' in 'save_student'")
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    entry = dict(format=FORMAT, name=name, kwargs=dict(kwargs),
+                 normalize_features=bool(normalize_features),
+                 graph_features=list(graph_features or []),
+                 info=dict(info or {}), state_dict=state)
+    os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+    tmp = f'{path}.tmp{os.getpid()}'
+    torch.save(entry, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_student(path: str,
+                 map_location: Optional[str] = 'cpu') -> SavedStudent:
+    r"""Restores a student written by :func:`save_student` (or by
+    ``pyg-rbm distill`` in :obj:`<run>/students/<seed>.pt`), in evaluation
+    mode, RbM in the phase it was saved in.
+
+    Args:
+        path (str): The file.
+        map_location (str, optional): Where the weights go.
+            (default: :obj:`"cpu"`)
+    """
+    from pyg_rbm.nn import build_student
+    try:
+        entry = torch.load(path, weights_only=True, map_location=map_location)
+    except Exception as error:
+        raise ValueError(f"The student '{path}' cannot be read "
+                         f"({type(error).__name__}: {error})") from error
+    if not isinstance(entry, dict) or entry.get('format') != FORMAT:
+        raise ValueError(f"'{path}' holds no student saved by "
+                         f"'save_student' (format {FORMAT})")
+    kwargs = dict(entry['kwargs'])
+    model = build_student(entry['name'], kwargs.pop('in_channels'),
+                          kwargs.pop('out_channels'), **kwargs)
+    model.load_state_dict(entry['state_dict'])
+    model.eval()
+    return SavedStudent(model, entry['name'], dict(entry['kwargs']),
+                        entry['normalize_features'],
+                        list(entry['graph_features']), dict(entry['info']))

@@ -14,6 +14,7 @@ from pyg_rbm.nn.expert_linear import ExpertLinear
 from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.nn.norm import node_norm_kwargs
 from pyg_rbm.nn.sparse_input import SparseInputLinear
+from pyg_rbm.nn.top_k import top_k
 
 _MAX_LOG_SCALE = math.log(100.0)
 
@@ -62,7 +63,7 @@ class _MoELayer(torch.nn.Module):
         logits = scale * (query @ keys.t())
         if self.training and self.noise_std > 0:
             logits = logits + self.noise_std * torch.randn_like(logits)
-        top, index = logits.topk(self.k, dim=-1)
+        top, index = top_k(logits, self.k)
         return index, top.softmax(dim=-1)
 
     def forward(

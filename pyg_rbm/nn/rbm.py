@@ -15,6 +15,7 @@ from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.nn.host_sync import allow_host_sync
 from pyg_rbm.nn.kmeans import kmeans
 from pyg_rbm.nn.norm import node_norm_kwargs
+from pyg_rbm.nn.top_k import top_k
 
 __all__ = ['RbM']
 
@@ -101,7 +102,7 @@ class RbMLayer(torch.nn.Module):
         """
         key = F.normalize(self.memory.detach(), dim=-1)
         # The row norm does not change the ranking: divide after top-k.
-        score, index = (x @ key.t()).topk(self.k, dim=-1)
+        score, index = top_k(x @ key.t(), self.k)
         norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
         return score / norm.clamp(min=1e-12), index
 

@@ -74,6 +74,15 @@ def test_distill_cli_smoke(data_root, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(['predict', out, '--seed', '7'])
     assert "'--seed'" in capsys.readouterr().err
+    # The saved student leaves Python: raw features in, logits out.
+    assert main(['export', out, '--format', 'exported-program']) == 0
+    program = torch.export.load(os.path.join(out, 'students', '0.pt2'))
+    with torch.no_grad():
+        logits = program.module()(data.x[:100])
+    assert torch.equal(logits.argmax(dim=-1), pred[:100])
+    with pytest.raises(SystemExit):  # never overwritten
+        main(['export', out, '--format', 'exported-program'])
+    assert 'exists' in capsys.readouterr().err
 
 
 def test_distill_cli_rejects_bad_input(tmp_path, capsys):

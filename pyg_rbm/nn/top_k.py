@@ -1,0 +1,28 @@
+"""Top-k expert choice with a fixed rule for ties."""
+from typing import Tuple
+
+import torch
+from torch import Tensor
+
+__all__ = ['top_k']
+
+
+def top_k(score: Tensor, k: int) -> Tuple[Tensor, Tensor]:
+    r"""The :obj:`k` largest entries of each row of a two-dimensional
+    :obj:`score` and their indices, largest first; of tied entries the one
+    of lower index comes first.
+
+    :func:`torch.topk` leaves ties unspecified (on the CPU it may pick
+    either); this rule is ONNX's ``TopK``, so an exported model routes as
+    the eager one does, ties included. Each entry's rank is counted from
+    pairwise comparisons (:math:`E^2` per row, cheap for a few experts),
+    with operations every exporter supports and no host synchronisation.
+    """
+    E = score.size(-1)
+    expert = torch.arange(E, device=score.device)
+    row, col = score.unsqueeze(-1), score.unsqueeze(-2)  # s_i, s_j
+    before = (row > col) | ((row == col) & (expert.view(-1, 1) < expert))
+    rank = before.sum(dim=-2)  # [N, E]: entries ranked ahead of each
+    place = rank.unsqueeze(-1) == torch.arange(k, device=score.device)
+    index = (place.long() * expert.view(-1, 1)).sum(dim=-2)  # [N, k]
+    return score.gather(-1, index), index

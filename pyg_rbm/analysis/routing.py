@@ -13,12 +13,14 @@ __all__ = ['routing_choices', 'routing_statistics']
 
 
 @torch.no_grad()
-def routing_choices(model: torch.nn.Module,
-                    x: Tensor) -> List[Tuple[Tensor, Tensor]]:
+def routing_choices(model: torch.nn.Module, x: Tensor,
+                    inputs: Optional[List[Tensor]] = None
+                    ) -> List[Tuple[Tensor, Tensor]]:
     r"""Runs :obj:`model` (an :class:`~pyg_rbm.nn.RbM` or
     :class:`~pyg_rbm.nn.MoE`) in evaluation mode on :obj:`x` and returns,
     for each mixture layer, the chosen experts and their gates, both of
-    shape :obj:`[N, k]`.
+    shape :obj:`[N, k]`; each layer's input is appended to :obj:`inputs`
+    when it is given.
 
     An RbM still in pretraining sends every node to expert 0 alone (gate
     one), as its forward does.
@@ -33,6 +35,8 @@ def routing_choices(model: torch.nn.Module,
 
     def hook(layer: torch.nn.Module, args: Tuple) -> None:
         h = args[0]
+        if inputs is not None:
+            inputs.append(h)
         if isinstance(layer, RbMLayer):
             if len(args) > 1 and args[1]:  # pretraining: expert 0 alone
                 index = h.new_zeros(h.size(0), 1, dtype=torch.long)

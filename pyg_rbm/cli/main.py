@@ -4,10 +4,18 @@ import sys
 from typing import List, Optional
 
 import pyg_rbm
-from pyg_rbm.cli import bench, data, distill, export, grid, predict
+from pyg_rbm.cli import (
+    analyze,
+    bench,
+    data,
+    distill,
+    export,
+    grid,
+    predict,
+)
 
-COMMANDS = dict(distill=distill, predict=predict, export=export, data=data,
-                grid=grid, bench=bench)
+COMMANDS = dict(distill=distill, predict=predict, export=export,
+                analyze=analyze, data=data, grid=grid, bench=bench)
 
 
 class UsageError(Exception):

@@ -1,7 +1,7 @@
 """A distilled student saved with what it needs to predict."""
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -104,15 +104,16 @@ def save_student(path: str, model: torch.nn.Module, name: str,
 
 
 def load_student(path: str,
-                 map_location: Optional[str] = 'cpu') -> SavedStudent:
+                 map_location: Union[str, torch.device, None] = 'cpu'
+                 ) -> SavedStudent:
     r"""Restores a student written by :func:`save_student` (or by
     ``pyg-rbm distill`` in :obj:`<run>/students/<seed>.pt`), in evaluation
     mode, RbM in the phase it was saved in.
 
     Args:
         path (str): The file.
-        map_location (str, optional): Where the weights go.
-            (default: :obj:`"cpu"`)
+        map_location (str or torch.device, optional): Where the student
+            goes. (default: :obj:`"cpu"`)
     """
     from pyg_rbm.nn import build_student
     try:
@@ -127,6 +128,8 @@ def load_student(path: str,
     model = build_student(entry['name'], kwargs.pop('in_channels'),
                           kwargs.pop('out_channels'), **kwargs)
     model.load_state_dict(entry['state_dict'])
+    if map_location is not None:
+        model = model.to(map_location)
     model.eval()
     return SavedStudent(model, entry['name'], dict(entry['kwargs']),
                         entry['normalize_features'],

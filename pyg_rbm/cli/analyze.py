@@ -22,6 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help='the nodes routed (default: all)')
     p.add_argument('--max-points', type=int, default=2000,
                    help='nodes in each projection (default: 2000)')
+    p.add_argument('--device', default='auto',
+                   help="'auto' (CUDA when available), 'cpu', 'cuda' or "
+                   "'cuda:N' (default: auto)")
     p.add_argument('--root', default=None,
                    help="data root (default: each run's)")
     p.add_argument('--out', default=None, metavar='DIR',
@@ -45,11 +48,16 @@ def run(args: argparse.Namespace) -> int:
     if os.path.isdir(out) and os.listdir(out):
         raise UsageError(f"'--out': '{out}' is not empty; choose another "
                          f"folder")
+    from pyg_rbm.device import resolve_device
+    try:
+        device = resolve_device(args.device)
+    except ValueError as error:
+        raise UsageError(error) from error
     students = {}
     for run_path in args.runs:
         path = _student_file(argparse.Namespace(run=run_path, seed=args.seed))
         try:
-            student = load_student(path)
+            student = load_student(path, map_location=device)
         except ValueError as error:
             raise UsageError(error) from error
         if student.name == 'mlp':
@@ -64,11 +72,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             data = load_dataset(info['dataset'], args.root or info.get('root'),
                                 seed=info.get('seed', 0))
-            x, y = student.features(data.x), data.y
+            x, y = student.features(data.x.to(device)), data.y.to(device)
         except (ValueError, KeyError) as error:
             raise UsageError(error) from error
         if args.nodes == 'test':
-            x, y = x[data.test_mask], y[data.test_mask]
+            mask = data.test_mask.to(device)
+            x, y = x[mask], y[mask]
         analyses[label] = dict(
             dataset=info['dataset'], seed=info.get('seed'),
             nodes=args.nodes,

@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     source.add_argument('--features', default=None, metavar='FILE',
                         help='raw node features [N, F] as a torch tensor '
                         '(.pt) or a NumPy array (.npy)')
+    p.add_argument('--device', default='auto',
+                   help="'auto' (CUDA when available), 'cpu', 'cuda' or "
+                   "'cuda:N' (default: auto)")
     p.add_argument('--root', default=None,
                    help="data root (default: the run's)")
     p.add_argument('--out', default=None, metavar='FILE',
@@ -80,11 +83,13 @@ def _features(args: argparse.Namespace, student) -> tuple:
 
 def run(args: argparse.Namespace) -> int:
     from pyg_rbm.cli.main import UsageError
+    from pyg_rbm.device import resolve_device
     from pyg_rbm.saved_student import load_student
     try:
-        student = load_student(_student_file(args))
+        device = resolve_device(args.device)
+        student = load_student(_student_file(args), map_location=device)
         x, nodes = _features(args, student)
-        probs = student.predict(x).softmax(dim=-1)
+        probs = student.predict(x.to(device)).softmax(dim=-1).cpu()
     except (ValueError, FileNotFoundError) as error:
         raise UsageError(error) from error
     prob, label = probs.max(dim=-1)

@@ -1,5 +1,6 @@
 """``pyg-rbm distill``: teacher to evaluated student, over seeds."""
 import argparse
+import os
 from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
@@ -53,6 +54,36 @@ def add_config_flag(parser: argparse.ArgumentParser, flag: str,
     parser.add_argument(f'--{flag}', dest=key, default=None,
                         type=type(field.default), choices=choices,
                         metavar=None if choices else flag.upper(), help=help)
+
+
+def load_logits(path: str) -> Any:
+    """Teacher logits from a .pt tensor or a .npy array, memory-mapped."""
+    import torch
+    if path.endswith('.npy'):
+        import warnings
+
+        import numpy as np
+        with warnings.catch_warnings():  # read-only map, never written
+            warnings.filterwarnings('ignore', 'The given NumPy array')
+            return torch.from_numpy(np.load(path, mmap_mode='r'))
+    logits = torch.load(path, mmap=True, weights_only=True)
+    if not isinstance(logits, torch.Tensor):
+        raise ValueError(f"'--teacher-logits': '{path}' holds no tensor")
+    return logits
+
+
+def check_logits(logits: Any, data: Any, config: Any) -> None:
+    """Refuses teacher logits that do not fit the dataset or the run."""
+    shape = [data.num_nodes, int(data.num_classes)]
+    if logits.dim() != 2 or list(logits.shape) != shape:
+        raise ValueError(f"'--teacher-logits' must have shape {shape} (the "
+                         f"nodes and classes of {config.dataset}; got "
+                         f"{list(logits.shape)})")
+    for name in ('reliable_sampling', 'similarity'):
+        if getattr(config.extras, name):
+            raise ValueError(f"'--teacher-logits' cannot serve "
+                             f"'extras.{name}', which needs the teacher "
+                             f"model")
 
 
 def print_keys() -> None:
@@ -111,6 +142,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument('--out', default='runs/latest',
                    help='run folder: run.json, one record per finished '
                    'seed (seeds/), results.json (default: runs/latest)')
+    p.add_argument('--teacher-logits', default=None, metavar='FILE',
+                   help='the teacher as logits [num_nodes, num_classes] '
+                   'computed elsewhere (.pt tensor or .npy array, read '
+                   'memory-mapped): no teacher is trained (not with '
+                   '--reliable-sampling or --similarity, which need the '
+                   'model)')
     p.add_argument('--teacher-cache', default=None, metavar='DIR',
                    help='keep trained teachers in DIR and reuse them '
                    '(same dataset, setting, seed, preprocessing and '
@@ -154,10 +191,10 @@ def overrides_from_args(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def format_table(summary: Dict[str, Any], timings: Dict[str, float],
-                 config: Any) -> str:
+                 config: Any, teacher: Optional[str] = None) -> str:
     """The end-of-run table: accuracy mean +- std and inference times."""
     s, t = config.student, config.teacher
-    names = dict(teacher=f'teacher ({t.name})',
+    names = dict(teacher=f'teacher ({teacher or t.name})',
                  student=f'student ({s.name})',
                  mlp='MLP without teacher')
     time_key = dict(teacher='teacher_inference_s',
@@ -212,16 +249,24 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config, overrides_from_args(args),
                              dataset=args.dataset, setting=args.setting,
                              protocol=args.protocol, preset=args.preset)
-        load_dataset(config.dataset, config.root, seed=config.seeds[0])
+        data = load_dataset(config.dataset, config.root,
+                            seed=config.seeds[0])
         # The data root, the seed list and the device (recorded with each
         # seed) do not change which run this is.
         identity = {k: v for k, v in config.to_dict().items()
                     if k not in ('root', 'seeds', 'device')}
+        logits = None
+        if args.teacher_logits is not None:
+            logits = load_logits(args.teacher_logits)
+            check_logits(logits, data, config)
+            identity['teacher_logits'] = dict(
+                path=os.path.abspath(args.teacher_logits),
+                bytes=os.path.getsize(args.teacher_logits))
         mode = ('resume' if args.resume else
                 'overwrite' if args.overwrite else 'new')
         device = resolve_device(config.device)
         store = RunStore(args.out, identity, mode, environment(device))
-    except (ValueError, DatasetNotFoundError) as error:
+    except (ValueError, DatasetNotFoundError, OSError) as error:
         raise UsageError(error) from error
     progress = not args.no_progress
     with store:
@@ -240,7 +285,8 @@ def run(args: argparse.Namespace) -> int:
                     config, seed, progress=progress,
                     teacher_cache=args.teacher_cache or store.teachers_folder,
                     checkpoint_dir=store.checkpoint_dir(seed),
-                    student_path=store.student_path(seed))
+                    student_path=store.student_path(seed),
+                    teacher_logits=logits)
                 # A resumed run may span machines: each seed says where
                 # it ran.
                 store.save_seed(seed, dict(result.to_dict(),
@@ -255,7 +301,8 @@ def run(args: argparse.Namespace) -> int:
             key: sum(r.timings[key] for r in results) / len(results)
             for key in results[0].timings
         }
-        print(format_table(summary, timings, config))
+        print(format_table(summary, timings, config,
+                           'logits' if logits is not None else None))
         path = store.save_summary(
             dict(**summary, setting=config.setting, dataset=config.dataset,
                  metric='test accuracy (%) at the best validation epoch',

@@ -192,13 +192,95 @@ def split_to(split: Any, device: torch.device) -> Any:
 
 @dataclass
 class TeacherRun:
-    """A trained teacher with its split and scores, reusable by students."""
+    """A trained teacher (or its precomputed logits of every node of the
+    full graph) with its split and scores, reusable by students.
+    """
     config: DistillConfig
     seed: int
     split: Any
-    teacher: torch.nn.Module
+    teacher: Optional[torch.nn.Module]
     scores: Dict[str, float]
     evaluator: Optional[Callable[[Tensor, Tensor], float]] = None
+    logits: Optional[Tensor] = None
+
+
+def teacher_from_logits(config: DistillConfig, seed: int, logits: Tensor,
+                        data: Optional[Data] = None,
+                        split: Optional[Any] = None) -> TeacherRun:
+    r"""A :class:`TeacherRun` whose teacher is given as :obj:`logits`
+    :obj:`[num_nodes, num_classes]` of every node of the dataset, computed
+    elsewhere (*e.g.*, by a GNN too large for this machine; a
+    memory-mapped file serves). No teacher is trained; its scores are those
+    of the logits on the split's validation, test and held-out nodes.
+
+    The students learn from the logits of the nodes training may see. In
+    the inductive and production settings the logits must come from a
+    teacher that never saw the held-out nodes, or the held-out scores of the
+    students are not inductive.
+
+    Args:
+        config (DistillConfig): The run's hyperparameters.
+        seed (int): The seed (split, students).
+        logits (torch.Tensor): The teacher's logits.
+        data (torch_geometric.data.Data, optional): The dataset; loaded when
+            :obj:`None`.
+        split (SettingSplit, optional): The setting's split of the
+            preprocessed data.
+    """
+    from pyg_rbm.datasets import load_dataset, preprocess_graph
+    from pyg_rbm.datasets.registry import dataset_info
+    from pyg_rbm.datasets.settings import split_setting
+    from pyg_rbm.datasets.validate import check_node_data
+    from pyg_rbm.nn.finite import all_finite
+
+    config.check()
+    seed_everything(seed)
+    if split is None:
+        if data is None:
+            data = load_dataset(config.dataset, config.root, seed=seed)
+        data = preprocess_graph(data, config.data.normalize_features,
+                                config.data.self_loops)
+        check_node_data(data, 'teacher_from_logits')
+        split = split_setting(data, config.setting, seed=seed)
+    device = resolve_device(config.device)
+    split = split_to(split, device)
+    full = split.full
+    num_classes = int(full.num_classes)
+    if (not isinstance(logits, Tensor) or logits.dim() != 2
+            or logits.size(0) != full.num_nodes
+            or logits.size(1) != num_classes
+            or not logits.is_floating_point()):
+        shape = (list(logits.shape) if isinstance(logits, Tensor) else
+                 type(logits).__name__)
+        raise ValueError(f"'logits' must be a float tensor of shape "
+                         f"[{full.num_nodes}, {num_classes}] (the nodes and "
+                         f"classes of {config.dataset}) in "
+                         f"'teacher_from_logits' (got {shape})")
+    if not all_finite(logits):
+        raise ValueError("'logits' must be finite in 'teacher_from_logits'")
+    extras = config.extras
+    needs_model = [name for name in ('reliable_sampling', 'similarity')
+                   if getattr(extras, name)]
+    if needs_model:
+        raise ValueError(f"'extras.{needs_model[0]}' needs the teacher "
+                         f"model, not only its logits, in "
+                         f"'teacher_from_logits'")
+    logits = logits.to(device=device, dtype=torch.float)
+    metric = dataset_info(config.dataset).evaluator
+    evaluator = ogb_metric(metric) if metric is not None else None
+    observed = split.observed
+    masks = {key: observed[f'{key}_mask'] for key in ('val', 'test')
+             if observed.get(f'{key}_mask') is not None
+             and bool(observed[f'{key}_mask'].any())}
+    scores = accuracy_metrics(logits[split.node_ids], observed.y, masks,
+                              evaluator)
+    if split.held_out.numel():
+        held = torch.ones(split.held_out.numel(), dtype=torch.bool,
+                          device=device)
+        scores.update(accuracy_metrics(logits[split.held_out],
+                                       full.y[split.held_out],
+                                       dict(inductive=held), evaluator))
+    return TeacherRun(config, seed, split, None, scores, evaluator, logits)
 
 
 def prepare_teacher(config: DistillConfig, seed: int,
@@ -311,10 +393,13 @@ def distill_student(
     seed, split, extras = run.seed, run.split, config.extras
     num_classes = int(split.full.num_classes)
     rsd = extras.similarity and not without_teacher
-    observed = KnowledgeDistillation(run.teacher,
-                                     temperature=config.train.tau,
-                                     store_hidden=rsd)(copy.copy(
-                                         split.observed))
+    if run.teacher is None:  # logits computed elsewhere
+        kd = KnowledgeDistillation(logits=run.logits[split.node_ids],
+                                   temperature=config.train.tau)
+    else:
+        kd = KnowledgeDistillation(run.teacher, temperature=config.train.tau,
+                                   store_hidden=rsd)
+    observed = kd(copy.copy(split.observed))
     if features is None:
         features = build_features(split, config, seed)
     x_obs, x_full = features
@@ -392,6 +477,7 @@ def run_seed(
     optimizer: Optional[torch.optim.Optimizer] = None,
     checkpoint_dir: Optional[str] = None,
     student_path: Optional[str] = None,
+    teacher_logits: Optional[Tensor] = None,
 ) -> SeedResult:
     r"""Runs teacher training, distillation and evaluation for one seed.
 
@@ -423,11 +509,17 @@ def run_seed(
             its constructor arguments and input pipeline
             (:func:`~pyg_rbm.save_student`; not for :obj:`student_fn`
             students). (default: :obj:`None`)
+        teacher_logits (torch.Tensor, optional): The teacher as its logits
+            of every node, computed elsewhere: no teacher is trained (see
+            :func:`teacher_from_logits`). (default: :obj:`None`)
     """
     from pyg_rbm.teachers import teacher_inference
 
-    run = prepare_teacher(config, seed, data, progress, teacher_cache,
-                          split)
+    if teacher_logits is not None:
+        run = teacher_from_logits(config, seed, teacher_logits, data, split)
+    else:
+        run = prepare_teacher(config, seed, data, progress, teacher_cache,
+                              split)
     if features is None:
         features = build_features(run.split, config, seed)
     student, scores, epochs, x_full = distill_student(
@@ -453,14 +545,13 @@ def run_seed(
                                      checkpoint_dir=checkpoint_dir)[1]
     full = run.split.full
     bs = config.train.batch_size or None
-    timings = dict(
-        nodes=float(full.num_nodes),
-        teacher_inference_s=time_inference(
+    timings = dict(nodes=float(full.num_nodes))
+    if run.teacher is not None:
+        timings['teacher_inference_s'] = time_inference(
             lambda: teacher_inference(run.teacher, full.x, full.edge_index),
-            repeats=3),
-        student_inference_s=time_inference(
-            lambda: predict(student, x_full, bs), repeats=3),
-    )
+            repeats=3)
+    timings['student_inference_s'] = time_inference(
+        lambda: predict(student, x_full, bs), repeats=3)
     return SeedResult(seed, config.setting, run.scores, scores, mlp_scores,
                       timings, epochs)
 

@@ -215,3 +215,38 @@ def test_resume_continues_an_interrupted_seed(data_root, tmp_path,
     for key in ('teacher', 'student', 'student_epochs'):
         assert results[0][key] == results[1][key]
     assert results[1]['environment']['torch_threads'] >= 1
+
+
+def test_distill_from_teacher_logits(data_root, tmp_path, capsys):
+    import numpy as np
+    import torch
+
+    from pyg_rbm.datasets import load_dataset
+    data = load_dataset('cora', data_root)
+    # A teacher computed elsewhere: here, one that knows every label.
+    logits = 5.0 * torch.nn.functional.one_hot(data.y).float()
+    path = str(tmp_path / 'logits.npy')
+    np.save(path, logits.numpy())
+    out = str(tmp_path / 'run')
+    argv = ['distill', '--dataset', 'cora', '--root', data_root, '--seeds',
+            '1', '--epochs', '3', '--student', 'mlp', '--no-progress']
+    assert main([*argv, '--teacher-logits', path, '--out', out]) == 0
+    printed = capsys.readouterr().out
+    assert 'teacher (logits)' in printed
+    with open(os.path.join(out, 'results.json')) as f:
+        results = json.load(f)
+    seed = results['per_seed'][0]
+    assert seed['teacher'] == dict(val=1.0, test=1.0)
+    assert 'teacher_inference_s' not in seed['timings']
+    assert 0.0 <= seed['student']['test'] <= 1.0
+    # Refused before any work: wrong shape, or an extra needing the model.
+    np.save(path, logits[:, :3].numpy())
+    for extra, message in (([], 'must have shape'),
+                           (['--similarity'], 'needs the teacher model')):
+        if extra:
+            np.save(path, logits.numpy())
+        with pytest.raises(SystemExit) as info:
+            main([*argv, *extra, '--teacher-logits', path, '--out',
+                  str(tmp_path / 'other')])
+        assert info.value.code == 2
+        assert message in capsys.readouterr().err

@@ -162,3 +162,22 @@ def test_run_seed_builds_the_student_inputs_once(graph, monkeypatch):
     result = run_seed(config, seed=0, data=graph, progress=False)
     assert result.mlp is not None
     assert len(calls) == 1
+
+
+def test_teacher_given_as_logits(graph):
+    import torch.nn.functional as F
+
+    from pyg_rbm.train.pipeline import teacher_from_logits
+    logits = 3.0 * F.one_hot(graph.y).float()
+    config = _config('inductive')
+    run = teacher_from_logits(config, 0, logits, graph)
+    assert run.teacher is None
+    assert run.scores == dict(val=1.0, test=1.0, inductive=1.0)
+    result = run_seed(config, 0, data=graph, progress=False,
+                      teacher_logits=logits)
+    assert result.teacher == run.scores
+    assert set(result.student) >= {'val', 'test', 'inductive'}
+    with pytest.raises(ValueError, match=r'shape \[1000, 4\]'):
+        teacher_from_logits(config, 0, logits[:10], graph)
+    with pytest.raises(ValueError, match='needs the teacher model'):
+        teacher_from_logits(_config(similarity=True), 0, logits, graph)

@@ -3,6 +3,8 @@ import argparse
 import json
 import os
 
+from pyg_rbm.cli.predict import add_device_argument, add_student_arguments
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser('analyze', help="how a student's experts specialise",
@@ -14,17 +16,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        'loads and of PCA projections of each layer\'s input '
                        'coloured by expert (routing.png). Several runs '
                        '(e.g. RbM and MoE) are drawn side by side.')
-    p.add_argument('runs', metavar='RUN', nargs='+',
-                   help='run folders of `pyg-rbm distill` (or student files)')
-    p.add_argument('--seed', type=int, default=None,
-                   help="the seed's student (default: each run's first)")
+    add_student_arguments(p, many=True)
     p.add_argument('--nodes', default='all', choices=['all', 'test'],
                    help='the nodes routed (default: all)')
     p.add_argument('--max-points', type=int, default=2000,
                    help='nodes in each projection (default: 2000)')
-    p.add_argument('--device', default='auto',
-                   help="'auto' (CUDA when available), 'cpu', 'cuda' or "
-                   "'cuda:N' (default: auto)")
+    add_device_argument(p)
     p.add_argument('--root', default=None,
                    help="data root (default: each run's)")
     p.add_argument('--out', default=None, metavar='DIR',

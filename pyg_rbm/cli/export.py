@@ -2,6 +2,7 @@
 import argparse
 import os
 
+from pyg_rbm.cli.predict import add_student_arguments
 from pyg_rbm.export import EXTENSIONS, FORMATS
 
 
@@ -12,11 +13,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        'node features in, logits out) as ONNX, a '
                        'torch.export program or TorchScript, with a dynamic '
                        'batch dimension.')
-    p.add_argument('run', metavar='RUN',
-                   help='the run folder (or a student file '
-                   'students/<seed>.pt)')
-    p.add_argument('--seed', type=int, default=None,
-                   help="the seed's student (default: the run's first)")
+    add_student_arguments(p)
     p.add_argument('--format', default='onnx', choices=FORMATS,
                    help='default: onnx (needs the onnx and onnxscript '
                    'packages)')

@@ -14,11 +14,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        '`pyg-rbm distill` saved in a run folder: for nodes '
                        "of the run's dataset, or for the rows of a features "
                        'file.')
-    p.add_argument('run', metavar='RUN',
-                   help='the run folder of `pyg-rbm distill` (or a student '
-                   'file students/<seed>.pt)')
-    p.add_argument('--seed', type=int, default=None,
-                   help="the seed's student (default: the run's first)")
+    add_student_arguments(p)
     source = p.add_mutually_exclusive_group()
     source.add_argument('--nodes', type=int, nargs='+', default=None,
                         help="node ids of the run's dataset (default: all "
@@ -26,14 +22,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     source.add_argument('--features', default=None, metavar='FILE',
                         help='raw node features [N, F] as a torch tensor '
                         '(.pt) or a NumPy array (.npy)')
-    p.add_argument('--device', default='auto',
-                   help="'auto' (CUDA when available), 'cpu', 'cuda' or "
-                   "'cuda:N' (default: auto)")
+    add_device_argument(p)
     p.add_argument('--root', default=None,
                    help="data root (default: the run's)")
     p.add_argument('--out', default=None, metavar='FILE',
                    help='write a CSV (row, node, class, probability) '
                    'instead of printing')
+
+
+def add_student_arguments(p: argparse.ArgumentParser,
+                          many: bool = False) -> None:
+    """The saved student(s) a command reads: RUN and --seed."""
+    p.add_argument('runs' if many else 'run', metavar='RUN',
+                   nargs='+' if many else None,
+                   help='the run folder of `pyg-rbm distill` (or a student '
+                   'file students/<seed>.pt)')
+    p.add_argument('--seed', type=int, default=None,
+                   help="the seed's student (default: the run's first)")
+
+
+def add_device_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument('--device', default='auto',
+                   help="'auto' (CUDA when available), 'cpu', 'cuda' or "
+                   "'cuda:N' (default: auto)")
 
 
 def _student_file(args: argparse.Namespace) -> str:

@@ -190,6 +190,29 @@ def split_to(split: Any, device: torch.device) -> Any:
                                held_out=split.held_out.to(device))
 
 
+def _prepared_split(config: DistillConfig, seed: int, data: Optional[Data],
+                    split: Optional[Any],
+                    caller: str) -> Tuple[Any, torch.device]:
+    # The setting's split of the loaded (when `data` is None) and
+    # preprocessed dataset, on the run's device; `split` when given.
+    from pyg_rbm.datasets import load_dataset, preprocess_graph
+    from pyg_rbm.datasets.settings import split_setting
+    from pyg_rbm.datasets.validate import check_node_data
+
+    config.check()
+    seed_everything(seed)
+    if split is None:
+        if data is None:
+            data = load_dataset(config.dataset, config.root, seed=seed)
+        data = preprocess_graph(data, config.data.normalize_features,
+                                config.data.self_loops)
+        check_node_data(data, caller)
+        split = split_setting(data, config.setting, seed=seed)
+    # Split on the CPU (the same split everywhere), then moved.
+    device = resolve_device(config.device)
+    return split_to(split, device), device
+
+
 @dataclass
 class TeacherRun:
     """A trained teacher (or its precomputed logits of every node of the
@@ -227,23 +250,11 @@ def teacher_from_logits(config: DistillConfig, seed: int, logits: Tensor,
         split (SettingSplit, optional): The setting's split of the
             preprocessed data.
     """
-    from pyg_rbm.datasets import load_dataset, preprocess_graph
     from pyg_rbm.datasets.registry import dataset_info
-    from pyg_rbm.datasets.settings import split_setting
-    from pyg_rbm.datasets.validate import check_node_data
     from pyg_rbm.nn.finite import all_finite
 
-    config.check()
-    seed_everything(seed)
-    if split is None:
-        if data is None:
-            data = load_dataset(config.dataset, config.root, seed=seed)
-        data = preprocess_graph(data, config.data.normalize_features,
-                                config.data.self_loops)
-        check_node_data(data, 'teacher_from_logits')
-        split = split_setting(data, config.setting, seed=seed)
-    device = resolve_device(config.device)
-    split = split_to(split, device)
+    split, device = _prepared_split(config, seed, data, split,
+                                    'teacher_from_logits')
     full = split.full
     num_classes = int(full.num_classes)
     if (not isinstance(logits, Tensor) or logits.dim() != 2
@@ -297,24 +308,11 @@ def prepare_teacher(config: DistillConfig, seed: int,
     :obj:`split`, the :func:`~pyg_rbm.datasets.split_setting` of the
     preprocessed data for this config and seed, saves computing it again.
     """
-    from pyg_rbm.datasets import load_dataset, preprocess_graph
     from pyg_rbm.datasets.registry import dataset_info
-    from pyg_rbm.datasets.settings import split_setting
-    from pyg_rbm.datasets.validate import check_node_data
     from pyg_rbm.teachers import build_teacher, teacher_inference
 
-    config.check()
-    seed_everything(seed)
-    if split is None:
-        if data is None:
-            data = load_dataset(config.dataset, config.root, seed=seed)
-        data = preprocess_graph(data, config.data.normalize_features,
-                                config.data.self_loops)
-        check_node_data(data, 'prepare_teacher')
-        split = split_setting(data, config.setting, seed=seed)
-    # Split on the CPU (the same split everywhere), then moved.
-    device = resolve_device(config.device)
-    split = split_to(split, device)
+    split, device = _prepared_split(config, seed, data, split,
+                                    'prepare_teacher')
     observed, full = split.observed, split.full
     metric = dataset_info(config.dataset).evaluator
     evaluator = ogb_metric(metric) if metric is not None else None

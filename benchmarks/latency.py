@@ -1,6 +1,7 @@
 """Per-node prediction latency: a GraphSAGE teacher served from the full
 2-hop neighbourhood of the requested nodes, against the graph-free MLP and
-RbM students of the same width and depth.
+RbM students of the same width and depth, and the RbM student exported to
+ONNX and run by ONNX Runtime (when installed: ``pip install -e .[export]``).
 
 For each graph (Cora, CSBM graphs of 100k and 1M nodes) and each number
 of torch threads, random batches of 1, 256 and 4096 node ids (and all
@@ -18,9 +19,10 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
+from torch import Tensor
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import (  # noqa: E402
@@ -37,18 +39,41 @@ from pyg_rbm.serving import TeacherServer  # noqa: E402
 from pyg_rbm.teachers import build_teacher  # noqa: E402
 from pyg_rbm.train.evaluate import predict  # noqa: E402
 
-MODELS = ('teacher', 'mlp', 'rbm')
+MODELS = ('teacher', 'mlp', 'rbm', 'rbm_onnx')
 CSBM = dict(num_classes=10, num_features=128, avg_degree=15.0,
             homophily=0.8)
+# Rows per chunk when a student predicts all nodes.
+ALL_CHUNK = 65536
+# Rows given to k-means in `init_routing` (weights are untrained anyway).
+KMEANS_ROWS = 20000
+
+
 def _with_host_sync(model, x):
     with allow_host_sync():
         return model(x)
 
 
-# Rows per chunk when a student predicts all nodes.
-ALL_CHUNK = 65536
-# Rows given to k-means in `init_routing` (weights are untrained anyway).
-KMEANS_ROWS = 20000
+def onnx_student(model: torch.nn.Module, num_features: int,
+                 threads: int) -> Optional[Callable[[Tensor], Any]]:
+    # The student exported to ONNX (dynamic batch) and run by ONNX
+    # Runtime on `threads` threads; None without onnxruntime/onnxscript.
+    try:
+        import onnxruntime as ort
+        import onnxscript  # noqa: F401
+    except ImportError:
+        return None
+    import tempfile
+    path = osp.join(tempfile.mkdtemp(), 'student.onnx')
+    with torch.no_grad():
+        torch.onnx.export(model, (torch.rand(8, num_features), ), path,
+                          dynamo=True, input_names=['x'],
+                          dynamic_shapes={'x': {0: torch.export.Dim(
+                              'batch', min=1)}})
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(path, options)
+    return lambda x: session.run(None, {'x': x.numpy()})[0]
 
 
 def load_graph(name: str, seed: int) -> Any:
@@ -114,6 +139,10 @@ def time_graph(name: str, data: Any, models: Dict[str, Any],
                 'teacher': lambda i: server.predict(batches[i]),
                 'teacher_gather': lambda i: server.gather(batches[i]),
             }
+            onnx = onnx_student(models['rbm'], x.size(1), threads)
+            if onnx is not None:
+                calls['rbm_onnx'] = (lambda i: onnx(
+                    x if is_all else x.index_select(0, batches[i])))
             for key in ('mlp', 'rbm'):
                 model = models[key]
                 if is_all:
@@ -150,8 +179,10 @@ def summarize(records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         teacher = by_key[(graph, threads, size, 'teacher')]
         mlp = by_key[(graph, threads, size, 'mlp')]
         gather = by_key[(graph, threads, size, 'teacher_gather')]
+        onnx = by_key.get((graph, threads, size, 'rbm_onnx'))
         rows.append(
             dict(graph=graph, threads=threads, batch=rec['batch'],
+                 rbm_onnx_ms=(1e3 * onnx['median_s'] if onnx else None),
                  teacher_ms=1e3 * teacher['median_s'],
                  teacher_gather_share=gather['median_s'] /
                  teacher['median_s'], mlp_ms=1e3 * mlp['median_s'],
@@ -167,14 +198,17 @@ def summarize(records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 def markdown(summary: List[Dict[str, Any]]) -> str:
     lines = [
         '| graph | threads | batch | teacher ms | (gather %) | MLP ms | '
-        'RbM ms | RbM speed-up vs teacher | RbM / MLP | 2-hop nodes |',
-        '|---|---|---|---|---|---|---|---|---|---|',
+        'RbM ms | RbM (ONNX Runtime) ms | RbM speed-up vs teacher | '
+        'RbM / MLP | 2-hop nodes |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
     ]
     for r in summary:
+        onnx = r.get('rbm_onnx_ms')
+        onnx = f'{onnx:.3f}' if onnx is not None else 'n/a'
         lines.append(
             f"| {r['graph']} | {r['threads']} | {r['batch']} | "
             f"{r['teacher_ms']:.3f} | {100 * r['teacher_gather_share']:.0f} "
-            f"| {r['mlp_ms']:.3f} | {r['rbm_ms']:.3f} | "
+            f"| {r['mlp_ms']:.3f} | {r['rbm_ms']:.3f} | {onnx} | "
             f"{r['rbm_speedup_over_teacher']:.1f}x | "
             f"{r['rbm_cost_over_mlp']:.2f}x | {r['neighbourhood_nodes']} |")
     return '\n'.join(lines) + '\n'
@@ -182,7 +216,8 @@ def markdown(summary: List[Dict[str, Any]]) -> str:
 
 def plot(records: List[Dict[str, Any]], graphs: List[str],
          path: str) -> None:
-    colors = dict(teacher='tab:red', mlp='tab:blue', rbm='tab:green')
+    colors = dict(teacher='tab:red', mlp='tab:blue', rbm='tab:green',
+                  rbm_onnx='tab:purple')
     rows = []
     for per_node in (False, True):
         row = []

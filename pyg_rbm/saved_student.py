@@ -1,7 +1,7 @@
 """A distilled student saved with what it needs to predict."""
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -27,17 +27,26 @@ class SavedStudent:
         normalize_features (bool): Whether node features are divided by
             their row sum before the student sees them (the dataset's
             preprocessing).
-        graph_features (list): The extras whose input columns need the
-            graph (:obj:`"positional_encoding"`,
-            :obj:`"label_propagation"`); empty when node features suffice.
+        feature_state (dict): What the input columns that need the graph
+            were built with: :obj:`"positional_encoding"` (the DeepWalk
+            table of the training graph's nodes, :obj:`table`, and their
+            global ids, :obj:`node_ids`), :obj:`"label_propagation"`
+            (:obj:`num_layers`, :obj:`alpha`), and :obj:`"self_loops"`;
+            empty when node features suffice.
         info (dict): Where it comes from: dataset, setting, seed, scores.
     """
     model: torch.nn.Module
     name: str
     kwargs: Dict[str, Any]
     normalize_features: bool = False
-    graph_features: list = field(default_factory=list)
+    feature_state: Dict[str, Any] = field(default_factory=dict)
     info: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def graph_features(self) -> List[str]:
+        r"""The extras whose input columns need the graph."""
+        return [name for name in GRAPH_FEATURES
+                if self.feature_state.get(name) is not None]
 
     @property
     def num_classes(self) -> int:
@@ -48,15 +57,51 @@ class SavedStudent:
         if self.graph_features:
             raise ValueError(f"This student also takes "
                              f"{' and '.join(self.graph_features)} inputs, "
-                             f"which need the graph; they are not saved "
-                             f"with it, so it cannot predict from node "
-                             f"features alone")
+                             f"which need the graph: use "
+                             f"'dataset_features(data)' for the nodes of "
+                             f"its dataset")
         if x.dim() != 2 or x.size(-1) != self.kwargs['in_channels']:
             raise ValueError(f"'x' must have shape [N, "
                              f"{self.kwargs['in_channels']}] (got "
                              f"{list(x.size())})")
         return F.normalize(x, p=1.0, dim=-1) if self.normalize_features \
             else x
+
+    def dataset_features(self, data: Any) -> Tensor:
+        r"""The student's input for every node of the graph :obj:`data` it
+        was trained on (as :func:`~pyg_rbm.datasets.load_dataset` returns
+        it, with the run's split for label propagation): the preprocessed
+        features, the positional encodings of the training graph (unseen
+        nodes take the mean of their observed neighbours') and the
+        label-propagation features, as in training.
+        """
+        from pyg_rbm.datasets import preprocess_graph
+        from pyg_rbm.train.extras import (
+            extend_to_unseen,
+            label_propagation_features,
+        )
+        state = self.feature_state
+        full = preprocess_graph(data, self.normalize_features,
+                                bool(state.get('self_loops', False)))
+        parts = [full.x]
+        pe = state.get('positional_encoding')
+        if pe is not None:
+            table = pe['table'].to(full.x.device)
+            parts.append(extend_to_unseen(table,
+                                          pe['node_ids'].to(full.x.device),
+                                          full.edge_index, full.num_nodes))
+        lp = state.get('label_propagation')
+        if lp is not None:
+            parts.append(label_propagation_features(
+                full.edge_index, full.y, full.train_mask, full.num_nodes,
+                self.num_classes, num_layers=lp['num_layers'],
+                alpha=lp['alpha']))
+        x = torch.cat(parts, dim=-1)
+        if x.size(-1) != self.kwargs['in_channels']:
+            raise ValueError(f"'data' gives {x.size(-1)} input columns but "
+                             f"the student takes "
+                             f"{self.kwargs['in_channels']}")
+        return x
 
     def predict(self, x: Tensor, batch_size: Optional[int] = None) -> Tensor:
         r"""Eval-mode logits :obj:`[N, num_classes]` for raw node features
@@ -68,7 +113,7 @@ class SavedStudent:
 
 def save_student(path: str, model: torch.nn.Module, name: str,
                  kwargs: Dict[str, Any], normalize_features: bool = False,
-                 graph_features: Optional[list] = None,
+                 feature_state: Optional[Dict[str, Any]] = None,
                  info: Optional[Dict[str, Any]] = None) -> str:
     r"""Writes :obj:`model` with its constructor arguments and input
     pipeline to :obj:`path` (a temporary file, then renamed); returns the
@@ -84,18 +129,25 @@ def save_student(path: str, model: torch.nn.Module, name: str,
             :obj:`None` only).
         normalize_features (bool, optional): Divide features by their row
             sum first. (default: :obj:`False`)
-        graph_features (list, optional): Extras whose inputs need the
-            graph. (default: :obj:`None`)
+        feature_state (dict, optional): What the inputs that need the
+            graph were built with (see :class:`SavedStudent`).
+            (default: :obj:`None`)
         info (dict, optional): Where it comes from (JSON-like).
     """
     for key in ('in_channels', 'out_channels'):
         if key not in kwargs:
             raise ValueError(f"'kwargs' must hold '{key}' in 'save_student'")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    features = {
+        key: ({k: (v.detach().cpu() if isinstance(v, Tensor) else v)
+               for k, v in value.items()} if isinstance(value, dict) else
+              value)
+        for key, value in (feature_state or {}).items()
+    }
     entry = dict(format=FORMAT, name=name, kwargs=dict(kwargs),
                  normalize_features=bool(normalize_features),
-                 graph_features=list(graph_features or []),
-                 info=dict(info or {}), state_dict=state)
+                 feature_state=features, info=dict(info or {}),
+                 state_dict=state)
     os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
     tmp = f'{path}.tmp{os.getpid()}'
     torch.save(entry, tmp)
@@ -133,4 +185,4 @@ def load_student(path: str,
     model.eval()
     return SavedStudent(model, entry['name'], dict(entry['kwargs']),
                         entry['normalize_features'],
-                        list(entry['graph_features']), dict(entry['info']))
+                        dict(entry['feature_state']), dict(entry['info']))

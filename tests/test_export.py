@@ -91,7 +91,8 @@ def test_export_refuses_graph_inputs_and_bad_formats(tmp_path):
     path = save_student(str(tmp_path / 'g.pt'), model, 'mlp',
                         dict(in_channels=4, out_channels=2,
                              hidden_channels=8),
-                        graph_features=['label_propagation'])
+                        feature_state=dict(label_propagation=dict(
+                            num_layers=2, alpha=0.9)))
     with pytest.raises(ValueError, match='label_propagation inputs'):
         export_student(load_student(path), str(tmp_path / 'g.onnx'))
     with pytest.raises(ValueError, match="'format' must be one of"):

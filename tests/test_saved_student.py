@@ -44,7 +44,9 @@ def test_saved_input_pipeline(tmp_path):
     with pytest.raises(ValueError, match=r"shape \[N, 4\]"):
         saved.predict(torch.rand(2, 5))
     path = save_student(str(tmp_path / 'pe.pt'), model, 'mlp', kwargs,
-                        graph_features=['positional_encoding'])
+                        feature_state=dict(positional_encoding=dict(
+                            table=torch.zeros(2, 1),
+                            node_ids=torch.arange(2))))
     with pytest.raises(ValueError, match='positional_encoding inputs'):
         load_student(path).predict(x)
 
@@ -60,3 +62,35 @@ def test_load_student_names_a_bad_file(tmp_path):
     with pytest.raises(ValueError, match="'kwargs' must hold"):
         save_student(str(path), build_student('mlp', 4, 2, hidden_channels=8),
                      'mlp', {})
+
+
+def test_saved_graph_inputs_rebuild_the_training_inputs(tmp_path):
+    # A student with positional encodings and label propagation, inductive
+    # setting: the saved state rebuilds the full graph's inputs exactly.
+    from pyg_rbm.config import DistillConfig, merge_config
+    from pyg_rbm.datasets import make_csbm
+    from pyg_rbm.train.pipeline import (
+        build_features,
+        prepare_teacher,
+        run_seed,
+    )
+    data = make_csbm(num_nodes=300, num_classes=3, num_features=8,
+                     avg_degree=6, homophily=0.9, seed=0)
+    config = merge_config(
+        DistillConfig(dataset='csbm', setting='inductive', device='cpu'),
+        dict(teacher=dict(hidden_channels=16, epochs=5),
+             student=dict(hidden_channels=16, num_experts=3, k=2),
+             train=dict(epochs=3, pretrain_epochs=1),
+             extras=dict(positional_encoding=True, pe_dim=4,
+                         pe_walks_per_node=1, label_propagation=True,
+                         lp_layers=2)))
+    path = str(tmp_path / 's.pt')
+    run_seed(config, 0, data=data, progress=False, student_path=path)
+    saved = load_student(path)
+    assert saved.graph_features == ['positional_encoding',
+                                    'label_propagation']
+    split = prepare_teacher(config, 0, data, progress=False).split
+    _, x_full = build_features(split, config, 0)
+    assert torch.allclose(saved.dataset_features(data), x_full, atol=1e-6)
+    with pytest.raises(ValueError, match='dataset_features'):
+        saved.predict(data.x)

@@ -64,8 +64,11 @@ def _student_file(args: argparse.Namespace) -> str:
     return os.path.join(folder, f'{seed}.pt')
 
 
-def _features(args: argparse.Namespace, student) -> tuple:
+def _logits(args: argparse.Namespace, student, device) -> tuple:
+    # The student's logits for the rows of --features, or for --nodes of
+    # its dataset (with the inputs that need the graph, as in training).
     from pyg_rbm.cli.main import UsageError
+    from pyg_rbm.train.evaluate import predict
     if args.features is not None:
         if args.features.endswith('.npy'):
             import numpy as np
@@ -75,7 +78,7 @@ def _features(args: argparse.Namespace, student) -> tuple:
         if not isinstance(x, torch.Tensor):
             raise UsageError(f"'--features': '{args.features}' holds no "
                              f"tensor")
-        return x.float(), None
+        return student.predict(x.float().to(device)), None
     from pyg_rbm.datasets import load_dataset
     info = student.info
     if 'dataset' not in info:
@@ -89,7 +92,10 @@ def _features(args: argparse.Namespace, student) -> tuple:
                           or int(nodes.max()) >= data.num_nodes):
         raise UsageError(f"'--nodes' must lie in [0, {data.num_nodes}) for "
                          f"{info['dataset']}")
-    return data.x[nodes], nodes
+    if student.graph_features:
+        inputs = student.dataset_features(data.to(device))
+        return predict(student.model, inputs[nodes.to(device)]), nodes
+    return student.predict(data.x[nodes].to(device)), nodes
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         device = resolve_device(args.device)
         student = load_student(_student_file(args), map_location=device)
-        x, nodes = _features(args, student)
-        probs = student.predict(x.to(device)).softmax(dim=-1).cpu()
+        logits, nodes = _logits(args, student, device)
+        probs = logits.softmax(dim=-1).cpu()
     except (ValueError, FileNotFoundError) as error:
         raise UsageError(error) from error
     prob, label = probs.max(dim=-1)

@@ -524,15 +524,24 @@ def run_seed(
         run, config, callbacks, progress, student_fn, features=features,
         optimizer=optimizer, checkpoint_dir=checkpoint_dir)
     if student_path is not None and student_fn is None:
-        from pyg_rbm.saved_student import GRAPH_FEATURES, save_student
+        from pyg_rbm.saved_student import save_student
+        extras, num_features = config.extras, run.split.full.num_features
+        state: Dict[str, Any] = dict(self_loops=config.data.self_loops)
+        if extras.positional_encoding:
+            state['positional_encoding'] = dict(
+                table=features[0][:, num_features:num_features +
+                                  extras.pe_dim],
+                node_ids=run.split.node_ids)
+        if extras.label_propagation:
+            state['label_propagation'] = dict(num_layers=extras.lp_layers,
+                                              alpha=extras.lp_alpha)
         save_student(
             student_path, student, config.student.name,
             dict(in_channels=x_full.size(-1),
                  out_channels=int(run.split.full.num_classes),
                  **student_kwargs(config)),
             normalize_features=config.data.normalize_features,
-            graph_features=[e for e in GRAPH_FEATURES
-                            if getattr(config.extras, e)],
+            feature_state=state,
             info=dict(dataset=config.dataset, root=config.root,
                       setting=config.setting, seed=seed, scores=scores))
     mlp_scores = None

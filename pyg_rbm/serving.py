@@ -21,6 +21,7 @@ __all__ = [
     'NeighborhoodIndex',
     'neighborhood_subgraph',
     'TeacherServer',
+    'StudentServer',
 ]
 
 # Convolutions that aggregate with a sparse matrix product (no
@@ -343,3 +344,6 @@ class TeacherServer:
                 f'num_nodes={self.num_nodes}, '
                 f'num_edges={self.index.num_edges}, '
                 f'num_hops={self.num_hops})')
+
+
+from pyg_rbm.student_server import StudentServer  # noqa: E402

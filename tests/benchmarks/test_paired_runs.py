@@ -1,0 +1,30 @@
+import json
+import os.path as osp
+import sys
+
+import pytest
+
+sys.path.insert(0, osp.normpath(osp.join(osp.dirname(osp.abspath(__file__)),
+                                         '..', '..', 'benchmarks')))
+import paired_runs  # noqa: E402
+
+
+def _run(folder, tests):
+    (folder / 'seeds').mkdir(parents=True)
+    (folder / 'run.json').write_text(json.dumps(dict(config={})))
+    for seed, test in enumerate(tests):
+        (folder / 'seeds' / f'{seed}.json').write_text(json.dumps(dict(
+            seed=seed, student=dict(val=0.7, test=test))))
+
+
+def test_paired_differences_by_hand(tmp_path):
+    _run(tmp_path / 'base', [0.70, 0.72, 0.74])
+    _run(tmp_path / 'other', [0.71, 0.74, 0.74])
+    assert paired_runs.main([str(tmp_path / 'base'), str(tmp_path / 'other'),
+                             '--out', str(tmp_path / 'out')]) == 0
+    text = (tmp_path / 'out' / 'paired.md').read_text()
+    # Differences 1, 2, 0 points: mean 1.00, standard error 1 / sqrt(3).
+    assert '| other | 3 | 70.00 ± 0.00 | 73.00 ± 1.73 | +1.00 ± 0.58 |' in text
+    with open(tmp_path / 'out' / 'paired.json') as f:
+        assert json.load(f)['runs'][1]['seeds']['2']['test'] == \
+            pytest.approx(74.0)

@@ -6,7 +6,6 @@ import warnings
 from typing import Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from pyg_rbm.saved_student import SavedStudent
@@ -35,13 +34,11 @@ class StudentPipeline(torch.nn.Module):
                              f"inputs, which need the graph: it cannot be "
                              f"exported as a function of node features")
         self.model = student.model.eval()
-        self.normalize_features = student.normalize_features
+        self.preprocess = student.preprocess
         self.in_channels = int(student.kwargs['in_channels'])
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.normalize_features:
-            x = F.normalize(x, p=1.0, dim=-1)
-        return self.model(x)
+        return self.model(self.preprocess(x))
 
 
 def _example(pipeline: StudentPipeline) -> Tuple[Tensor]:

@@ -64,6 +64,12 @@ class SavedStudent:
             raise ValueError(f"'x' must have shape [N, "
                              f"{self.kwargs['in_channels']}] (got "
                              f"{list(x.size())})")
+        return self.preprocess(x)
+
+    def preprocess(self, x: Tensor) -> Tensor:
+        r"""Raw node features :obj:`x` with the dataset's preprocessing
+        (row normalisation when it was trained with it).
+        """
         return F.normalize(x, p=1.0, dim=-1) if self.normalize_features \
             else x
 

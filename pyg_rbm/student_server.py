@@ -68,9 +68,7 @@ class StudentServer:
             raise ValueError("The student takes positional encodings: give "
                              "'neighbor_index', the new nodes' edges to the "
                              "training graph")
-        plain = self.student.normalize_features
-        base = (torch.nn.functional.normalize(x, p=1.0, dim=-1) if plain
-                else x)
+        base = self.student.preprocess(x)
         row, col = neighbor_index.to(x.device)
         known = col < self.row_of.numel()
         row, col = row[known], col[known]

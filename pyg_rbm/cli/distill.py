@@ -72,20 +72,6 @@ def load_logits(path: str) -> Any:
     return logits
 
 
-def check_logits(logits: Any, data: Any, config: Any) -> None:
-    """Refuses teacher logits that do not fit the dataset or the run."""
-    shape = [data.num_nodes, int(data.num_classes)]
-    if logits.dim() != 2 or list(logits.shape) != shape:
-        raise ValueError(f"'--teacher-logits' must have shape {shape} (the "
-                         f"nodes and classes of {config.dataset}; got "
-                         f"{list(logits.shape)})")
-    for name in ('reliable_sampling', 'similarity'):
-        if getattr(config.extras, name):
-            raise ValueError(f"'--teacher-logits' cannot serve "
-                             f"'extras.{name}', which needs the teacher "
-                             f"model")
-
-
 def print_keys() -> None:
     """Prints every config key with its default, allowed values and help."""
     from pyg_rbm.config import config_keys
@@ -238,7 +224,12 @@ def run(args: argparse.Namespace) -> int:
     from pyg_rbm.datasets import DatasetNotFoundError, load_dataset
     from pyg_rbm.device import resolve_device
     from pyg_rbm.experiment import RunStore, environment
-    from pyg_rbm.train.pipeline import SeedResult, run_seed, summarize
+    from pyg_rbm.train.pipeline import (
+        SeedResult,
+        check_teacher_logits,
+        run_seed,
+        summarize,
+    )
 
     if args.keys:
         print_keys()
@@ -258,7 +249,9 @@ def run(args: argparse.Namespace) -> int:
         logits = None
         if args.teacher_logits is not None:
             logits = load_logits(args.teacher_logits)
-            check_logits(logits, data, config)
+            check_teacher_logits(logits, data.num_nodes,
+                                 int(data.num_classes), config,
+                                 '--teacher-logits')
             identity['teacher_logits'] = dict(
                 path=os.path.abspath(args.teacher_logits),
                 bytes=os.path.getsize(args.teacher_logits))

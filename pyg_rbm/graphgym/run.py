@@ -103,8 +103,8 @@ def run_experiment(cfg_file: str, repeat: int = 1,
             cfg.seed = first_seed + i
             # Seeds finished in an earlier run are kept (train.auto_resume).
             finished = finished_seed(osp.join(cfg.out_dir, str(cfg.seed)))
-            if finished:
-                results.extend(finished)
+            if finished is not None:
+                results.append(finished)
                 continue
             # An unfinished seed's logs start again.
             makedirs_rm_exist(osp.join(cfg.out_dir, str(cfg.seed)))

@@ -186,8 +186,8 @@ def split_to(split: Any, device: torch.device) -> Any:
     observed = (full if split.observed is split.full else
                 split.observed.to(device))
     return replace(split, full=full, observed=observed,
-                               node_ids=split.node_ids.to(device),
-                               held_out=split.held_out.to(device))
+                   node_ids=split.node_ids.to(device),
+                   held_out=split.held_out.to(device))
 
 
 def _prepared_split(config: DistillConfig, seed: int, data: Optional[Data],
@@ -227,6 +227,30 @@ class TeacherRun:
     logits: Optional[Tensor] = None
 
 
+def check_teacher_logits(logits: Tensor, num_nodes: int, num_classes: int,
+                         config: DistillConfig,
+                         name: str = 'logits') -> None:
+    r"""Raises a :class:`ValueError` naming :obj:`name` unless
+    :obj:`logits` are finite floats of shape :obj:`[num_nodes,
+    num_classes]` and no extra of :obj:`config` needs the teacher model.
+    """
+    from pyg_rbm.nn.finite import all_finite
+    shape = [num_nodes, num_classes]
+    if (not isinstance(logits, Tensor) or list(logits.shape) != shape
+            or not logits.is_floating_point()):
+        got = (f'{list(logits.shape)} {logits.dtype}'
+               if isinstance(logits, Tensor) else type(logits).__name__)
+        raise ValueError(f"'{name}' must have shape {shape} (the nodes and "
+                         f"classes of {config.dataset}) and a float dtype "
+                         f"(got {got})")
+    if not all_finite(logits):
+        raise ValueError(f"'{name}' must be finite")
+    for extra in ('reliable_sampling', 'similarity'):
+        if getattr(config.extras, extra):
+            raise ValueError(f"'extras.{extra}' needs the teacher model, "
+                             f"not only its logits ('{name}')")
+
+
 def teacher_from_logits(config: DistillConfig, seed: int, logits: Tensor,
                         data: Optional[Data] = None,
                         split: Optional[Any] = None) -> TeacherRun:
@@ -251,31 +275,12 @@ def teacher_from_logits(config: DistillConfig, seed: int, logits: Tensor,
             preprocessed data.
     """
     from pyg_rbm.datasets.registry import dataset_info
-    from pyg_rbm.nn.finite import all_finite
 
     split, device = _prepared_split(config, seed, data, split,
                                     'teacher_from_logits')
     full = split.full
-    num_classes = int(full.num_classes)
-    if (not isinstance(logits, Tensor) or logits.dim() != 2
-            or logits.size(0) != full.num_nodes
-            or logits.size(1) != num_classes
-            or not logits.is_floating_point()):
-        shape = (list(logits.shape) if isinstance(logits, Tensor) else
-                 type(logits).__name__)
-        raise ValueError(f"'logits' must be a float tensor of shape "
-                         f"[{full.num_nodes}, {num_classes}] (the nodes and "
-                         f"classes of {config.dataset}) in "
-                         f"'teacher_from_logits' (got {shape})")
-    if not all_finite(logits):
-        raise ValueError("'logits' must be finite in 'teacher_from_logits'")
-    extras = config.extras
-    needs_model = [name for name in ('reliable_sampling', 'similarity')
-                   if getattr(extras, name)]
-    if needs_model:
-        raise ValueError(f"'extras.{needs_model[0]}' needs the teacher "
-                         f"model, not only its logits, in "
-                         f"'teacher_from_logits'")
+    check_teacher_logits(logits, full.num_nodes, int(full.num_classes),
+                         config)
     logits = logits.to(device=device, dtype=torch.float)
     metric = dataset_info(config.dataset).evaluator
     evaluator = ogb_metric(metric) if metric is not None else None

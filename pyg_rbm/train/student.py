@@ -272,9 +272,9 @@ class StudentTrainer:
         device = data.x.device
         if self.objective.lam == 1.0:  # labels only: no teacher term to distil
             nodes = data.train_mask.nonzero().view(-1)
+            nodes = nodes[randperm(nodes.numel(), self.generator, device)]
         else:
-            nodes = torch.arange(data.num_nodes, device=device)
-        nodes = nodes[randperm(nodes.numel(), self.generator, device)]
+            nodes = randperm(data.num_nodes, self.generator, device)
         edges = None
         if self.sampler is not None and self.objective.lam < 1.0:
             edges = self.sampler.sample(self.generator)

@@ -1,7 +1,7 @@
 """GraphGym train loop ``distill``: a thin adapter over the training core."""
 import logging
 import os.path as osp
-from typing import Any, List, Sequence
+from typing import Any, Optional, Sequence
 
 import torch
 from torch_geometric.graphgym import register
@@ -142,13 +142,13 @@ def train_distill(loggers: Sequence[Logger], loaders: Sequence[Any],
     return result
 
 
-def finished_seed(run_dir: str) -> List[SeedResult]:
-    r"""The result stored in :obj:`run_dir` by :func:`train_distill`, as
-    a list of one, or an empty list when the seed has not finished.
+def finished_seed(run_dir: str) -> Optional[SeedResult]:
+    r"""The result stored in :obj:`run_dir` by :func:`train_distill`, or
+    :obj:`None` when the seed has not finished.
     """
     import json
     path = osp.join(run_dir, SEED_RESULT_FILE)
     if not osp.exists(path):
-        return []
+        return None
     with open(path) as f:
-        return [SeedResult(**json.load(f))]
+        return SeedResult(**json.load(f))

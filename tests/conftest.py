@@ -25,3 +25,27 @@ def data_root(tmp_path_factory) -> str:
     root = str(tmp_path_factory.mktemp('data'))
     copy_shared_data(SHARED_DATA, root)
     return root
+
+
+@pytest.fixture
+def tiny_saved_student(tmp_path):
+    """Trains a small RbM on a 300-node CSBM (inductive setting, a few
+    epochs) with the given extras and saves it; returns the loaded student,
+    the graph and the config."""
+    def train(**extras):
+        from pyg_rbm import load_student
+        from pyg_rbm.config import DistillConfig, merge_config
+        from pyg_rbm.datasets import make_csbm
+        from pyg_rbm.train.pipeline import run_seed
+        data = make_csbm(num_nodes=300, num_classes=3, num_features=8,
+                         avg_degree=6, homophily=0.9, seed=0)
+        config = merge_config(
+            DistillConfig(dataset='csbm', setting='inductive', device='cpu'),
+            dict(teacher=dict(hidden_channels=16, epochs=5),
+                 student=dict(hidden_channels=16, num_experts=3, k=2),
+                 train=dict(epochs=3, pretrain_epochs=1), extras=extras))
+        path = str(tmp_path / 'student.pt')
+        run_seed(config, 0, data=data, progress=False, student_path=path)
+        return load_student(path), data, config
+
+    return train

@@ -64,29 +64,14 @@ def test_load_student_names_a_bad_file(tmp_path):
                      'mlp', {})
 
 
-def test_saved_graph_inputs_rebuild_the_training_inputs(tmp_path):
+def test_saved_graph_inputs_rebuild_the_training_inputs(
+        tiny_saved_student):
     # A student with positional encodings and label propagation, inductive
     # setting: the saved state rebuilds the full graph's inputs exactly.
-    from pyg_rbm.config import DistillConfig, merge_config
-    from pyg_rbm.datasets import make_csbm
-    from pyg_rbm.train.pipeline import (
-        build_features,
-        prepare_teacher,
-        run_seed,
-    )
-    data = make_csbm(num_nodes=300, num_classes=3, num_features=8,
-                     avg_degree=6, homophily=0.9, seed=0)
-    config = merge_config(
-        DistillConfig(dataset='csbm', setting='inductive', device='cpu'),
-        dict(teacher=dict(hidden_channels=16, epochs=5),
-             student=dict(hidden_channels=16, num_experts=3, k=2),
-             train=dict(epochs=3, pretrain_epochs=1),
-             extras=dict(positional_encoding=True, pe_dim=4,
-                         pe_walks_per_node=1, label_propagation=True,
-                         lp_layers=2)))
-    path = str(tmp_path / 's.pt')
-    run_seed(config, 0, data=data, progress=False, student_path=path)
-    saved = load_student(path)
+    from pyg_rbm.train.pipeline import build_features, prepare_teacher
+    saved, data, config = tiny_saved_student(
+        positional_encoding=True, pe_dim=4, pe_walks_per_node=1,
+        label_propagation=True, lp_layers=2)
     assert saved.graph_features == ['positional_encoding',
                                     'label_propagation']
     split = prepare_teacher(config, 0, data, progress=False).split

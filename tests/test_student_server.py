@@ -1,30 +1,13 @@
 import pytest
 import torch
 
-from pyg_rbm import load_student
-from pyg_rbm.config import DistillConfig, merge_config
-from pyg_rbm.datasets import make_csbm
 from pyg_rbm.serving import StudentServer
 from pyg_rbm.train.evaluate import predict
-from pyg_rbm.train.pipeline import run_seed
 
 
-def _saved(tmp_path, **extras):
-    data = make_csbm(num_nodes=300, num_classes=3, num_features=8,
-                     avg_degree=6, homophily=0.9, seed=0)
-    config = merge_config(
-        DistillConfig(dataset='csbm', setting='inductive', device='cpu'),
-        dict(teacher=dict(hidden_channels=16, epochs=5),
-             student=dict(hidden_channels=16, num_experts=3, k=2),
-             train=dict(epochs=3, pretrain_epochs=1), extras=extras))
-    path = str(tmp_path / 's.pt')
-    run_seed(config, 0, data=data, progress=False, student_path=path)
-    return load_student(path), data
-
-
-def test_new_nodes_get_the_trained_models_answers(tmp_path):
-    student, data = _saved(tmp_path, positional_encoding=True, pe_dim=4,
-                           pe_walks_per_node=1)
+def test_new_nodes_get_the_trained_models_answers(tiny_saved_student):
+    student, data, _ = tiny_saved_student(positional_encoding=True,
+                                          pe_dim=4, pe_walks_per_node=1)
     from pyg_rbm.datasets.settings import split_setting
     held_out = split_setting(data, 'inductive', seed=0).held_out
     # What the trained model gives the held-out nodes within the full graph:
@@ -43,12 +26,12 @@ def test_new_nodes_get_the_trained_models_answers(tmp_path):
         server.predict(data.x[held_out])
 
 
-def test_plain_and_refused_students(tmp_path):
-    student, data = _saved(tmp_path)
+def test_plain_and_refused_students(tiny_saved_student):
+    student, data, _ = tiny_saved_student()
     server = StudentServer(student)
     assert torch.equal(server.predict(data.x[:5]), student.predict(data.x[:5]))
     with pytest.raises(ValueError, match='no positional encodings'):
         server.predict(data.x[:5], torch.zeros(2, 1, dtype=torch.long))
-    student, _ = _saved(tmp_path, label_propagation=True, lp_layers=2)
+    student, _, _ = tiny_saved_student(label_propagation=True, lp_layers=2)
     with pytest.raises(ValueError, match='label-propagation'):
         StudentServer(student)

@@ -1,4 +1,5 @@
 """Which device a run's tensors live on."""
+import os
 import re
 from typing import Union
 
@@ -30,11 +31,19 @@ def check_device(name: str, key: str = 'device') -> None:
 
 def resolve_device(name: Union[str, torch.device] = 'auto') -> torch.device:
     r"""The device of :obj:`name`; :obj:`"auto"` is the current CUDA device
-    when CUDA is available, else the CPU.
+    when CUDA is available, else the CPU. Under :obj:`torchrun`,
+    :obj:`"auto"` and :obj:`"cuda"` mean the process's own GPU (its
+    :obj:`LOCAL_RANK`), which becomes the current CUDA device.
     """
     if isinstance(name, torch.device):
         return name
     check_device(name)
+    if name == 'auto' and not torch.cuda.is_available():
+        return torch.device('cpu')
+    if name in ('auto', 'cuda') and 'LOCAL_RANK' in os.environ:
+        device = torch.device('cuda', int(os.environ['LOCAL_RANK']))
+        torch.cuda.set_device(device)
+        return device
     if name == 'auto':
-        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+        return torch.device('cuda')
     return torch.device(name)

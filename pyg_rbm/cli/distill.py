@@ -219,6 +219,7 @@ def format_scores(scores: Dict[str, float]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pyg_rbm import distributed
     from pyg_rbm.cli.main import UsageError
     from pyg_rbm.config import load_config
     from pyg_rbm.datasets import DatasetNotFoundError, load_dataset
@@ -240,6 +241,9 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config, overrides_from_args(args),
                              dataset=args.dataset, setting=args.setting,
                              protocol=args.protocol, preset=args.preset)
+        device = resolve_device(config.device)
+        # Under torchrun: every process runs this command, rank 0 writes.
+        distributed.init_from_env(device)
         data = load_dataset(config.dataset, config.root,
                             seed=config.seeds[0])
         # The data root, the seed list and the device (recorded with each
@@ -257,13 +261,24 @@ def run(args: argparse.Namespace) -> int:
                 bytes=os.path.getsize(args.teacher_logits))
         mode = ('resume' if args.resume else
                 'overwrite' if args.overwrite else 'new')
-        device = resolve_device(config.device)
-        store = RunStore(args.out, identity, mode, environment(device))
+        problem, store = None, None
+        if distributed.is_main_process():
+            try:
+                store = RunStore(args.out, identity, mode,
+                                 environment(device))
+            except (ValueError, OSError) as error:
+                problem = str(error)
+        problem = distributed.broadcast_object(problem)
+        if problem is not None:
+            raise ValueError(problem)
     except (ValueError, DatasetNotFoundError, OSError) as error:
         raise UsageError(error) from error
     progress = not args.no_progress
+    if store is None:
+        return _follow(args, config, logits)
     with store:
         finished = store.finished()
+        distributed.broadcast_object(sorted(finished))
         results: List[SeedResult] = []
         for seed in config.seeds:
             if seed in finished:
@@ -303,4 +318,21 @@ def run(args: argparse.Namespace) -> int:
                  environment=environment(device),
                  per_seed=[r.to_dict() for r in results]))
     print(f'Wrote {path}')
+    return 0
+
+
+def _follow(args: argparse.Namespace, config: Any, logits: Any) -> int:
+    # A process of rank > 0: trains the seeds that rank 0 runs, with it,
+    # and writes nothing.
+    from pyg_rbm import distributed
+    from pyg_rbm.experiment.store import RunStore
+    from pyg_rbm.train.pipeline import run_seed
+
+    finished = distributed.broadcast_object(None)
+    checkpoints = RunStore.checkpoints_of(args.out)
+    for seed in config.seeds:
+        if seed not in finished:
+            run_seed(config, seed, progress=False,
+                     checkpoint_dir=os.path.join(checkpoints, str(seed)),
+                     teacher_logits=logits)
     return 0

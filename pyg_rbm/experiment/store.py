@@ -65,7 +65,7 @@ class RunStore:
                              f"'RunStore' (got {mode!r})")
         self.folder = folder
         self.seeds_folder = os.path.join(folder, 'seeds')
-        self.checkpoints_folder = os.path.join(folder, 'checkpoints')
+        self.checkpoints_folder = self.checkpoints_of(folder)
         self.teachers_folder = os.path.join(folder, 'teachers')
         self.students_folder = os.path.join(folder, 'students')
         try:
@@ -116,6 +116,13 @@ class RunStore:
                 os.remove(results)
         write_json_atomic(path, dict(config=config, config_hash=digest,
                                      environment=environment or {}))
+
+    @staticmethod
+    def checkpoints_of(folder: str) -> str:
+        r"""The checkpoints folder of the run in :obj:`folder` (where the
+        other processes of a multi-process run resume from).
+        """
+        return os.path.join(folder, 'checkpoints')
 
     def finished(self) -> Dict[int, Dict[str, Any]]:
         r"""The records of the finished seeds, by seed."""

@@ -13,6 +13,7 @@ from torch_geometric.nn.resolver import (
 from pyg_rbm.nn.expert_linear import ExpertLinear
 from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.nn.norm import node_norm_kwargs
+from pyg_rbm.nn.shard_sum import shard_sum
 from pyg_rbm.nn.sparse_input import SparseInputLinear
 from pyg_rbm.nn.top_k import top_k
 
@@ -48,6 +49,9 @@ class _MoELayer(torch.nn.Module):
         self.log_scale = Parameter(torch.empty(()))
         self.experts = ExpertLinear(num_experts, in_channels, out_channels,
                                     dropout=dropout)
+        # Set when each process of a multi-process run holds one share of
+        # every batch: the balance is then that of the whole batch.
+        self.sync_shards = False
 
     def reset_parameters(self):
         self.router.reset_parameters()
@@ -81,6 +85,8 @@ class _MoELayer(torch.nn.Module):
         importance = importance.index_add(0, flat_index, gate.reshape(-1))
         load = x.new_zeros(self.num_experts)
         load = load.index_add(0, flat_index, torch.ones_like(gate).view(-1))
+        if self.sync_shards:
+            importance, load = shard_sum(torch.stack([importance, load]))
         return out, _cv_squared(importance) + _cv_squared(load)
 
     def __repr__(self) -> str:

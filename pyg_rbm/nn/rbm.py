@@ -15,12 +15,25 @@ from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.nn.host_sync import allow_host_sync
 from pyg_rbm.nn.kmeans import kmeans
 from pyg_rbm.nn.norm import node_norm_kwargs
+from pyg_rbm.nn.shard_sum import shard_max, shard_sum
 from pyg_rbm.nn.top_k import top_k
 
 __all__ = ['RbM']
 
 LOG_MAX_SCALE = math.log(100.0)
 MEMORY_UPDATES = ('step', 'forward')
+
+
+def _sharded_softmax_mean(logits: Tensor,
+                          x: Tensor) -> Tuple[Tensor, Tensor]:
+    # The softmax-weighted mean of the rows of `x` per column of `logits`
+    # (-inf: not routed) over the rows of every process, as a softmax over
+    # all rows at once would give it.
+    top = shard_max(logits.max(dim=0).values)
+    weight = (logits - top).exp().nan_to_num(nan=0.0)
+    total = shard_sum(weight.sum(dim=0))
+    mean = shard_sum(weight.t() @ x) / total.clamp(min=1e-30).unsqueeze(-1)
+    return mean, total > 0
 
 
 class RbMLayer(torch.nn.Module):
@@ -65,6 +78,10 @@ class RbMLayer(torch.nn.Module):
 
         # (weighted mean of normalised inputs [E, F], expert got rows [E]):
         self._pending: Optional[Tuple[Tensor, Tensor]] = None
+        # Set when each process of a multi-process run holds one share of
+        # every batch: the auxiliary losses and the memory statistics are
+        # then those of the whole batch (see pyg_rbm.nn.shard_sum).
+        self.sync_shards = False
 
         self.reset_parameters()
 
@@ -137,7 +154,11 @@ class RbMLayer(torch.nn.Module):
         """
         loss = sim.new_zeros(())
         if self.commitment_weight != 0.0:
-            commitment = -(gate * sim).sum(dim=-1).mean()
+            if self.sync_shards:
+                rows = shard_sum(sim.new_tensor(float(sim.size(0))))
+                commitment = -shard_sum((gate * sim).sum()) / rows
+            else:
+                commitment = -(gate * sim).sum(dim=-1).mean()
             loss = loss + self.commitment_weight * commitment
         if self.similarity_weight != 0.0:
             key = F.normalize(self.memory, dim=-1)
@@ -146,6 +167,8 @@ class RbMLayer(torch.nn.Module):
         if self.load_balance_weight != 0.0 and self.num_experts > 1:
             load = gate.new_zeros(self.num_experts)
             load = load.index_add(0, index.reshape(-1), gate.reshape(-1))
+            if self.sync_shards:
+                load = shard_sum(load)
             balance = load.var() / (load.mean().pow(2) + 1e-10)
             loss = loss + self.load_balance_weight * balance
         return loss
@@ -156,6 +179,8 @@ class RbMLayer(torch.nn.Module):
         x = F.normalize(x.detach(), dim=-1)
         logits = x.new_full((x.size(0), self.num_experts), -math.inf)
         logits.scatter_(1, index, gate.detach().to(x.dtype))
+        if self.sync_shards:
+            return _sharded_softmax_mean(logits, x)
         has_rows = torch.isfinite(logits).any(dim=0)
         # Softmax over the rows routed to each expert (zero for the rest):
         weight = logits.softmax(dim=0).nan_to_num(nan=0.0)

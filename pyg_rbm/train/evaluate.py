@@ -36,7 +36,18 @@ def accuracy_metrics(
     evaluator: Optional[Callable[[Tensor, Tensor], float]] = None,
 ) -> Dict[str, float]:
     """Accuracy (or :obj:`evaluator`'s metric) on each named node mask."""
-    pred = logits.argmax(dim=-1)
+    return prediction_metrics(logits.argmax(dim=-1), y, masks, evaluator)
+
+
+def prediction_metrics(
+    pred: Tensor,
+    y: Tensor,
+    masks: Dict[str, Tensor],
+    evaluator: Optional[Callable[[Tensor, Tensor], float]] = None,
+) -> Dict[str, float]:
+    """Accuracy (or :obj:`evaluator`'s metric) of the predicted classes
+    :obj:`pred` on each named node mask.
+    """
     metrics = {}
     for name, mask in masks.items():
         if evaluator is not None:

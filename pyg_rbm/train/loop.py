@@ -70,6 +70,7 @@ def fit(
     resume: bool = False,
     fingerprint: Optional[Dict[str, Any]] = None,
     progress: bool = True,
+    write_checkpoints: bool = True,
     desc: str = 'train',
 ) -> FitResult:
     r"""Runs epochs with early stopping and restores the best model state.
@@ -122,6 +123,9 @@ def fit(
             (default: :obj:`None`)
         progress (bool, optional): Show a progress bar.
             (default: :obj:`True`)
+        write_checkpoints (bool, optional): Write the checkpoints (in a
+            multi-process run, one process writes what every process
+            resumes from). (default: :obj:`True`)
         desc (str, optional): The progress bar's label.
     """
     if epochs < 0:
@@ -176,8 +180,9 @@ def fit(
         bar.set_postfix(loss=f'{loss:.4f}', **{
             monitor: f'{metrics[monitor]:.4f}'
         }, phase=record.phase)
-        if checkpoint_path and ((epoch + 1) % checkpoint_every == 0 or stop
-                                or epoch + 1 == epochs):
+        if write_checkpoints and checkpoint_path and (
+                (epoch + 1) % checkpoint_every == 0 or stop
+                or epoch + 1 == epochs):
             save_checkpoint(
                 checkpoint_path,
                 dict(model=model.state_dict(),

@@ -8,6 +8,7 @@ from torch import Tensor
 from torch_geometric import seed_everything
 from torch_geometric.data import Data
 
+from pyg_rbm import distributed
 from pyg_rbm.config import DistillConfig
 from pyg_rbm.device import resolve_device
 from pyg_rbm.train.evaluate import (
@@ -170,7 +171,8 @@ def _checkpointing(folder: Optional[str],
     if folder is None:
         return {}
     import os
-    os.makedirs(folder, exist_ok=True)
+    if distributed.is_main_process():
+        os.makedirs(folder, exist_ok=True)
     name = 'mlp-no-teacher.pt' if without_teacher else 'student.pt'
     return dict(checkpoint_path=os.path.join(folder, name),
                 checkpoint_every=CHECKPOINT_EVERY, resume=True)
@@ -314,21 +316,43 @@ def prepare_teacher(config: DistillConfig, seed: int,
     preprocessed data for this config and seed, saves computing it again.
     """
     from pyg_rbm.datasets.registry import dataset_info
-    from pyg_rbm.teachers import build_teacher, teacher_inference
+    from pyg_rbm.teachers import build_teacher
 
     split, device = _prepared_split(config, seed, data, split,
                                     'prepare_teacher')
-    observed, full = split.observed, split.full
+    full = split.full
     metric = dataset_info(config.dataset).evaluator
     evaluator = ogb_metric(metric) if metric is not None else None
     t = config.teacher
     teacher = build_teacher(t.name, full.num_features, t.hidden_channels,
                             int(full.num_classes), num_layers=t.num_layers,
                             dropout=t.dropout, norm=t.norm).to(device)
-    held_out = split.held_out
-    held_mask = dict(inductive=torch.ones(held_out.numel(), dtype=torch.bool,
-                                          device=device))
+    if distributed.is_distributed():
+        # Rank 0 trains (or loads) the teacher; every process takes it.
+        scores = None
+        if distributed.is_main_process():
+            scores = _trained_teacher(teacher, config, seed, split, evaluator,
+                                      progress, cache_dir)
+        scores = distributed.broadcast_object(scores)
+        distributed.broadcast_module(teacher)
+    else:
+        scores = _trained_teacher(teacher, config, seed, split, evaluator,
+                                  progress, cache_dir)
+    teacher.eval()
+    return TeacherRun(config, seed, split, teacher, scores, evaluator)
 
+
+def _trained_teacher(teacher: torch.nn.Module, config: DistillConfig,
+                     seed: int, split: Any, evaluator: Any, progress: bool,
+                     cache_dir: Optional[str]) -> Dict[str, float]:
+    # Trains `teacher` (or loads it from the cache) and returns its scores.
+    from pyg_rbm.teachers import teacher_inference
+
+    t = config.teacher
+    observed, full = split.observed, split.full
+    held_out = split.held_out
+    held_mask = dict(inductive=torch.ones(
+        held_out.numel(), dtype=torch.bool, device=full.x.device))
     if cache_dir is not None:
         from pyg_rbm.experiment.teacher_cache import (
             load_teacher,
@@ -338,9 +362,7 @@ def prepare_teacher(config: DistillConfig, seed: int,
         key = teacher_cache_key(config, seed)
         scores = load_teacher(cache_dir, key, teacher)
         if scores is not None:
-            teacher.eval()
-            return TeacherRun(config, seed, split, teacher, scores,
-                              evaluator)
+            return scores
 
     def held_out_metrics() -> Dict[str, float]:
         # Held-out nodes are scored on the full graph, which training
@@ -359,7 +381,7 @@ def prepare_teacher(config: DistillConfig, seed: int,
         fitted.history, config.setting)
     if cache_dir is not None:
         save_teacher(cache_dir, key, teacher, scores)
-    return TeacherRun(config, seed, split, teacher, scores, evaluator)
+    return scores
 
 
 def distill_student(
@@ -528,7 +550,8 @@ def run_seed(
     student, scores, epochs, x_full = distill_student(
         run, config, callbacks, progress, student_fn, features=features,
         optimizer=optimizer, checkpoint_dir=checkpoint_dir)
-    if student_path is not None and student_fn is None:
+    main = distributed.is_main_process()
+    if student_path is not None and student_fn is None and main:
         from pyg_rbm.saved_student import save_student
         extras, num_features = config.extras, run.split.full.num_features
         state: Dict[str, Any] = dict(self_loops=config.data.self_loops)
@@ -558,6 +581,9 @@ def run_seed(
     full = run.split.full
     bs = config.train.batch_size or None
     timings = dict(nodes=float(full.num_nodes))
+    if not main:  # one process times, the one that reports
+        return SeedResult(seed, config.setting, run.scores, scores,
+                          mlp_scores, timings, epochs)
     if run.teacher is not None:
         timings['teacher_inference_s'] = time_inference(
             lambda: teacher_inference(run.teacher, full.x, full.edge_index),

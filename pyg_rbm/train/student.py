@@ -16,11 +16,17 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
 
+from pyg_rbm import distributed
 from pyg_rbm.config import OPTIMIZER_STEPS, TIES
 from pyg_rbm.datasets.validate import check_node_data
 from pyg_rbm.nn.finite import all_finite
+from pyg_rbm.train.data_parallel import (
+    data_parallel_module,
+    global_count,
+    sharded_objective,
+)
 from pyg_rbm.train.draws import randperm
-from pyg_rbm.train.evaluate import accuracy_metrics, predict
+from pyg_rbm.train.evaluate import predict, prediction_metrics
 from pyg_rbm.train.extras import (
     pgd_perturbation,
     representation_similarity_loss,
@@ -80,6 +86,20 @@ class StudentTrainer:
     :obj:`batch_size`, each forward adding the auxiliary loss and each
     batch followed by its adversarial pass; the per-batch losses are
     summed and the optimizer steps once.
+
+    In a multi-process run (a default :mod:`torch.distributed` process
+    group of several ranks, e.g. under :obj:`torchrun`), every process
+    draws the same global batches and trains on its share of each;
+    :class:`~torch.nn.parallel.DistributedDataParallel` averages the
+    gradients. The objective, the auxiliary losses and RbM's memory
+    statistics are those of the whole batch, so the processes follow one
+    process's training (up to floating-point rounding; dropout and MoE's
+    noise draw per process). Each process evaluates its share of the nodes
+    and all select the same epoch; the routing's :math:`k`-means runs on
+    rank 0 and is broadcast; rank 0 alone shows progress and writes
+    checkpoints. This needs :obj:`optimizer_step="batch"` and neither
+    adversarial augmentation nor similarity distillation, whose losses
+    are not sums over nodes.
 
     Args:
         model (torch.nn.Module): The student.
@@ -213,6 +233,21 @@ class StudentTrainer:
         self.optimizer = optimizer or torch.optim.Adam(
             model.parameters(), lr=lr, weight_decay=weight_decay)
         self.generator = torch.Generator().manual_seed(seed)
+        self.distributed = distributed.is_distributed()
+        if self.distributed:
+            unsupported = [
+                what for what, used in (
+                    ("'optimizer_step=\"epoch\"'", optimizer_step == 'epoch'),
+                    ("'AdversarialAugmentation'", adversarial is not None),
+                    ("'SimilarityDistillation'", self.similarity is not None))
+                if used
+            ]
+            if unsupported:
+                raise ValueError(f"{', '.join(unsupported)} cannot train on "
+                                 f"several processes in '{name}'")
+        # What runs the training forward: the model, or its data-parallel
+        # wrapper (built in `fit`, once the model is on its device).
+        self._train_module: torch.nn.Module = model
 
     def _fingerprint(self, data: Data) -> Dict[str, Any]:
         # What a resumed checkpoint must match: the optimisation and the
@@ -281,6 +316,7 @@ class StudentTrainer:
             position = torch.full((data.num_nodes, ), -1, dtype=torch.long,
                                   device=device)
         for batch in nodes.split(self.batch_size or max(nodes.numel(), 1)):
+            batch = distributed.shard(batch)
             src, dst = torch.arange(batch.numel(), device=device), batch
             if edges is not None:
                 position[batch] = src
@@ -301,9 +337,11 @@ class StudentTrainer:
                    dst: Tensor, labeled: Tensor) -> Tensor:
         # The distillation objective of the pairs (src, dst), src indexing
         # the rows of `logits`.
-        return self.objective(logits[src],
-                              data[self.objective.logits_key][dst],
-                              data.y[dst], labeled)
+        args = (logits[src], data[self.objective.logits_key][dst],
+                data.y[dst], labeled)
+        if self.distributed:
+            return sharded_objective(self.objective, *args)
+        return self.objective(*args)
 
     def _batch_loss(self, x: Tensor, data: Data, nodes: Tensor, src: Tensor,
                     dst: Tensor) -> Tensor:
@@ -312,7 +350,7 @@ class StudentTrainer:
         handle = (self._hidden_hook(hidden)
                   if self.similarity is not None else None)
         xs = x[nodes]
-        logits, aux = self.model(xs, return_aux_loss=True)
+        logits, aux = self._train_module(xs, return_aux_loss=True)
         if handle is not None:
             handle.remove()
         loss = self._objective(logits, data, src, dst, labeled) + aux
@@ -365,8 +403,11 @@ class StudentTrainer:
             self.optimizer.step()
             if hasattr(self.model, 'update_memory'):
                 self.model.update_memory()
-            total += float(loss.detach()) * src.numel()
-            count += src.numel()
+            pairs = src.numel()
+            if self.distributed:  # the loss is the whole batch's
+                pairs = int(global_count(torch.tensor(pairs)))
+            total += float(loss.detach()) * pairs
+            count += pairs
         return total / max(count, 1)
 
     def _summed_pass(self, xs: Tensor, objective: Callable[[Tensor], Tensor],
@@ -434,29 +475,44 @@ class StudentTrainer:
             self.model.update_memory()
         return total
 
+    def _predict(self, x: Tensor) -> Tensor:
+        # Logits of every row of `x`; each process computes its share.
+        logits = predict(self.model, distributed.shard(x), self.batch_size)
+        return distributed.gather_shards(logits, x.size(0))
+
+    def _predicted_classes(self, x: Tensor) -> Tensor:
+        logits = predict(self.model, distributed.shard(x), self.batch_size)
+        return distributed.gather_shards(logits.argmax(dim=-1), x.size(0))
+
     def _evaluate(self, data: Data, held_out_x: Optional[Tensor],
                   held_out_y: Optional[Tensor]) -> Dict[str, float]:
-        logits = predict(self.model, data.x, self.batch_size)
+        pred = self._predicted_classes(data.x)
         masks = dict(train=data.train_mask, val=data.val_mask)
         if data.get('test_mask') is not None and data.test_mask.any():
             masks['test'] = data.test_mask
-        metrics = accuracy_metrics(logits, data.y, masks, self.evaluator)
+        metrics = prediction_metrics(pred, data.y, masks, self.evaluator)
         if held_out_x is not None and held_out_y is not None:
-            held = predict(self.model, held_out_x, self.batch_size)
+            held = self._predicted_classes(held_out_x)
             metrics.update(
-                accuracy_metrics(held, held_out_y,
-                                 dict(inductive=torch.ones_like(
-                                     held_out_y, dtype=torch.bool)),
-                                 self.evaluator))
+                prediction_metrics(held, held_out_y,
+                                   dict(inductive=torch.ones_like(
+                                       held_out_y, dtype=torch.bool)),
+                                   self.evaluator))
         return metrics
+
+    def _init_routing(self, x: Tensor) -> None:
+        # k-means once, on rank 0, whose routing every process then takes.
+        if distributed.is_main_process():
+            self.model.init_routing(x, seed=self.seed)
+        distributed.broadcast_module(self.model)
 
     def _on_epoch_start(self, epoch: int, data: Data) -> None:
         if (self.routed and epoch == self.pretrain_epochs
                 and self.model.in_pretraining):
-            self.model.init_routing(data.x, seed=self.seed)
+            self._init_routing(data.x)
         if (self.reliable is not None
                 and epoch >= self.reliable.start_epoch and epoch > 0):
-            logits = predict(self.model, data.x, self.batch_size)
+            logits = self._predict(data.x)
             self.sampler.update(logits, data[self.objective.logits_key])
 
     def fit(self, data: Data, held_out_x: Optional[Tensor] = None,
@@ -476,9 +532,12 @@ class StudentTrainer:
             raise ValueError(f"'held_out_x' has {held_out_x.size(-1)} "
                              f"features but 'data.x' {data.x.size(-1)} in "
                              f"'{self.__class__.__name__}'")
+        if self.distributed:
+            self._train_module = data_parallel_module(
+                self.model, self.__class__.__name__)
         if (self.routed and self.pretrain_epochs == 0
                 and self.model.in_pretraining):
-            self.model.init_routing(data.x, seed=self.seed)
+            self._init_routing(data.x)
 
         def phase_of(epoch: int) -> str:
             return 'pretrain' if epoch < self.pretrain_epochs else 'route'
@@ -499,5 +558,6 @@ class StudentTrainer:
             checkpoint_every=self.checkpoint_every, resume=self.resume,
             fingerprint=(self._fingerprint(data)
                          if self.checkpoint_path is not None else None),
-            progress=self.progress,
+            progress=self.progress and distributed.is_main_process(),
+            write_checkpoints=distributed.is_main_process(),
             desc=f'student ({self.model.__class__.__name__})')

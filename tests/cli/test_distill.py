@@ -2,6 +2,7 @@ import json
 import os
 
 import pytest
+import torch
 
 from pyg_rbm.cli.main import main
 
@@ -250,3 +251,45 @@ def test_distill_from_teacher_logits(data_root, tmp_path, capsys):
                   str(tmp_path / 'other')])
         assert info.value.code == 2
         assert message in capsys.readouterr().err
+
+
+def test_torchrun_two_processes_match_one(tmp_path):
+    # The scaling-out path of the README: teacher logits computed elsewhere
+    # (a memory-mapped .npy file), then the student on two processes.
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from pyg_rbm.datasets import load_dataset
+    data = load_dataset('csbm', str(tmp_path), seed=0)
+    g = torch.Generator().manual_seed(0)
+    logits = (3.0 * torch.nn.functional.one_hot(data.y).float() +
+              torch.randn(data.num_nodes, int(data.num_classes), generator=g))
+    np.save(tmp_path / 'logits.npy', logits.numpy())
+    args = ['-m', 'pyg_rbm', 'distill', '--dataset', 'csbm', '--root',
+            str(tmp_path), '--teacher-logits',
+            str(tmp_path / 'logits.npy'), '--epochs', '3', '--no-progress',
+            '--set', 'student.dropout=0', '--set', 'train.pretrain_epochs=2']
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    outputs = {}
+    for name, launcher in (
+        ('one', [sys.executable]),
+        ('two', [sys.executable, '-m', 'torch.distributed.run',
+                 '--standalone', '--nproc-per-node', '2']),
+    ):
+        done = subprocess.run(
+            [*launcher, *args, '--out', str(tmp_path / name)], env=env,
+            capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        outputs[name] = done.stdout
+        with open(tmp_path / name / 'results.json') as f:
+            outputs[name + '_results'] = json.load(f)
+    # Rank 0 alone reports and writes.
+    assert outputs['two'].count('seed 0 (saved)') == 1
+    assert sorted(os.listdir(tmp_path / 'two')) == sorted(
+        os.listdir(tmp_path / 'one'))
+    one, two = (outputs[k + '_results']['per_seed'][0]['student']
+                for k in ('one', 'two'))
+    assert two == pytest.approx(one, abs=1e-3)
+    assert one['val'] > 0.3  # it learnt something (chance: 0.2)

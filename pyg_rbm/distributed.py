@@ -1,0 +1,113 @@
+"""Multi-process runs on :mod:`torch.distributed`.
+
+A run is multi-process when a default process group of more than one rank
+exists, e.g. when :obj:`torchrun --nproc-per-node N -m pyg_rbm distill`
+started it (:func:`init_from_env` then creates the group). Every rank holds
+the whole training graph; rank 0 alone writes files and shows progress.
+"""
+import os
+from typing import Any, List
+
+import torch
+import torch.distributed as dist
+from torch import Tensor
+
+__all__ = [
+    'init_from_env',
+    'is_distributed',
+    'rank',
+    'world_size',
+    'is_main_process',
+    'broadcast_object',
+    'broadcast_module',
+    'shard',
+    'gather_shards',
+]
+
+
+def init_from_env(device: torch.device) -> bool:
+    r"""Joins the process group that :obj:`torchrun` describes in the
+    environment (:obj:`WORLD_SIZE`, :obj:`RANK`, :obj:`MASTER_ADDR`, ...),
+    with NCCL for a CUDA :obj:`device` and gloo otherwise. Returns whether
+    the run is multi-process; does nothing outside :obj:`torchrun` or when
+    a group exists already.
+    """
+    if is_distributed():
+        return True
+    if int(os.environ.get('WORLD_SIZE', '1')) <= 1:
+        return False
+    if dist.is_initialized():
+        return False
+    backend = 'nccl' if device.type == 'cuda' else 'gloo'
+    dist.init_process_group(backend)
+    return True
+
+
+def is_distributed() -> bool:
+    """Whether a default process group of more than one rank exists."""
+    return (dist.is_available() and dist.is_initialized()
+            and dist.get_world_size() > 1)
+
+
+def rank() -> int:
+    """This process's rank (0 outside a multi-process run)."""
+    return dist.get_rank() if is_distributed() else 0
+
+
+def world_size() -> int:
+    """The number of processes (1 outside a multi-process run)."""
+    return dist.get_world_size() if is_distributed() else 1
+
+
+def is_main_process() -> bool:
+    """Whether this process writes files and shows progress (rank 0)."""
+    return rank() == 0
+
+
+def broadcast_object(obj: Any, src: int = 0) -> Any:
+    r"""Rank :obj:`src`'s :obj:`obj` on every rank (picklable objects)."""
+    if not is_distributed():
+        return obj
+    box: List[Any] = [obj]
+    dist.broadcast_object_list(box, src=src)
+    return box[0]
+
+
+@torch.no_grad()
+def broadcast_module(module: torch.nn.Module, src: int = 0) -> None:
+    r"""Copies rank :obj:`src`'s parameters and buffers into
+    :obj:`module` on every rank, then reloads them so that load hooks
+    (such as :class:`~pyg_rbm.nn.RbM`'s routing phase) follow.
+    """
+    if not is_distributed():
+        return
+    state = module.state_dict()
+    for value in state.values():
+        if isinstance(value, Tensor):
+            dist.broadcast(value, src=src)
+    module.load_state_dict(state)
+
+
+def shard(tensor: Tensor) -> Tensor:
+    r"""This rank's share of :obj:`tensor`'s rows: contiguous parts whose
+    sizes differ by at most one, rank 0 first (the whole tensor outside a
+    multi-process run).
+    """
+    if not is_distributed():
+        return tensor
+    return tensor.tensor_split(world_size())[rank()]
+
+
+def gather_shards(part: Tensor, num_rows: int) -> Tensor:
+    r"""The rows of every rank's :func:`shard` of a tensor of
+    :obj:`num_rows` rows, put back together in order on every rank.
+    """
+    if not is_distributed():
+        return part
+    size = world_size()
+    sizes = [len(chunk) for chunk in torch.arange(num_rows).tensor_split(size)]
+    padded = part.new_zeros((max(sizes), ) + tuple(part.shape[1:]))
+    padded[:part.size(0)] = part
+    out = [torch.empty_like(padded) for _ in range(size)]
+    dist.all_gather(out, padded)
+    return torch.cat([chunk[:n] for chunk, n in zip(out, sizes)])

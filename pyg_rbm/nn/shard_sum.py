@@ -1,0 +1,45 @@
+"""Batch statistics summed over the processes of a multi-process run."""
+import torch
+import torch.distributed as dist
+from torch import Tensor
+
+__all__ = ['shard_sum', 'shard_max']
+
+
+class _AllReduceSum(torch.autograd.Function):
+    # torch.distributed.nn.functional.all_reduce does the same but is
+    # deprecated; its suggested successor is private.
+    @staticmethod
+    def forward(ctx, tensor: Tensor) -> Tensor:
+        out = tensor.clone()
+        dist.all_reduce(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+
+def shard_sum(tensor: Tensor) -> Tensor:
+    r"""The sum of :obj:`tensor` over the processes of the default process
+    group, differentiable.
+
+    Every process then holds the same loss of the whole batch. The
+    gradient that reaches each process's share is the sum of every
+    process's upstream gradient, so that the averaging of
+    :class:`~torch.nn.parallel.DistributedDataParallel` yields the
+    gradient of the loss of the whole batch.
+    """
+    return _AllReduceSum.apply(tensor)
+
+
+@torch.no_grad()
+def shard_max(tensor: Tensor) -> Tensor:
+    r"""The element-wise maximum of :obj:`tensor` over the processes of the
+    default process group (not differentiable).
+    """
+    out = tensor.clone()
+    dist.all_reduce(out, op=dist.ReduceOp.MAX)
+    return out

@@ -1,0 +1,70 @@
+"""Data-parallel student training: each process takes one share of every
+global batch (see :class:`~pyg_rbm.train.StudentTrainer`).
+"""
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.parallel import DistributedDataParallel
+
+from pyg_rbm.nn.shard_sum import shard_sum
+from pyg_rbm.train.objective import DistillationObjective
+
+__all__ = ['data_parallel_module', 'sharded_objective', 'global_count']
+
+
+def data_parallel_module(model: torch.nn.Module,
+                         caller: str) -> DistributedDataParallel:
+    r""":obj:`model` wrapped for data-parallel training: its mixture layers
+    compute their batch statistics over every process's share, and
+    :class:`~torch.nn.parallel.DistributedDataParallel` averages the
+    gradients.
+    """
+    device = next(model.parameters()).device
+    if any(isinstance(m, _BatchNorm) for m in model.modules()):
+        if device.type != 'cuda':
+            raise ValueError(f"A student with batch normalisation needs CUDA"
+                             f" to train on several processes in '{caller}'"
+                             f" (PyTorch's SyncBatchNorm); set 'norm' to "
+                             f"another normalisation or none")
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    for module in model.modules():
+        if hasattr(module, 'sync_shards'):
+            module.sync_shards = True
+    # A routed student leaves its memory keys out of some backward passes.
+    return DistributedDataParallel(
+        model, device_ids=[device] if device.type == 'cuda' else None,
+        find_unused_parameters=hasattr(model, 'init_routing'))
+
+
+def sharded_objective(objective: DistillationObjective, logits: Tensor,
+                      teacher_logits: Tensor, y: Tensor,
+                      labeled: Tensor) -> Tensor:
+    r"""The :class:`~pyg_rbm.train.DistillationObjective` of the pairs of
+    every process's share of a batch, on every process: each term is
+    normalised by its count over the whole batch, so that the averaged
+    gradients equal those of one process holding the whole batch.
+    """
+    counts = global_count(
+        torch.stack([
+            torch.tensor(logits.size(0), device=logits.device),
+            labeled.sum()
+        ]))
+    pairs, labels = int(counts[0]), int(counts[1])
+    kd = objective.kd(logits, teacher_logits) * logits.size(0)
+    ce = logits.new_zeros(())
+    if objective.lam > 0 and labels > 0:
+        ce = F.cross_entropy(logits[labeled], y[labeled], reduction='sum')
+    kd, ce = shard_sum(torch.stack([kd, ce]))
+    loss = (1.0 - objective.lam) * kd / max(pairs, 1)
+    if objective.lam > 0 and labels > 0:
+        loss = loss + objective.lam * ce / labels
+    return loss
+
+
+def global_count(count: Tensor) -> Tensor:
+    r"""The sum of the integer tensor :obj:`count` over every process."""
+    count = count.clone()
+    dist.all_reduce(count)
+    return count

@@ -1,0 +1,124 @@
+"""Data-parallel training on two gloo processes against one process."""
+import os
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch_geometric.data import Data
+
+from pyg_rbm.nn import MLPStudent, MoE, RbM
+from pyg_rbm.train import (
+    AdversarialAugmentation,
+    DistillationObjective,
+    ReliableNeighbours,
+    StudentTrainer,
+)
+from pyg_rbm.train.extras import ReliableSampler
+
+NUM_NODES, NUM_CLASSES = 240, 3
+
+
+def _data() -> Data:
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(NUM_NODES) % NUM_CLASSES
+    x = 2.0 * torch.eye(NUM_CLASSES, 8)[y] + torch.randn(NUM_NODES, 8,
+                                                         generator=g)
+    perm = torch.randperm(NUM_NODES, generator=g)
+    masks = [torch.zeros(NUM_NODES, dtype=torch.bool) for _ in range(3)]
+    masks[0][perm[:37]] = True
+    masks[1][perm[37:100]] = True
+    masks[2][perm[100:]] = True
+    teacher = (3.0 * torch.nn.functional.one_hot(y, NUM_CLASSES) +
+               torch.randn(NUM_NODES, NUM_CLASSES, generator=g))
+    edge_index = torch.randint(NUM_NODES, (2, 600), generator=g)
+    return Data(x=x, y=y, train_mask=masks[0], val_mask=masks[1],
+                test_mask=masks[2], teacher_logits=teacher,
+                edge_index=edge_index, num_nodes=NUM_NODES)
+
+
+def _student(name: str) -> torch.nn.Module:
+    torch.manual_seed(0)
+    if name == 'mlp':
+        return MLPStudent(8, 16, NUM_CLASSES, num_layers=2, dropout=0.0)
+    if name == 'moe':
+        return MoE(8, 16, NUM_CLASSES, num_layers=2, num_experts=4, k=2,
+                   dropout=0.0, noise_std=0.0)
+    return RbM(8, 16, NUM_CLASSES, num_layers=2, num_experts=4, k=2,
+               dropout=0.0)
+
+
+def _train(name: str, reliable: bool = False) -> dict:
+    data = _data()
+    model = _student(name)
+    extras = []
+    if reliable:
+        g = torch.Generator().manual_seed(1)
+        noisy = data.teacher_logits + torch.randn(data.teacher_logits.shape,
+                                                  generator=g)
+        extras.append(
+            ReliableNeighbours(
+                ReliableSampler(edge_index=data.edge_index,
+                                teacher_logits=data.teacher_logits,
+                                noisy_teacher_logits=noisy, seed=0),
+                start_epoch=1))
+    # Batches of 61 nodes: shares of 31 and 30 nodes, and of 29 and 28 in
+    # the last batch, with different numbers of labelled nodes.
+    trainer = StudentTrainer(model, DistillationObjective(lam=0.3, tau=2.0),
+                             extras, epochs=4, pretrain_epochs=2,
+                             patience=None, batch_size=61, seed=3,
+                             progress=False)
+    result = trainer.fit(data)
+    return dict(state={k: v.clone()
+                       for k, v in model.state_dict().items()},
+                best_epoch=result.best_epoch,
+                losses=[r.loss for r in result.history],
+                val=[r.metrics['val'] for r in result.history])
+
+
+def _worker(rank: int, world_size: int, init_file: str, out: str,
+            name: str, reliable: bool) -> None:
+    torch.set_num_threads(1)
+    dist.init_process_group('gloo', init_method=f'file://{init_file}',
+                            rank=rank, world_size=world_size)
+    try:
+        torch.save(_train(name, reliable), os.path.join(out, f'{rank}.pt'))
+        try:
+            StudentTrainer(_student(name), extras=[AdversarialAugmentation()])
+        except ValueError as error:
+            torch.save(str(error), os.path.join(out, f'error{rank}.pt'))
+    finally:
+        dist.destroy_process_group()
+
+
+def _two_processes(tmp_path, name: str, reliable: bool = False):
+    mp.spawn(_worker, args=(2, str(tmp_path / 'init'), str(tmp_path), name,
+                            reliable), nprocs=2)
+    return [torch.load(tmp_path / f'{rank}.pt') for rank in range(2)]
+
+
+@pytest.mark.parametrize('name,reliable', [('rbm', False), ('moe', False),
+                                           ('mlp', False), ('rbm', True)])
+def test_two_processes_train_as_one(tmp_path, name, reliable):
+    torch.set_num_threads(1)
+    single = _train(name, reliable)
+    ranks = _two_processes(tmp_path, name, reliable)
+    for rank in ranks:
+        assert rank['best_epoch'] == single['best_epoch']
+        assert rank['val'] == single['val']
+        assert rank['losses'] == pytest.approx(single['losses'], rel=1e-5)
+        for key, value in single['state'].items():
+            torch.testing.assert_close(rank['state'][key], value, rtol=0,
+                                       atol=1e-5, msg=key)
+    # The processes hold one model: bit for bit, memory keys included.
+    for key, value in ranks[0]['state'].items():
+        assert torch.equal(ranks[1]['state'][key], value), key
+    if name == 'rbm':
+        memory = [k for k in single['state'] if k.endswith('memory')]
+        assert len(memory) == 2
+        # The memory moved away from its k-means start during training.
+        assert not torch.equal(single['state'][memory[0]],
+                               _student(name).state_dict()[memory[0]])
+    error = torch.load(tmp_path / 'error0.pt')
+    assert "'AdversarialAugmentation' cannot train on several processes" \
+        in error

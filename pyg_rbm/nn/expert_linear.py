@@ -7,6 +7,7 @@ from torch import Tensor
 from torch.nn import Parameter
 from torch_geometric.nn.inits import kaiming_uniform, uniform
 
+from pyg_rbm.nn.dropout_mask import dropout_mask
 from pyg_rbm.nn.host_sync import host_sync_allowed
 from pyg_rbm.nn.sparse_input import sparse_input
 
@@ -346,7 +347,8 @@ class ExpertLinear(torch.nn.Module):
 
     def _dropout(self, src: Tensor) -> Tensor:
         if self.training and self.dropout > 0.0:
-            return F.dropout(src, p=self.dropout, training=True)
+            return src * dropout_mask(src.shape, self.dropout, src.dtype,
+                                      src.device)
         return src
 
     def __repr__(self) -> str:

@@ -41,10 +41,11 @@ def test_matrix_file_with_unknown_keys(tmp_path):
 # Per-seed scores of a short run (Cora, public split, transductive, seed 0,
 # 3 student and 5 teacher epochs), pinned before the runner moved from
 # benchmarks/accuracy.py into pyg_rbm.experiment: the refactor kept them.
+# RbM's were pinned again when its dropout masks changed (dropout_mask).
 PINNED = dict(
     teacher=dict(val=0.7919999957084656, test=0.7850000262260437),
     mlp=dict(val=0.16200000047683716, test=0.14900000393390656),
-    rbm=dict(val=0.5099999904632568, test=0.5019999742507935),
+    rbm=dict(val=0.5220000147819519, test=0.5600000023841858),
 )
 
 

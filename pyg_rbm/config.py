@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
+from pyg_rbm.datasets.registry import CSBM_DEFAULTS
 from pyg_rbm.schema import check_fields, param, schema_rows
 
 SETTINGS = ('transductive', 'inductive', 'production')
@@ -26,12 +27,35 @@ KD_VARIANTS = ('hinton', 'reference')
 _SECTION_NAMES = ('data', 'teacher', 'student', 'train', 'extras')
 
 
+# What the generated graph 'csbm' takes (make_csbm), its defaults once.
+_CSBM = CSBM_DEFAULTS
+
+
 @dataclass
 class DataConfig:
-    """Feature and graph preprocessing (preprocess_graph)."""
+    """Feature and graph preprocessing (preprocess_graph), and the size of
+    the generated graph 'csbm'.
+    """
     normalize_features: bool = param(
         False, 'divide each feature row by its sum, as DGL\'s Planetoid')
     self_loops: bool = param(False, 'give every node one self loop')
+    num_nodes: int = param(_CSBM['num_nodes'], 'csbm only: nodes', ge=1)
+    num_classes: int = param(_CSBM['num_classes'], 'csbm only: classes',
+                             ge=2)
+    num_features: int = param(_CSBM['num_features'], 'csbm only: features',
+                              ge=1)
+    avg_degree: float = param(_CSBM['avg_degree'],
+                              'csbm only: mean degree', ge=0.0)
+    homophily: float = param(_CSBM['homophily'],
+                             'csbm only: share of edges within a class',
+                             ge=0.0, le=1.0)
+
+    def generator_options(self) -> Dict[str, Any]:
+        """The options of the generated graph that differ from its
+        defaults.
+        """
+        return {key: getattr(self, key) for key, default in _CSBM.items()
+                if getattr(self, key) != default}
 
 
 @dataclass
@@ -45,6 +69,13 @@ class TeacherConfig:
     num_layers: int = param(2, 'message-passing layers', ge=1)
     dropout: float = param(0.5, 'dropout probability', ge=0, lt=1)
     norm: Optional[str] = param(None, 'normalisation layer, or none')
+    heads: int = param(1, "gat only: attention heads (hidden heads are "
+                       "concatenated: 'hidden_channels' must divide by it)",
+                       ge=1)
+    gcn_normalize: bool = param(True, "gcn only: symmetric normalisation "
+                                "with self loops; false sums raw weights")
+    gcn_improved: bool = param(False, "gcn only: self loops of weight 2 "
+                               "(GCNConv's 'improved')")
     lr: float = param(0.01, 'Adam learning rate', gt=0)
     weight_decay: float = param(5e-4, 'Adam weight decay', ge=0)
     epochs: int = param(500, 'maximum training epochs', ge=1)
@@ -185,9 +216,28 @@ class DistillConfig:
         from pyg_rbm.nn.build import STUDENTS
         from pyg_rbm.teachers.build import _ALIASES, TEACHERS
         check_device(self.device)
+        options = self.data.generator_options()
+        if options and self.dataset != 'csbm':
+            raise ValueError(f"'data.{sorted(options)[0]}' sets the size of "
+                             f"the generated graph 'csbm' only (the dataset "
+                             f"is {self.dataset!r})")
         if self.teacher.name.lower() not in TEACHERS + tuple(_ALIASES):
             raise ValueError(f"'teacher.name' must be one of {TEACHERS} "
                              f"(got {self.teacher.name!r})")
+        teacher = _ALIASES.get(self.teacher.name.lower(),
+                               self.teacher.name.lower())
+        t = self.teacher
+        if (teacher == 'gat' and t.num_layers > 1
+                and t.hidden_channels % t.heads):
+            raise ValueError(f"'teacher.hidden_channels' ({t.hidden_channels})"
+                             f" must divide by 'teacher.heads' ({t.heads})")
+        only = dict(heads='gat', gcn_normalize='gcn', gcn_improved='gcn')
+        for key, owner in only.items():
+            if (teacher != owner and getattr(self.teacher, key) !=
+                    getattr(TeacherConfig, key)):
+                raise ValueError(f"'teacher.{key}' applies to the "
+                                 f"'{owner}' teacher only (the teacher is "
+                                 f"{self.teacher.name!r})")
         if self.student.name not in STUDENTS:
             raise ValueError(f"'student.name' must be one of {STUDENTS} "
                              f"(got {self.student.name!r})")
@@ -200,6 +250,14 @@ class DistillConfig:
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def load_dataset(self, seed: int = 0) -> Any:
+        """The config's dataset (:func:`pyg_rbm.datasets.load_dataset`),
+        the generated graph of the size the config sets.
+        """
+        from pyg_rbm.datasets import load_dataset
+        return load_dataset(self.dataset, self.root, seed=seed,
+                            **self.data.generator_options())
 
 
 _SECTIONS = dict(data=DataConfig, teacher=TeacherConfig,

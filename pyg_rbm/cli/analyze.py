@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         info = student.info
         try:
             data = load_dataset(info['dataset'], args.root or info.get('root'),
-                                seed=info.get('seed', 0))
+                                seed=info.get('seed', 0),
+                                **info.get('dataset_options', {}))
             x, y = student.features(data.x.to(device)), data.y.to(device)
         except (ValueError, KeyError) as error:
             raise UsageError(error) from error

@@ -147,6 +147,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                       'may be asked for)')
     mode.add_argument('--overwrite', action='store_true',
                       help='replace the run in --out')
+    p.add_argument('--log', nargs='+', choices=['csv', 'tensorboard'],
+                   default=['csv'],
+                   help='per-epoch logs in the run folder: CSV files '
+                   '(history/<seed>/<model>.csv, always written) and '
+                   'TensorBoard (tensorboard/, needs pip install '
+                   'tensorboard); see pyg-rbm show')
+    p.add_argument('--no-timing', action='store_true',
+                   help='skip timing the teacher\'s and the student\'s '
+                   'full-graph inference after each seed')
     p.add_argument('--no-progress', action='store_true')
 
 
@@ -222,9 +231,15 @@ def run(args: argparse.Namespace) -> int:
     from pyg_rbm import distributed
     from pyg_rbm.cli.main import UsageError
     from pyg_rbm.config import load_config
-    from pyg_rbm.datasets import DatasetNotFoundError, load_dataset
+    from pyg_rbm.datasets import DatasetNotFoundError
     from pyg_rbm.device import resolve_device
     from pyg_rbm.experiment import RunStore, environment
+    from pyg_rbm.experiment.history import (
+        CSVLogger,
+        TensorBoardLogger,
+        check_tensorboard,
+        write_history,
+    )
     from pyg_rbm.train.pipeline import (
         SeedResult,
         check_teacher_logits,
@@ -244,8 +259,7 @@ def run(args: argparse.Namespace) -> int:
         device = resolve_device(config.device)
         # Under torchrun: every process runs this command, rank 0 writes.
         distributed.init_from_env(device)
-        data = load_dataset(config.dataset, config.root,
-                            seed=config.seeds[0])
+        data = config.load_dataset(config.seeds[0])
         # The data root, the seed list and the device (recorded with each
         # seed) do not change which run this is.
         identity = {k: v for k, v in config.to_dict().items()
@@ -259,6 +273,9 @@ def run(args: argparse.Namespace) -> int:
             identity['teacher_logits'] = dict(
                 path=os.path.abspath(args.teacher_logits),
                 bytes=os.path.getsize(args.teacher_logits))
+        tensorboard = 'tensorboard' in args.log
+        if tensorboard:
+            check_tensorboard()
         mode = ('resume' if args.resume else
                 'overwrite' if args.overwrite else 'new')
         problem, store = None, None
@@ -289,12 +306,27 @@ def run(args: argparse.Namespace) -> int:
             else:
                 # The run folder keeps the seed's teacher and checkpoints, so
                 # that --resume continues an interrupted seed.
+                # Student epochs are logged as they come, every model's
+                # whole history when the seed ends.
+                loggers: List[Any] = [
+                    CSVLogger(store.history_path(seed, 'student'))
+                ]
+                if tensorboard:
+                    loggers.append(TensorBoardLogger(
+                        store.tensorboard_dir(seed, 'student')))
                 result = run_seed(
-                    config, seed, progress=progress,
+                    config, seed, callbacks=loggers, progress=progress,
                     teacher_cache=args.teacher_cache or store.teachers_folder,
                     checkpoint_dir=store.checkpoint_dir(seed),
                     student_path=store.student_path(seed),
-                    teacher_logits=logits)
+                    teacher_logits=logits, timing=not args.no_timing)
+                for model, records in result.history.items():
+                    write_history(store.history_path(seed, model), records)
+                    if tensorboard and model != 'student':
+                        TensorBoardLogger(store.tensorboard_dir(
+                            seed, model)).write(records)
+                if tensorboard:
+                    loggers[1].close()
                 # A resumed run may span machines: each seed says where
                 # it ran.
                 store.save_seed(seed, dict(result.to_dict(),
@@ -334,5 +366,5 @@ def _follow(args: argparse.Namespace, config: Any, logits: Any) -> int:
         if seed not in finished:
             run_seed(config, seed, progress=False,
                      checkpoint_dir=os.path.join(checkpoints, str(seed)),
-                     teacher_logits=logits)
+                     teacher_logits=logits, timing=False)
     return 0

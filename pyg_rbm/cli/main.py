@@ -12,9 +12,10 @@ from pyg_rbm.cli import (
     export,
     grid,
     predict,
+    show,
 )
 
-COMMANDS = dict(distill=distill, predict=predict, export=export,
+COMMANDS = dict(distill=distill, show=show, predict=predict, export=export,
                 analyze=analyze, data=data, grid=grid, bench=bench)
 
 

@@ -85,7 +85,8 @@ def _logits(args: argparse.Namespace, student, device) -> tuple:
         raise UsageError("The student does not name its dataset: give "
                          "'--features'")
     data = load_dataset(info['dataset'], args.root or info.get('root'),
-                        seed=info.get('seed', 0))
+                        seed=info.get('seed', 0),
+                        **info.get('dataset_options', {}))
     nodes = (torch.arange(data.num_nodes) if args.nodes is None else
              torch.tensor(args.nodes))
     if nodes.numel() and (int(nodes.min()) < 0

@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from torch_geometric.data import Data
 
@@ -35,6 +35,7 @@ def load_dataset(
     name: str,
     root: Optional[str] = None,
     seed: int = 0,
+    **options: Any,
 ) -> Data:
     r"""Loads a node classification dataset with its split.
 
@@ -50,7 +51,9 @@ def load_dataset(
     :obj:`"cora-npz"`, :obj:`"citeseer-npz"`, Amazon and Coauthor; fixed
     split :obj:`seed % 10` for :obj:`"actor"`; the official split for OGB.
     :obj:`"csbm"` is a synthetic graph generated from :obj:`seed` with
-    :obj:`CSBM_DEFAULTS` (see :meth:`make_csbm`).
+    :obj:`CSBM_DEFAULTS` updated by :obj:`options` (:obj:`num_nodes`,
+    :obj:`num_classes`, :obj:`num_features`, :obj:`avg_degree`,
+    :obj:`homophily`; see :meth:`make_csbm`).
 
     Args:
         name (str): The dataset name (case-insensitive, see
@@ -58,5 +61,14 @@ def load_dataset(
         root (str, optional): The data root, see :meth:`resolve_root`.
             (default: :obj:`None`)
         seed (int, optional): The split seed. (default: :obj:`0`)
+        **options (optional): The generator's options of :obj:`"csbm"`.
     """
-    return dataset_info(name).load(resolve_root(root), seed)
+    info = dataset_info(name)
+    if options and info.split != 'synthetic':
+        raise ValueError(f"'{info.name}' is read from files and takes no "
+                         f"generator options (got {sorted(options)})")
+    unknown = sorted(set(options) - set(CSBM_DEFAULTS))
+    if unknown:
+        raise ValueError(f"Unknown option(s) {unknown} of '{info.name}' "
+                         f"(known: {sorted(CSBM_DEFAULTS)})")
+    return info.load(resolve_root(root), seed, **options)

@@ -36,7 +36,8 @@ class DatasetInfo:
         name (str): The canonical name, *e.g.*, :obj:`"cora-npz"`.
         label (str): The name shown in tables, *e.g.*, :obj:`"Cora"`.
         split (str): The kind of split (a key of :obj:`SPLIT_KINDS`).
-        load (callable): :obj:`(root, seed) -> Data`.
+        load (callable): :obj:`(root, seed) -> Data`; a generated graph's
+            also takes its generator's options by keyword.
         config (str, optional): The shipped defaults it takes,
             :obj:`pyg_rbm/configs/<config>.yaml` (those of the same graph
             for the CPF versions); :obj:`None` for none.
@@ -47,7 +48,7 @@ class DatasetInfo:
     name: str
     label: str
     split: str
-    load: Callable[[str, int], Data]
+    load: Callable[..., Data]
     config: Optional[str] = None
     aliases: Tuple[str, ...] = ()
     evaluator: Optional[str] = None
@@ -92,9 +93,9 @@ def _entries() -> Tuple[DatasetInfo, ...]:
     actor = DatasetInfo('actor', 'Actor', 'fixed',
                         lambda root, seed: load_actor(root, seed),
                         aliases=('film', ))
-    csbm = DatasetInfo('csbm', 'CSBM', 'synthetic',
-                       lambda root, seed: make_csbm(**CSBM_DEFAULTS,
-                                                    seed=seed))
+    csbm = DatasetInfo(
+        'csbm', 'CSBM', 'synthetic', lambda root, seed, **options:
+        make_csbm(**dict(CSBM_DEFAULTS, **options), seed=seed))
     return (*planetoid, *cpf, *benchmarks, actor, *ogb, csbm)
 
 

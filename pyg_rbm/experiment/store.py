@@ -37,7 +37,9 @@ def config_hash(config: Dict[str, Any]) -> str:
 class RunStore:
     r"""The folder of one run: :obj:`run.json` (configuration, its hash and
     the environment), one :obj:`seeds/<seed>.json` per finished seed,
-    written atomically as the seed ends, :obj:`results.json`, the summary,
+    written atomically as the seed ends, its per-epoch logs
+    (:obj:`history/<seed>/<model>.csv`, :obj:`tensorboard/`),
+    :obj:`results.json`, the summary,
     and, while a seed runs, its checkpoints (:obj:`checkpoints/<seed>/`);
     :obj:`teachers/` may hold the trained teachers and :obj:`students/`
     the selected students.
@@ -68,6 +70,8 @@ class RunStore:
         self.checkpoints_folder = self.checkpoints_of(folder)
         self.teachers_folder = os.path.join(folder, 'teachers')
         self.students_folder = os.path.join(folder, 'students')
+        self.history_folder = os.path.join(folder, 'history')
+        self.tensorboard_folder = os.path.join(folder, 'tensorboard')
         try:
             os.makedirs(self.seeds_folder, exist_ok=True)
             self._lock = open(os.path.join(folder, '.lock'), 'w')
@@ -109,7 +113,8 @@ class RunStore:
             for name in os.listdir(self.seeds_folder):
                 os.remove(os.path.join(self.seeds_folder, name))
             for folder in (self.checkpoints_folder, self.teachers_folder,
-                           self.students_folder):
+                           self.students_folder, self.history_folder,
+                           self.tensorboard_folder):
                 shutil.rmtree(folder, ignore_errors=True)
             results = os.path.join(self.folder, 'results.json')
             if os.path.exists(results):
@@ -137,6 +142,16 @@ class RunStore:
     def student_path(self, seed: int) -> str:
         r"""Where the selected student of :obj:`seed` is saved."""
         return os.path.join(self.students_folder, f'{seed}.pt')
+
+    def history_path(self, seed: int, model: str) -> str:
+        r"""The per-epoch CSV log of :obj:`model` (:obj:`"teacher"`,
+        :obj:`"student"` or :obj:`"mlp"`) in seed :obj:`seed`.
+        """
+        return os.path.join(self.history_folder, str(seed), f'{model}.csv')
+
+    def tensorboard_dir(self, seed: int, model: str) -> str:
+        r"""The TensorBoard log folder of :obj:`model` in :obj:`seed`."""
+        return os.path.join(self.tensorboard_folder, str(seed), model)
 
     def checkpoint_dir(self, seed: int) -> str:
         r"""The folder of the running seed's training checkpoints, from

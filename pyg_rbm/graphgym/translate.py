@@ -34,9 +34,14 @@ KEYS: Dict[str, str] = {
     'device': 'accelerator',
     'data.normalize_features': 'distill.normalize_features',
     'data.self_loops': 'distill.self_loops',
+    # The size of the generated graph 'csbm'.
+    **{f'data.{k}': f'distill.csbm_{k}'
+       for k in ('num_nodes', 'num_classes', 'num_features', 'avg_degree',
+                 'homophily')},
     **{f'teacher.{k}': f'teacher.{k}'
        for k in ('name', 'hidden_channels', 'num_layers', 'dropout', 'norm',
-                 'lr', 'weight_decay', 'epochs', 'patience', 'train_graph',
+                 'heads', 'gcn_normalize', 'gcn_improved', 'lr',
+                 'weight_decay', 'epochs', 'patience', 'train_graph',
                  'ties')},
     'student.name': 'model.type', 'student.hidden_channels': 'gnn.dim_inner',
     'student.num_layers': 'gnn.layers_post_mp',

@@ -6,6 +6,7 @@ from .mlp_student import MLPStudent
 from .moe import MoE
 from .rbm import RbM
 from .sparse_input import SparseInputLinear
+from .student_protocol import Student, StudentAdapter, check_student
 
 __all__ = [
     'ExpertLinear',
@@ -16,4 +17,7 @@ __all__ = [
     'build_student',
     'SparseInputLinear',
     'allow_host_sync',
+    'Student',
+    'StudentAdapter',
+    'check_student',
 ]

@@ -1,8 +1,6 @@
 from typing import Optional
 
 import torch
-from sklearn.cluster import KMeans, MiniBatchKMeans
-from threadpoolctl import threadpool_limits
 from torch import Tensor
 
 from pyg_rbm.nn.finite import all_finite
@@ -57,6 +55,11 @@ def kmeans(
                          f"than 'num_clusters' ({num_clusters}) in 'kmeans'")
     if not all_finite(x):
         raise ValueError("'x' must contain only finite values in 'kmeans'")
+
+    # Imported here, as PyG's models import their optional packages, so
+    # that importing the students needs no scikit-learn.
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+    from threadpoolctl import threadpool_limits
 
     x_fit = x.detach()
     if max_points is not None and x.size(0) > max_points:

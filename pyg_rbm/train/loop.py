@@ -1,5 +1,6 @@
 """The one epoch loop of the project: teachers and students both use it."""
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -18,12 +19,16 @@ from pyg_rbm.train.early_stopping import EarlyStopping
 
 @dataclass
 class EpochRecord:
-    """What one epoch did: its loss and the evaluation metrics after it."""
+    """What one epoch did: its loss and the evaluation metrics after it;
+    :obj:`extra` holds what the trainer observed besides (e.g. RbM's
+    expert load).
+    """
     epoch: int
     phase: str
     loss: float
     metrics: Dict[str, float]
     seconds: float
+    extra: Dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -36,6 +41,12 @@ class FitResult:
     @property
     def epochs_run(self) -> int:
         return len(self.history)
+
+    def __str__(self) -> str:
+        scores = ', '.join(f'{key} {100 * value:.2f}%'
+                           for key, value in self.best_metrics.items())
+        return (f'best epoch {self.best_epoch} of {self.epochs_run}: '
+                f'{scores}')
 
 
 class TrainingState:
@@ -71,6 +82,7 @@ def fit(
     fingerprint: Optional[Dict[str, Any]] = None,
     progress: bool = True,
     write_checkpoints: bool = True,
+    observe: Optional[Callable[[], Dict[str, Any]]] = None,
     desc: str = 'train',
 ) -> FitResult:
     r"""Runs epochs with early stopping and restores the best model state.
@@ -126,6 +138,8 @@ def fit(
         write_checkpoints (bool, optional): Write the checkpoints (in a
             multi-process run, one process writes what every process
             resumes from). (default: :obj:`True`)
+        observe (callable, optional): Called after each evaluation; what
+            it returns becomes the record's :obj:`extra`.
         desc (str, optional): The progress bar's label.
     """
     if epochs < 0:
@@ -172,7 +186,8 @@ def fit(
             raise ValueError(f"'evaluate' returned no '{monitor}' metric "
                              f"in 'fit' (got {sorted(metrics)})")
         record = EpochRecord(epoch, phase_of(epoch), float(loss), metrics,
-                             time.perf_counter() - t0)
+                             time.perf_counter() - t0,
+                             observe() if observe is not None else {})
         history.append(record)
         stop = stopper.step(epoch, metrics[monitor], model)
         for callback in callbacks:
@@ -195,6 +210,10 @@ def fit(
         if stop:
             break
     bar.close()
+    if progress:
+        for line in phase_summaries(history, monitor, stopper.best_epoch,
+                                    epochs):
+            tqdm.write(f'{desc} {line}', file=sys.stderr)
 
     if stopper.best_epoch < 0:  # nothing selectable: keep the last state
         best_epoch = history[-1].epoch if history else -1
@@ -205,3 +224,24 @@ def fit(
         best_metrics = next(r.metrics for r in history
                             if r.epoch == best_epoch)
     return FitResult(best_epoch, dict(best_metrics), history)
+
+
+def phase_summaries(history: Sequence[EpochRecord], monitor: str,
+                    best_epoch: int, epochs: int) -> List[str]:
+    r"""One line per phase of :obj:`history`: its epochs, its best
+    :obj:`monitor` score, the selected epoch and an early stop.
+    """
+    lines = []
+    phases = list(dict.fromkeys(r.phase for r in history))
+    for phase in phases:
+        records = [r for r in history if r.phase == phase]
+        best = max(records, key=lambda r: r.metrics[monitor])
+        line = (f'{phase}: epochs {records[0].epoch}-{records[-1].epoch}, '
+                f'best {monitor} {100 * best.metrics[monitor]:.2f}% '
+                f'(epoch {best.epoch}), loss {records[-1].loss:.4f}')
+        if any(r.epoch == best_epoch for r in records):
+            line += f'; selected epoch {best_epoch}'
+        if phase == phases[-1] and records[-1].epoch + 1 < epochs:
+            line += '; stopped early'
+        lines.append(line)
+    return lines

@@ -38,12 +38,27 @@ class SeedResult:
     mlp: Optional[Dict[str, float]] = None
     timings: Dict[str, float] = field(default_factory=dict)
     student_epochs: int = 0
+    # Per model ('teacher', 'student', 'mlp'), the record of every epoch
+    # run (not part of `to_dict`: see pyg_rbm.experiment.history).
+    history: Dict[str, List[EpochRecord]] = field(default_factory=dict,
+                                                  compare=False)
 
     def to_dict(self) -> Dict[str, Any]:
         return dict(seed=self.seed, setting=self.setting,
                     teacher=self.teacher, student=self.student,
                     mlp=self.mlp, timings=self.timings,
                     student_epochs=self.student_epochs)
+
+    def __str__(self) -> str:
+        def percent(scores: Dict[str, float]) -> str:
+            return ', '.join(f'{key.replace("_", " ")} {100 * value:.2f}%'
+                             for key, value in scores.items())
+
+        parts = [f'teacher {percent(self.teacher)}',
+                 f'student {percent(self.student)}']
+        if self.mlp is not None:
+            parts.append(f'MLP without teacher {percent(self.mlp)}')
+        return f'seed {self.seed} ({self.setting}): ' + '; '.join(parts)
 
 
 def headline(metrics: Dict[str, float], setting: str) -> float:
@@ -197,7 +212,7 @@ def _prepared_split(config: DistillConfig, seed: int, data: Optional[Data],
                     caller: str) -> Tuple[Any, torch.device]:
     # The setting's split of the loaded (when `data` is None) and
     # preprocessed dataset, on the run's device; `split` when given.
-    from pyg_rbm.datasets import load_dataset, preprocess_graph
+    from pyg_rbm.datasets import preprocess_graph
     from pyg_rbm.datasets.settings import split_setting
     from pyg_rbm.datasets.validate import check_node_data
 
@@ -205,7 +220,7 @@ def _prepared_split(config: DistillConfig, seed: int, data: Optional[Data],
     seed_everything(seed)
     if split is None:
         if data is None:
-            data = load_dataset(config.dataset, config.root, seed=seed)
+            data = config.load_dataset(seed)
         data = preprocess_graph(data, config.data.normalize_features,
                                 config.data.self_loops)
         check_node_data(data, caller)
@@ -227,6 +242,8 @@ class TeacherRun:
     scores: Dict[str, float]
     evaluator: Optional[Callable[[Tensor, Tensor], float]] = None
     logits: Optional[Tensor] = None
+    # The teacher's epochs (empty when it came from a cache or logits).
+    history: List[EpochRecord] = field(default_factory=list)
 
 
 def check_teacher_logits(logits: Tensor, num_nodes: int, num_classes: int,
@@ -251,6 +268,37 @@ def check_teacher_logits(logits: Tensor, num_nodes: int, num_classes: int,
         if getattr(config.extras, extra):
             raise ValueError(f"'extras.{extra}' needs the teacher model, "
                              f"not only its logits ('{name}')")
+
+
+def logits_of_teacher(teacher: Any, config: DistillConfig, seed: int,
+                      data: Optional[Data] = None) -> Tensor:
+    r"""The logits of every node that a teacher trained elsewhere gives on
+    :obj:`data` as it is (the dataset of :obj:`config`, loaded without the
+    pipeline's preprocessing, when :obj:`None`): the inputs it was
+    trained on. :obj:`teacher` is called as
+    :class:`~pyg_rbm.transforms.KnowledgeDistillation` calls it.
+    """
+    from pyg_rbm.transforms import KnowledgeDistillation
+    if data is None:
+        data = config.load_dataset(seed)
+    return KnowledgeDistillation(teacher)(copy.copy(data)).teacher_logits
+
+
+def graph_for_students(data: Data) -> Data:
+    r"""A shallow copy of :obj:`data` without what only a teacher reads
+    (:obj:`adj_t`, :obj:`edge_weight`, :obj:`edge_attr`), with
+    :obj:`edge_index` taken from :obj:`adj_t` when it has none: the graph
+    the pipeline splits and builds the students' inputs from.
+    """
+    from torch_geometric.utils import to_edge_index
+    out = copy.copy(data)
+    if out.get('edge_index') is None and out.get('adj_t') is not None:
+        # adj_t holds (dst, src): transpose back to (src, dst).
+        out.edge_index = to_edge_index(out.adj_t)[0].flip(0)
+    for key in ('adj_t', 'edge_weight', 'edge_attr'):
+        if key in out:
+            del out[key]
+    return out
 
 
 def teacher_from_logits(config: DistillConfig, seed: int, logits: Tensor,
@@ -324,28 +372,35 @@ def prepare_teacher(config: DistillConfig, seed: int,
     metric = dataset_info(config.dataset).evaluator
     evaluator = ogb_metric(metric) if metric is not None else None
     t = config.teacher
+    options: Dict[str, Any] = dict(heads=t.heads)
+    if t.name == 'gcn':
+        options.update(normalize=t.gcn_normalize, improved=t.gcn_improved)
     teacher = build_teacher(t.name, full.num_features, t.hidden_channels,
                             int(full.num_classes), num_layers=t.num_layers,
-                            dropout=t.dropout, norm=t.norm).to(device)
+                            dropout=t.dropout, norm=t.norm,
+                            **options).to(device)
     if distributed.is_distributed():
         # Rank 0 trains (or loads) the teacher; every process takes it.
-        scores = None
+        trained = None
         if distributed.is_main_process():
-            scores = _trained_teacher(teacher, config, seed, split, evaluator,
-                                      progress, cache_dir)
-        scores = distributed.broadcast_object(scores)
+            trained = _trained_teacher(teacher, config, seed, split,
+                                       evaluator, progress, cache_dir)
+        scores, history = distributed.broadcast_object(trained)
         distributed.broadcast_module(teacher)
     else:
-        scores = _trained_teacher(teacher, config, seed, split, evaluator,
-                                  progress, cache_dir)
+        scores, history = _trained_teacher(teacher, config, seed, split,
+                                           evaluator, progress, cache_dir)
     teacher.eval()
-    return TeacherRun(config, seed, split, teacher, scores, evaluator)
+    return TeacherRun(config, seed, split, teacher, scores, evaluator,
+                      history=history)
 
 
 def _trained_teacher(teacher: torch.nn.Module, config: DistillConfig,
                      seed: int, split: Any, evaluator: Any, progress: bool,
-                     cache_dir: Optional[str]) -> Dict[str, float]:
-    # Trains `teacher` (or loads it from the cache) and returns its scores.
+                     cache_dir: Optional[str]
+                     ) -> Tuple[Dict[str, float], List[EpochRecord]]:
+    # Trains `teacher` (or loads it from the cache); returns its scores and
+    # its epochs.
     from pyg_rbm.teachers import teacher_inference
 
     t = config.teacher
@@ -362,7 +417,7 @@ def _trained_teacher(teacher: torch.nn.Module, config: DistillConfig,
         key = teacher_cache_key(config, seed)
         scores = load_teacher(cache_dir, key, teacher)
         if scores is not None:
-            return scores
+            return scores, []
 
     def held_out_metrics() -> Dict[str, float]:
         # Held-out nodes are scored on the full graph, which training
@@ -381,7 +436,7 @@ def _trained_teacher(teacher: torch.nn.Module, config: DistillConfig,
         fitted.history, config.setting)
     if cache_dir is not None:
         save_teacher(cache_dir, key, teacher, scores)
-    return scores
+    return scores, fitted.history
 
 
 def distill_student(
@@ -394,6 +449,7 @@ def distill_student(
     features: Optional[Tuple[Tensor, Tensor]] = None,
     optimizer: Optional[torch.optim.Optimizer] = None,
     checkpoint_dir: Optional[str] = None,
+    history: Optional[List[EpochRecord]] = None,
 ) -> Tuple[torch.nn.Module, Dict[str, float], int, Tensor]:
     r"""Distils :obj:`run`'s teacher into a student built from
     :obj:`config` (default: the run's config).
@@ -409,6 +465,8 @@ def distill_student(
     :obj:`checkpoint_dir`, the student's training is checkpointed there
     every :obj:`CHECKPOINT_EVERY` epochs and continues from an existing
     checkpoint (an interrupted run resumes with the same result).
+    :obj:`history`, a list, receives the record of every epoch (those
+    before a resumed checkpoint included).
     """
     from pyg_rbm.nn import MLPStudent, build_student
     from pyg_rbm.teachers import teacher_inference
@@ -483,6 +541,8 @@ def distill_student(
                        optimizer=None if without_teacher else optimizer,
                        **_checkpointing(checkpoint_dir, without_teacher))
     fitted = trainer.fit(train_data, held_x, held_y)
+    if history is not None:
+        history.extend(fitted.history)
     scores = _with_best_over_epochs(
         {k: v for k, v in fitted.best_metrics.items() if k != 'train'},
         fitted.history, config.setting)
@@ -503,6 +563,8 @@ def run_seed(
     checkpoint_dir: Optional[str] = None,
     student_path: Optional[str] = None,
     teacher_logits: Optional[Tensor] = None,
+    timing: bool = True,
+    teacher: Optional[Any] = None,
 ) -> SeedResult:
     r"""Runs teacher training, distillation and evaluation for one seed.
 
@@ -537,9 +599,24 @@ def run_seed(
         teacher_logits (torch.Tensor, optional): The teacher as its logits
             of every node, computed elsewhere: no teacher is trained (see
             :func:`teacher_from_logits`). (default: :obj:`None`)
+        timing (bool, optional): Time the teacher's and the student's
+            full-graph inference. (default: :obj:`True`)
+        teacher (torch.nn.Module or callable, optional): A teacher trained
+            elsewhere (your own GNN), run once on :obj:`data` as given (or
+            on the loaded dataset) as
+            :class:`~pyg_rbm.transforms.KnowledgeDistillation` runs it; its
+            logits then serve as :obj:`teacher_logits`. (default:
+            :obj:`None`)
     """
     from pyg_rbm.teachers import teacher_inference
 
+    if teacher is not None:
+        if teacher_logits is not None:
+            raise ValueError("'run_seed' takes 'teacher' or "
+                             "'teacher_logits', not both")
+        teacher_logits = logits_of_teacher(teacher, config, seed, data)
+        if data is not None:
+            data = graph_for_students(data)
     if teacher_logits is not None:
         run = teacher_from_logits(config, seed, teacher_logits, data, split)
     else:
@@ -547,9 +624,12 @@ def run_seed(
                               split)
     if features is None:
         features = build_features(run.split, config, seed)
+    history: Dict[str, List[EpochRecord]] = dict(teacher=run.history,
+                                                 student=[])
     student, scores, epochs, x_full = distill_student(
         run, config, callbacks, progress, student_fn, features=features,
-        optimizer=optimizer, checkpoint_dir=checkpoint_dir)
+        optimizer=optimizer, checkpoint_dir=checkpoint_dir,
+        history=history['student'])
     main = distributed.is_main_process()
     if student_path is not None and student_fn is None and main:
         from pyg_rbm.saved_student import save_student
@@ -571,19 +651,22 @@ def run_seed(
             normalize_features=config.data.normalize_features,
             feature_state=state,
             info=dict(dataset=config.dataset, root=config.root,
-                      setting=config.setting, seed=seed, scores=scores))
+                      setting=config.setting, seed=seed, scores=scores,
+                      dataset_options=config.data.generator_options()))
     mlp_scores = None
     if config.baseline_mlp:
+        history['mlp'] = []
         mlp_scores = distill_student(run, config, progress=progress,
                                      without_teacher=True,
                                      features=features,
-                                     checkpoint_dir=checkpoint_dir)[1]
+                                     checkpoint_dir=checkpoint_dir,
+                                     history=history['mlp'])[1]
     full = run.split.full
     bs = config.train.batch_size or None
     timings = dict(nodes=float(full.num_nodes))
-    if not main:  # one process times, the one that reports
+    if not main or not timing:  # one process times, the one that reports
         return SeedResult(seed, config.setting, run.scores, scores,
-                          mlp_scores, timings, epochs)
+                          mlp_scores, timings, epochs, history)
     if run.teacher is not None:
         timings['teacher_inference_s'] = time_inference(
             lambda: teacher_inference(run.teacher, full.x, full.edge_index),
@@ -591,7 +674,7 @@ def run_seed(
     timings['student_inference_s'] = time_inference(
         lambda: predict(student, x_full, bs), repeats=3)
     return SeedResult(seed, config.setting, run.scores, scores, mlp_scores,
-                      timings, epochs)
+                      timings, epochs, history)
 
 
 def summarize(results: List[SeedResult], setting: str) -> Dict[str, Any]:

@@ -20,6 +20,7 @@ from pyg_rbm import distributed
 from pyg_rbm.config import OPTIMIZER_STEPS, TIES
 from pyg_rbm.datasets.validate import check_node_data
 from pyg_rbm.nn.finite import all_finite
+from pyg_rbm.nn.student_protocol import check_student
 from pyg_rbm.train.data_parallel import (
     data_parallel_module,
     global_count,
@@ -27,6 +28,7 @@ from pyg_rbm.train.data_parallel import (
 )
 from pyg_rbm.train.draws import randperm
 from pyg_rbm.train.evaluate import predict, prediction_metrics
+from pyg_rbm.train.expert_load import ExpertLoad
 from pyg_rbm.train.extras import (
     pgd_perturbation,
     representation_similarity_loss,
@@ -102,7 +104,10 @@ class StudentTrainer:
     are not sums over nodes.
 
     Args:
-        model (torch.nn.Module): The student.
+        model (torch.nn.Module): The student, a
+            :class:`~pyg_rbm.nn.Student` (:obj:`in_channels`,
+            :obj:`out_channels`, :obj:`forward(x, return_aux_loss)`; wrap
+            other modules in :class:`~pyg_rbm.nn.StudentAdapter`).
         objective (DistillationObjective, optional): The objective:
             :math:`\lambda`, :math:`\tau`, KD variant.
             (default: :obj:`DistillationObjective()`, KD only)
@@ -172,6 +177,7 @@ class StudentTrainer:
         progress: bool = True,
     ):
         name = self.__class__.__name__
+        check_student(model, name)
         objective = objective or DistillationObjective()
         if not isinstance(objective, DistillationObjective):
             raise ValueError(f"'objective' must be a 'DistillationObjective' "
@@ -213,6 +219,11 @@ class StudentTrainer:
             ReliableNeighbours)
         self.similarity: Optional[SimilarityDistillation] = by_kind.get(
             SimilarityDistillation)
+        if self.similarity is not None and not hasattr(model,
+                                                       'output_layer'):
+            raise ValueError(f"'SimilarityDistillation' needs a student with"
+                             f" an 'output_layer' (its input is the "
+                             f"representation) in '{name}'")
         self.sampler = None if self.reliable is None else self.reliable.sampler
         self.model = model
         self.routed = hasattr(model, 'init_routing')
@@ -248,6 +259,7 @@ class StudentTrainer:
         # What runs the training forward: the model, or its data-parallel
         # wrapper (built in `fit`, once the model is on its device).
         self._train_module: torch.nn.Module = model
+        self._load = ExpertLoad(model)
 
     def _fingerprint(self, data: Data) -> Dict[str, Any]:
         # What a resumed checkpoint must match: the optimisation and the
@@ -486,7 +498,8 @@ class StudentTrainer:
 
     def _evaluate(self, data: Data, held_out_x: Optional[Tensor],
                   held_out_y: Optional[Tensor]) -> Dict[str, float]:
-        pred = self._predicted_classes(data.x)
+        with self._load.recording():  # the training graph's nodes
+            pred = self._predicted_classes(data.x)
         masks = dict(train=data.train_mask, val=data.val_mask)
         if data.get('test_mask') is not None and data.test_mask.any():
             masks['test'] = data.test_mask
@@ -499,6 +512,17 @@ class StudentTrainer:
                                        held_out_y, dtype=torch.bool)),
                                    self.evaluator))
         return metrics
+
+    def _observe(self) -> Dict[str, Any]:
+        # Each mixture layer's first-choice shares of the evaluated nodes
+        # (of every process's share of them).
+        if self.distributed:
+            self._load.counts = [
+                None if c is None else global_count(c)
+                for c in self._load.counts
+            ]
+        shares = self._load.shares()
+        return {} if shares is None else dict(expert_load=shares)
 
     def _init_routing(self, x: Tensor) -> None:
         # k-means once, on rank 0, whose routing every process then takes.
@@ -553,6 +577,7 @@ class StudentTrainer:
             phase_of=phase_of,
             on_epoch_start=lambda epoch: self._on_epoch_start(epoch, data),
             callbacks=self.callbacks, generator=self.generator,
+            observe=self._observe,
             extra_state=_SamplerState(self.sampler),
             checkpoint_path=self.checkpoint_path,
             checkpoint_every=self.checkpoint_every, resume=self.resume,

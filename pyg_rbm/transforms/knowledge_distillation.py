@@ -1,5 +1,6 @@
+import inspect
 import math
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -25,9 +26,19 @@ class KnowledgeDistillation(BaseTransform):
     (functional name: :obj:`knowledge_distillation`).
 
     The targets come either from a trained :obj:`teacher`, run on the full
-    graph in evaluation mode and without gradients via
-    :func:`~pyg_rbm.teachers.teacher_inference`, or from precomputed
-    :obj:`logits`. The transform stores the logits :math:`\mathbf{Z}` in
+    graph in evaluation mode and without gradients, or from precomputed
+    :obj:`logits`. A :class:`torch.nn.Module` teacher is called as
+    :obj:`teacher(x, edge_index)`, or :obj:`teacher(x, adj_t)` for data
+    prepared by :class:`~torch_geometric.transforms.ToSparseTensor`, with
+    :obj:`edge_weight` and :obj:`edge_attr` passed by keyword when the data
+    holds them (its :meth:`forward` must take them); a
+    :class:`~torch_geometric.nn.models.basic_gnn.BasicGNN` on
+    :obj:`edge_index` alone runs layer-wise via
+    :func:`~pyg_rbm.teachers.teacher_inference`. Any other signature goes
+    through a callable :obj:`teacher` that takes the data object and
+    returns the logits, *e.g.*,
+    :obj:`lambda data: model(data.x, data.edge_index, data.edge_type)`.
+    The transform stores the logits :math:`\mathbf{Z}` in
     :obj:`data[f"{attr_name}_logits"]` and the soft labels
 
     .. math::
@@ -39,8 +50,8 @@ class KnowledgeDistillation(BaseTransform):
     object is left unchanged.
 
     Args:
-        teacher (torch.nn.Module, optional): A trained teacher called as
-            :obj:`teacher(x, edge_index)`. (default: :obj:`None`)
+        teacher (torch.nn.Module or callable, optional): A trained teacher
+            (see above). (default: :obj:`None`)
         logits (torch.Tensor, optional): Precomputed teacher logits of shape
             :obj:`[num_nodes, num_classes]`. Exactly one of :obj:`teacher`
             and :obj:`logits` must be given. (default: :obj:`None`)
@@ -71,9 +82,9 @@ class KnowledgeDistillation(BaseTransform):
             given = 'both' if teacher is not None else 'neither'
             raise ValueError(f"'{name}' needs exactly one of 'teacher' and "
                              f"'logits' (got {given})")
-        if teacher is not None and not isinstance(teacher, torch.nn.Module):
+        if teacher is not None and not callable(teacher):
             raise ValueError(f"'teacher' in '{name}' must be a "
-                             f"'torch.nn.Module' (got "
+                             f"'torch.nn.Module' or a callable (got "
                              f"'{type(teacher).__name__}')")
         if logits is not None:
             if (not isinstance(logits, Tensor) or logits.dim() != 2
@@ -124,19 +135,11 @@ class KnowledgeDistillation(BaseTransform):
 
         hidden: Optional[Tensor] = None
         if self.teacher is not None:
-            if data.x is None or data.edge_index is None:
-                raise ValueError(f"'{name}' with a 'teacher' needs 'data.x' "
-                                 f"and 'data.edge_index'")
-            if not all_finite(data.x):
-                raise ValueError(f"'data.x' holds NaN or infinite values in "
-                                 f"'{name}'")
-            if self.store_hidden:
-                logits, hidden = teacher_inference(
-                    self.teacher, data.x, data.edge_index, self.batch_size,
-                    return_hidden=True)
-            else:
-                logits = teacher_inference(self.teacher, data.x,
-                                           data.edge_index, self.batch_size)
+            logits, hidden = self._run_teacher(data)
+            if not isinstance(logits, Tensor):
+                raise ValueError(f"'teacher' in '{name}' must return a "
+                                 f"tensor of logits (got "
+                                 f"'{type(logits).__name__}')")
             arg = 'teacher'
         else:
             assert self.logits is not None
@@ -165,6 +168,50 @@ class KnowledgeDistillation(BaseTransform):
             data[f'{self.attr_name}_hidden'] = hidden
         return data
 
+    def _run_teacher(self, data: Data) -> Tuple[Tensor, Optional[Tensor]]:
+        name = self.__class__.__name__
+        teacher = self.teacher
+        if not isinstance(teacher, torch.nn.Module):  # the user's adapter
+            with torch.no_grad():
+                return teacher(data), None
+        graph = data.get('edge_index')
+        if graph is None:
+            graph = data.get('adj_t')
+        if data.get('x') is None or graph is None:
+            raise ValueError(f"'{name}' with a 'teacher' needs 'data.x' "
+                             f"and 'data.edge_index' (or 'data.adj_t')")
+        if not all_finite(data.x):
+            raise ValueError(f"'data.x' holds NaN or infinite values in "
+                             f"'{name}'")
+        params = inspect.signature(teacher.forward).parameters
+        kwargs = {}
+        for key in ('edge_weight', 'edge_attr'):
+            if data.get(key) is None:
+                continue
+            if key not in params:
+                raise ValueError(
+                    f"'data' holds '{key}' but the teacher's forward takes "
+                    f"no '{key}' in '{name}'; pass 'teacher' as a callable "
+                    f"of the data, e.g. 'lambda data: model(data.x, "
+                    f"data.edge_index)', to leave it out")
+            kwargs[key] = data[key]
+        layer_wise = (isinstance(teacher, BasicGNN) and not kwargs
+                      and data.get('edge_index') is not None)
+        if self.store_hidden and not layer_wise:
+            raise ValueError(f"'store_hidden' in '{name}' needs a 'BasicGNN'"
+                             f" teacher on 'edge_index' alone")
+        if layer_wise:
+            out = teacher_inference(teacher, data.x, graph, self.batch_size,
+                                    return_hidden=self.store_hidden)
+            return out if self.store_hidden else (out, None)
+        training = teacher.training
+        teacher.eval()
+        try:
+            with torch.no_grad():
+                return teacher(data.x, graph, **kwargs), None
+        finally:
+            teacher.train(training)
+
     @staticmethod
     def _num_classes(data: Data) -> Optional[int]:
         num_classes = data.get('num_classes')
@@ -177,7 +224,10 @@ class KnowledgeDistillation(BaseTransform):
 
     def __repr__(self) -> str:
         if self.teacher is not None:
-            source = f'teacher={self.teacher.__class__.__name__}'
+            teacher = self.teacher
+            source = 'teacher=' + (teacher.__class__.__name__ if isinstance(
+                teacher, torch.nn.Module) else getattr(
+                    teacher, '__name__', type(teacher).__name__))
         else:
             assert self.logits is not None
             source = f'logits={list(self.logits.shape)}'

@@ -293,3 +293,67 @@ def test_torchrun_two_processes_match_one(tmp_path):
                 for k in ('one', 'two'))
     assert two == pytest.approx(one, abs=1e-3)
     assert one['val'] > 0.3  # it learnt something (chance: 0.2)
+
+
+def test_distill_logs_every_epoch_and_show_draws_them(data_root, tmp_path,
+                                                      capsys):
+    out = str(tmp_path / 'run')
+    assert main([
+        'distill', '--root', data_root, '--dataset', 'cora', '--out', out,
+        '--seeds', '2', '--epochs', '3', '--set', 'train.pretrain_epochs=2',
+        '--set', 'teacher.epochs=4', '--set', 'baseline_mlp=true',
+        '--no-progress', '--no-timing', '--log', 'csv', 'tensorboard'
+    ]) == 0
+    from pyg_rbm.experiment.history import read_history
+    for seed in (0, 1):
+        student = read_history(os.path.join(out, 'history', str(seed),
+                                            'student.csv'))
+        assert [r['phase'] for r in student] == ['pretrain'] * 2 + [
+            'route'
+        ] * 3
+        # RbM's 3 layers, 4 experts: the shares of the nodes, once routed.
+        load = student[-1]['expert_load']
+        assert [len(layer) for layer in load] == [4, 4, 4]
+        assert [sum(layer) for layer in load] == pytest.approx([1] * 3,
+                                                               abs=1e-3)
+        assert 'expert_load' not in student[0]
+        assert len(read_history(os.path.join(out, 'history', str(seed),
+                                             'teacher.csv'))) == 4
+        assert len(read_history(os.path.join(out, 'history', str(seed),
+                                             'mlp.csv'))) >= 1
+        assert os.listdir(os.path.join(out, 'tensorboard', str(seed),
+                                       'student'))
+    with open(os.path.join(out, 'results.json')) as f:
+        assert json.load(f)['timings'] == dict(nodes=2708.0)  # --no-timing
+    capsys.readouterr()
+    assert main(['show', out]) == 0
+    shown = capsys.readouterr().out
+    assert 'seed 1: teacher val' in shown and 'student (rbm)' in shown
+    assert os.path.getsize(os.path.join(out, 'curves.png')) > 10_000
+    with pytest.raises(SystemExit):
+        main(['show', str(tmp_path)])
+    assert 'holds no run' in capsys.readouterr().err
+
+
+def test_csbm_size_from_the_command_line(tmp_path, capsys):
+    out = str(tmp_path / 'run')
+    argv = ['distill', '--root', str(tmp_path), '--dataset', 'csbm',
+            '--set', 'data.num_nodes=600', '--set', 'data.num_classes=3',
+            '--set', 'data.num_features=12', '--set', 'data.homophily=0.9']
+    assert main([*argv, '--out', out, '--epochs', '2', '--set',
+                 'teacher.epochs=3', '--no-progress', '--no-timing']) == 0
+    with open(os.path.join(out, 'results.json')) as f:
+        results = json.load(f)
+    assert results['timings']['nodes'] == 600.0
+    assert results['hyperparameters']['data']['num_classes'] == 3
+    # The saved student regenerates the same graph to predict its nodes.
+    capsys.readouterr()
+    assert main(['predict', out, '--nodes', '0', '599']) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and lines[2].startswith('1,599,')
+    # Another dataset refuses the generator's keys, by name, before work.
+    with pytest.raises(SystemExit):
+        main(['distill', '--dataset', 'cora', '--set',
+              'data.num_nodes=600', '--out', str(tmp_path / 'x')])
+    assert "'data.num_nodes' sets the size of the generated graph 'csbm'" \
+        in capsys.readouterr().err

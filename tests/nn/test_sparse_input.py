@@ -32,6 +32,9 @@ def test_sparse_input_takes_sparse_constant_matrices_only():
     assert sparse_input(x[:63], min_rows=63) is not None
     assert sparse_input(x.long()) is None
     assert sparse_input(torch.empty(0, 50)) is None
+    # Off the CPU the dense product runs (no count of non-zeros, which
+    # would make the device wait for the host):
+    assert sparse_input(x.to('meta')) is None
 
 
 def test_sparse_input_cache_frees_with_input():

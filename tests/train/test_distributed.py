@@ -73,7 +73,8 @@ def _train(name: str, reliable: bool = False) -> dict:
                        for k, v in model.state_dict().items()},
                 best_epoch=result.best_epoch,
                 losses=[r.loss for r in result.history],
-                val=[r.metrics['val'] for r in result.history])
+                val=[r.metrics['val'] for r in result.history],
+                load=[r.extra.get('expert_load') for r in result.history])
 
 
 def _worker(rank: int, world_size: int, init_file: str, out: str,
@@ -107,6 +108,8 @@ def test_two_processes_train_as_one(tmp_path, name, reliable):
         assert rank['best_epoch'] == single['best_epoch']
         assert rank['val'] == single['val']
         assert rank['losses'] == pytest.approx(single['losses'], rel=1e-5)
+        # Expert shares of all nodes, summed over the processes' shares.
+        assert rank['load'] == single['load']
         for key, value in single['state'].items():
             torch.testing.assert_close(rank['state'][key], value, rtol=0,
                                        atol=1e-5, msg=key)

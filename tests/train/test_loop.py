@@ -1,3 +1,5 @@
+import time
+
 import pytest
 import torch
 
@@ -100,3 +102,31 @@ def test_resume_reaches_the_same_result(tmp_path):
         [r.loss for r in full.history])
     for key, value in model.state_dict().items():
         assert torch.equal(value, full_state[key]), key
+
+
+def test_fit_result_and_seed_result_print_percentages():
+    from pyg_rbm.train.loop import FitResult
+    from pyg_rbm.train.pipeline import SeedResult
+    result = FitResult(4, dict(val=0.794, test=0.8), history=[None] * 9)
+    assert str(result) == 'best epoch 4 of 9: val 79.40%, test 80.00%'
+    seed = SeedResult(2, 'inductive', dict(val=0.5), dict(inductive=0.25),
+                      mlp=dict(val=0.125))
+    assert str(seed) == ('seed 2 (inductive): teacher val 50.00%; student '
+                         'inductive 25.00%; MLP without teacher val 12.50%')
+
+
+def test_time_inference_repeats_a_slow_call_once():
+    from pyg_rbm.train.evaluate import time_inference
+    calls = []
+
+    def call(seconds):
+        def fn():
+            calls.append(seconds)
+            time.sleep(seconds)
+        return fn
+
+    time_inference(call(0.0), repeats=3)
+    assert len(calls) == 4  # a warm-up and 3 timed calls
+    calls.clear()
+    time_inference(call(0.03), repeats=3, long_s=0.01)
+    assert len(calls) == 2  # a warm-up and 1 timed call

@@ -181,3 +181,25 @@ def test_teacher_given_as_logits(graph):
         teacher_from_logits(config, 0, logits[:10], graph)
     with pytest.raises(ValueError, match='needs the teacher model'):
         teacher_from_logits(_config(similarity=True), 0, logits, graph)
+
+
+def test_teacher_options_reach_the_model(data_root):
+    from pyg_rbm.config import load_config
+    from pyg_rbm.train.pipeline import prepare_teacher
+
+    def teacher(**options):
+        config = load_config(overrides=dict(
+            root=data_root, teacher=dict(hidden_channels=16, epochs=2,
+                                         **options)), dataset='cora')
+        return prepare_teacher(config, 0, progress=False).teacher
+
+    gat = teacher(name='gat', heads=4)
+    assert {conv.heads for conv in gat.convs} == {4}
+    # Hidden heads are concatenated to the width, the output's averaged.
+    assert gat.convs[0].out_channels == 4 and gat.convs[0].concat
+    assert not gat.convs[-1].concat
+    gcn = teacher(name='gcn', gcn_normalize=False, gcn_improved=True)
+    assert {(c.normalize, c.improved) for c in gcn.convs} == {(False, True)}
+    with pytest.raises(ValueError, match="must divide by 'teacher.heads'"):
+        load_config(overrides=dict(teacher=dict(name='gat', heads=3)),
+                    dataset='cora')

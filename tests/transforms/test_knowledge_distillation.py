@@ -223,3 +223,42 @@ def test_knowledge_distillation_repr():
     assert str(transform) == ('KnowledgeDistillation('
                               'teacher=SparseInputGraphSAGE, temperature=1.0, '
                               'store_hidden=True)')
+
+
+def test_own_teacher_on_adj_t_and_edge_weight():
+    import torch_geometric.transforms as T
+    from torch_geometric.nn import GCN, GraphSAGE
+    torch.manual_seed(0)
+    x = torch.randn(6, 4)
+    edge_index = torch.tensor([[0, 1, 1, 2, 3, 4, 5, 0], [1, 0, 2, 1, 4, 3,
+                                                         0, 5]])
+    weight = torch.rand(8) + 0.5
+    gcn = GCN(4, 8, 2, 3)
+    data = Data(x=x, edge_index=edge_index, edge_weight=weight, num_nodes=6)
+    by_index = KnowledgeDistillation(gcn)(data.clone()).teacher_logits
+    gcn.eval()
+    expected = gcn(x, edge_index, edge_weight=weight)
+    assert torch.allclose(by_index, expected, atol=1e-6)
+    assert not torch.allclose(by_index, gcn(x, edge_index), atol=1e-3)
+    sparse = T.ToSparseTensor()(data.clone())  # adj_t holds the weights
+    assert 'edge_index' not in sparse and 'edge_weight' not in sparse
+    by_adj = KnowledgeDistillation(gcn)(sparse).teacher_logits
+    assert torch.allclose(by_adj, expected, atol=1e-5)
+    assert gcn.training is False  # the mode it was given back in
+
+    # A teacher whose forward takes no edge weights is refused by name,
+    # and a callable of the data adapts any signature.
+    sage = GraphSAGE(4, 8, 2, 3)
+    plain = torch.nn.Module()
+    plain.forward = lambda x, edge_index: sage(x, edge_index)
+    with pytest.raises(ValueError, match="takes no 'edge_weight'"):
+        KnowledgeDistillation(plain)(data.clone())
+    sage.eval()
+    out = KnowledgeDistillation(
+        lambda d: sage(d.x, d.edge_index))(data.clone()).teacher_logits
+    assert torch.allclose(out, sage(x, edge_index))
+    with pytest.raises(ValueError, match="must return a tensor"):
+        KnowledgeDistillation(lambda d: None)(data.clone())
+    with pytest.raises(ValueError, match="needs a 'BasicGNN' teacher on "
+                       "'edge_index' alone"):
+        KnowledgeDistillation(gcn, store_hidden=True)(data.clone())

@@ -49,5 +49,7 @@ def load_pyg_rbm(format: str, name: str,
     if format != FORMAT:
         return None
     from pyg_rbm.datasets import load_dataset
+    from pyg_rbm.graphgym.translate import distill_config_from_cfg
+    options = distill_config_from_cfg(cfg).data.generator_options()
     return OneGraphDataset(
-        load_dataset(name, dataset_dir or None, seed=cfg.seed))
+        load_dataset(name, dataset_dir or None, seed=cfg.seed, **options))

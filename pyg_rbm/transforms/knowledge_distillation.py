@@ -1,6 +1,6 @@
 import inspect
 import math
-from typing import Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -9,8 +9,10 @@ from torch_geometric.data.datapipes import functional_transform
 from torch_geometric.nn.models.basic_gnn import BasicGNN
 from torch_geometric.transforms import BaseTransform
 
-from ..nn.finite import all_finite
-from ..teachers.inference import teacher_inference
+
+def _all_finite(tensor: Tensor) -> bool:
+    return bool(torch.isfinite(tensor).all())
+
 
 # Substrings PyG treats specially when batching (`*index*`, `*batch*`) or
 # that would read as edge-level or split attributes.
@@ -31,10 +33,13 @@ class KnowledgeDistillation(BaseTransform):
     :obj:`teacher(x, edge_index)`, or :obj:`teacher(x, adj_t)` for data
     prepared by :class:`~torch_geometric.transforms.ToSparseTensor`, with
     :obj:`edge_weight` and :obj:`edge_attr` passed by keyword when the data
-    holds them (its :meth:`forward` must take them); a
+    holds them (its :meth:`forward` must take them). A
     :class:`~torch_geometric.nn.models.basic_gnn.BasicGNN` on
-    :obj:`edge_index` alone runs layer-wise via
-    :func:`~pyg_rbm.teachers.teacher_inference`. Any other signature goes
+    :obj:`edge_index` alone runs through the class attribute
+    :obj:`inference`, when set, as
+    :obj:`inference(teacher, x, edge_index, batch_size, return_hidden)`
+    (:obj:`pyg_rbm` sets its layer-by-layer inference, whose memory stays
+    that of two hidden layers). Any other signature goes
     through a callable :obj:`teacher` that takes the data object and
     returns the logits, *e.g.*,
     :obj:`lambda data: model(data.x, data.edge_index, data.edge_type)`.
@@ -68,6 +73,9 @@ class KnowledgeDistillation(BaseTransform):
         batch_size (int, optional): The number of nodes per chunk of the
             layer-wise teacher inference. (default: :obj:`None`)
     """
+    # A whole-graph inference for BasicGNN teachers (see above).
+    inference: Optional[Callable[..., Any]] = None
+
     def __init__(
         self,
         teacher: Optional[torch.nn.Module] = None,
@@ -91,7 +99,7 @@ class KnowledgeDistillation(BaseTransform):
                     or not logits.is_floating_point()):
                 raise ValueError(f"'logits' in '{name}' must be a float "
                                  f"tensor of shape [num_nodes, num_classes]")
-            if not all_finite(logits):
+            if not _all_finite(logits):
                 raise ValueError(f"'logits' in '{name}' must be finite "
                                  f"(found NaN or infinite values)")
             logits = logits.detach()
@@ -153,11 +161,11 @@ class KnowledgeDistillation(BaseTransform):
             raise ValueError(f"'{arg}' in '{name}' gives {logits.size(1)} "
                              f"outputs per node, but the data has "
                              f"{num_classes} classes")
-        if not all_finite(logits):
+        if not _all_finite(logits):
             raise ValueError(f"'{arg}' in '{name}' gives non-finite logits")
 
         scaled = logits / self.temperature
-        if not all_finite(scaled):
+        if not _all_finite(scaled):
             raise ValueError(f"'temperature' in '{name}' is so small "
                              f"({self.temperature!r}) that the logits "
                              f"divided by it overflow")
@@ -180,7 +188,7 @@ class KnowledgeDistillation(BaseTransform):
         if data.get('x') is None or graph is None:
             raise ValueError(f"'{name}' with a 'teacher' needs 'data.x' "
                              f"and 'data.edge_index' (or 'data.adj_t')")
-        if not all_finite(data.x):
+        if not _all_finite(data.x):
             raise ValueError(f"'data.x' holds NaN or infinite values in "
                              f"'{name}'")
         params = inspect.signature(teacher.forward).parameters
@@ -195,22 +203,31 @@ class KnowledgeDistillation(BaseTransform):
                     f"of the data, e.g. 'lambda data: model(data.x, "
                     f"data.edge_index)', to leave it out")
             kwargs[key] = data[key]
-        layer_wise = (isinstance(teacher, BasicGNN) and not kwargs
-                      and data.get('edge_index') is not None)
-        if self.store_hidden and not layer_wise:
+        basic = (isinstance(teacher, BasicGNN) and not kwargs
+                 and data.get('edge_index') is not None)
+        if self.store_hidden and not basic:
             raise ValueError(f"'store_hidden' in '{name}' needs a 'BasicGNN'"
                              f" teacher on 'edge_index' alone")
-        if layer_wise:
-            out = teacher_inference(teacher, data.x, graph, self.batch_size,
-                                    return_hidden=self.store_hidden)
+        inference = type(self).inference
+        if basic and inference is not None:
+            out = inference(teacher, data.x, graph, self.batch_size,
+                            self.store_hidden)
             return out if self.store_hidden else (out, None)
+        hidden = []
+        handle = None
+        if self.store_hidden:  # the input of the last layer
+            handle = teacher.convs[-1].register_forward_pre_hook(
+                lambda module, args: hidden.append(args[0]))
         training = teacher.training
         teacher.eval()
         try:
             with torch.no_grad():
-                return teacher(data.x, graph, **kwargs), None
+                out = teacher(data.x, graph, **kwargs)
         finally:
             teacher.train(training)
+            if handle is not None:
+                handle.remove()
+        return out, hidden[0] if hidden else None
 
     @staticmethod
     def _num_classes(data: Data) -> Optional[int]:

@@ -417,7 +417,8 @@ class StudentTrainer:
                 self.model.update_memory()
             pairs = src.numel()
             if self.distributed:  # the loss is the whole batch's
-                pairs = int(global_count(torch.tensor(pairs)))
+                pairs = int(global_count(torch.tensor(pairs,
+                                                      device=src.device)))
             total += float(loss.detach()) * pairs
             count += pairs
         return total / max(count, 1)

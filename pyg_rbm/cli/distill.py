@@ -185,6 +185,14 @@ def overrides_from_args(args: argparse.Namespace) -> Dict[str, Any]:
     return out
 
 
+def run_identity(config: DistillConfig) -> Dict[str, Any]:
+    r"""What makes a run the same run: its config without the data root,
+    the seed list and the device (recorded with each seed).
+    """
+    return {k: v for k, v in config.to_dict().items()
+            if k not in ('root', 'seeds', 'device')}
+
+
 def format_table(summary: Dict[str, Any], timings: Dict[str, float],
                  config: Any, teacher: Optional[str] = None) -> str:
     """The end-of-run table: accuracy mean +- std and inference times."""
@@ -260,10 +268,7 @@ def run(args: argparse.Namespace) -> int:
         # Under torchrun: every process runs this command, rank 0 writes.
         distributed.init_from_env(device)
         data = config.load_dataset(config.seeds[0])
-        # The data root, the seed list and the device (recorded with each
-        # seed) do not change which run this is.
-        identity = {k: v for k, v in config.to_dict().items()
-                    if k not in ('root', 'seeds', 'device')}
+        identity = run_identity(config)
         logits = None
         if args.teacher_logits is not None:
             logits = load_logits(args.teacher_logits)
@@ -282,7 +287,8 @@ def run(args: argparse.Namespace) -> int:
         if distributed.is_main_process():
             try:
                 store = RunStore(args.out, identity, mode,
-                                 environment(device))
+                                 environment(device),
+                                 defaults=run_identity(DistillConfig()))
             except (ValueError, OSError) as error:
                 problem = str(error)
         problem = distributed.broadcast_object(problem)

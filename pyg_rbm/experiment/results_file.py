@@ -134,7 +134,8 @@ def stale_students(results: Dict[str, Any],
 
     return sorted(
         st for st, hparams in hyperparameters.items()
-        if st in stored and values(_filled(_upgraded(stored[st]), defaults))
+        if st in stored and values(
+            fill_defaults(_upgraded(stored[st]), defaults))
         != values(json.loads(json.dumps(hparams))) and any(
                 st in run['students'] for run in results['runs'].values()))
 
@@ -152,13 +153,17 @@ def _upgraded(stored: Dict[str, Any]) -> Dict[str, Any]:
     return dict(stored, extras=extras)
 
 
-def _filled(stored: Dict[str, Any], defaults: Dict[str, Any]) -> Any:
+def fill_defaults(stored: Dict[str, Any], defaults: Dict[str, Any]) -> Any:
+    r"""The nested dict :obj:`stored` with the keys it lacks taken from
+    :obj:`defaults`: options added since it was written count at their
+    defaults.
+    """
     filled = dict(stored)
     for key, value in defaults.items():
         if key not in filled:
             filled[key] = value
         elif isinstance(value, dict) and isinstance(filled[key], dict):
-            filled[key] = _filled(filled[key], value)
+            filled[key] = fill_defaults(filled[key], value)
     return json.loads(json.dumps(filled))
 
 

@@ -58,10 +58,14 @@ class RunStore:
             :obj:`"overwrite"`. (default: :obj:`"new"`)
         environment (dict, optional): Recorded in :obj:`run.json`.
             (default: :obj:`None`)
+        defaults (dict, optional): The configuration's defaults: keys a
+            stored run lacks (options added since it was written) count at
+            these values when it is resumed. (default: :obj:`None`)
     """
     def __init__(self, folder: str, config: Dict[str, Any],
                  mode: str = 'new',
-                 environment: Optional[Dict[str, Any]] = None):
+                 environment: Optional[Dict[str, Any]] = None,
+                 defaults: Optional[Dict[str, Any]] = None):
         if mode not in MODES:
             raise ValueError(f"'mode' must be one of {MODES} in "
                              f"'RunStore' (got {mode!r})")
@@ -85,13 +89,14 @@ class RunStore:
             raise RunStoreError(f"Another process is writing the run in "
                                 f"'{folder}'") from error
         try:
-            self._open(config, mode, environment)
+            self._open(config, mode, environment, defaults)
         except Exception:
             self.close()
             raise
 
     def _open(self, config: Dict[str, Any], mode: str,
-              environment: Optional[Dict[str, Any]]) -> None:
+              environment: Optional[Dict[str, Any]],
+              defaults: Optional[Dict[str, Any]]) -> None:
         path = os.path.join(self.folder, 'run.json')
         digest = config_hash(config)
         if os.path.exists(path) and mode != 'overwrite':
@@ -102,9 +107,13 @@ class RunStore:
                     f"'{self.folder}' already holds a run; pass --resume "
                     f"to continue it, --overwrite to replace it, or "
                     f"choose another folder")
-            if stored.get('config_hash') != digest:
-                changed = sorted(_differences(stored.get('config', {}),
-                                              config))
+            old = stored.get('config', {})
+            if defaults is not None:  # keys added since count at defaults
+                from pyg_rbm.experiment.results_file import fill_defaults
+                old = fill_defaults(old, defaults)
+            if (stored.get('config_hash') != digest
+                    and config_hash(old) != digest):
+                changed = sorted(_differences(old, config))
                 raise RunStoreError(
                     f"The run in '{self.folder}' has another "
                     f"configuration ({', '.join(changed) or 'unknown'} "

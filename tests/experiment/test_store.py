@@ -76,3 +76,22 @@ def test_environment_names_versions_and_device():
     assert env['device'] == 'cpu' and env['torch_threads'] >= 1
     assert {'pyg_rbm', 'torch', 'torch_geometric', 'processor',
             'commit'} <= set(env)
+
+
+def test_a_run_resumes_after_options_were_added(tmp_path):
+    folder = str(tmp_path / 'run')
+    old = dict(dataset='cora', train=dict(lr=0.01))
+    with RunStore(folder, old) as store:
+        store.save_seed(0, dict(score=1.0))
+    # A version with a new option, at its default, resumes the run...
+    new = dict(dataset='cora', train=dict(lr=0.01, ties='first'))
+    defaults = dict(dataset='cora', train=dict(lr=0.01, ties='first'))
+    with RunStore(folder, new, 'resume', defaults=defaults) as store:
+        assert list(store.finished()) == [0]
+    # ... and is then stored with it; other values are still refused.
+    with pytest.raises(RunStoreError, match='train.lr differ'):
+        RunStore(folder, dict(new, train=dict(lr=0.5, ties='first')),
+                 'resume', defaults=defaults)
+    other = dict(dataset='cora', train=dict(lr=0.01, ties='last'))
+    with pytest.raises(RunStoreError, match='train.ties differ'):
+        RunStore(folder, other, 'resume', defaults=defaults)

@@ -14,6 +14,7 @@ from torch import Tensor
 
 __all__ = [
     'init_from_env',
+    'shutdown',
     'is_distributed',
     'rank',
     'world_size',
@@ -29,18 +30,23 @@ def init_from_env(device: torch.device) -> bool:
     r"""Joins the process group that :obj:`torchrun` describes in the
     environment (:obj:`WORLD_SIZE`, :obj:`RANK`, :obj:`MASTER_ADDR`, ...),
     with NCCL for a CUDA :obj:`device` and gloo otherwise. Returns whether
-    the run is multi-process; does nothing outside :obj:`torchrun` or when
-    a group exists already.
+    it joined (then :func:`shutdown` leaves at the end); does nothing
+    outside :obj:`torchrun` or when a group exists already.
     """
-    if is_distributed():
-        return True
-    if int(os.environ.get('WORLD_SIZE', '1')) <= 1:
-        return False
-    if dist.is_initialized():
+    if int(os.environ.get('WORLD_SIZE', '1')) <= 1 or dist.is_initialized():
         return False
     backend = 'nccl' if device.type == 'cuda' else 'gloo'
     dist.init_process_group(backend)
     return True
+
+
+def shutdown() -> None:
+    r"""Waits for every process, then leaves the process group (a process
+    that exits while others still hold the group aborts in gloo).
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def is_distributed() -> bool:

@@ -6,8 +6,8 @@ import torch
 from sklearn.metrics import normalized_mutual_info_score
 from torch import Tensor
 
-from pyg_rbm.nn.moe import _MoELayer
 from pyg_rbm.nn.rbm import RbMLayer
+from pyg_rbm.train.expert_load import expert_choices, mixture_layers
 
 __all__ = ['routing_choices', 'routing_statistics']
 
@@ -25,8 +25,7 @@ def routing_choices(model: torch.nn.Module, x: Tensor,
     An RbM still in pretraining sends every node to expert 0 alone (gate
     one), as its forward does.
     """
-    layers = [m for m in model.modules() if isinstance(m, (RbMLayer,
-                                                           _MoELayer))]
+    layers = mixture_layers(model)
     if not layers:
         raise ValueError(f"'model' must hold RbM or MoE layers in "
                          f"'routing_choices' (got "
@@ -37,15 +36,12 @@ def routing_choices(model: torch.nn.Module, x: Tensor,
         h = args[0]
         if inputs is not None:
             inputs.append(h)
-        if isinstance(layer, RbMLayer):
-            if len(args) > 1 and args[1]:  # pretraining: expert 0 alone
-                index = h.new_zeros(h.size(0), 1, dtype=torch.long)
-                choices.append((index, h.new_ones(h.size(0), 1)))
-                return
-            sim, index = layer.route(h)
-            choices.append((index, sim.softmax(dim=-1)))
-        else:
-            choices.append(layer.route(h))
+        if isinstance(layer, RbMLayer) and len(args) > 1 and args[1]:
+            # Pretraining: expert 0 alone.
+            index = h.new_zeros(h.size(0), 1, dtype=torch.long)
+            choices.append((index, h.new_ones(h.size(0), 1)))
+            return
+        choices.append(expert_choices(layer, h))
 
     handles = [layer.register_forward_pre_hook(hook) for layer in layers]
     training = model.training
@@ -85,10 +81,10 @@ def routing_statistics(model: torch.nn.Module, x: Tensor,
     if y is not None and y.shape != x.shape[:1]:
         raise ValueError(f"'y' must have shape [{x.size(0)}] in "
                          f"'routing_statistics' (got {list(y.shape)})")
-    num_experts = next(m.num_experts for m in model.modules()
-                       if isinstance(m, (RbMLayer, _MoELayer)))
+    choices = routing_choices(model, x)  # refuses a model without layers
+    num_experts = mixture_layers(model)[0].num_experts
     out = []
-    for index, gate in routing_choices(model, x):
+    for index, gate in choices:
         first = index[:, 0]
         count = torch.bincount(first, minlength=num_experts).double()
         top1 = count / count.sum().clamp(min=1)

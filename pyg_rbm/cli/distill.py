@@ -251,6 +251,7 @@ def run(args: argparse.Namespace) -> int:
     from pyg_rbm.train.pipeline import (
         SeedResult,
         check_teacher_logits,
+        mean_timings,
         run_seed,
         summarize,
     )
@@ -266,7 +267,7 @@ def run(args: argparse.Namespace) -> int:
                              protocol=args.protocol, preset=args.preset)
         device = resolve_device(config.device)
         # Under torchrun: every process runs this command, rank 0 writes.
-        distributed.init_from_env(device)
+        joined = distributed.init_from_env(device)
         data = config.load_dataset(config.seeds[0])
         identity = run_identity(config)
         logits = None
@@ -298,16 +299,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(error) from error
     progress = not args.no_progress
     if store is None:
-        return _follow(args, config, logits)
+        _follow(args, config, logits)  # processes of rank > 0
+        if joined:
+            distributed.shutdown()
+        return 0
     with store:
         finished = store.finished()
         distributed.broadcast_object(sorted(finished))
         results: List[SeedResult] = []
         for seed in config.seeds:
             if seed in finished:
-                record = finished[seed]
-                record.pop('environment', None)
-                result = SeedResult(**record)
+                result = SeedResult.from_record(finished[seed])
                 state = 'stored'
             else:
                 # The run folder keeps the seed's teacher and checkpoints, so
@@ -317,9 +319,10 @@ def run(args: argparse.Namespace) -> int:
                 loggers: List[Any] = [
                     CSVLogger(store.history_path(seed, 'student'))
                 ]
-                if tensorboard:
-                    loggers.append(TensorBoardLogger(
-                        store.tensorboard_dir(seed, 'student')))
+                board = (TensorBoardLogger(store.tensorboard_dir(
+                    seed, 'student')) if tensorboard else None)
+                if board is not None:
+                    loggers.append(board)
                 result = run_seed(
                     config, seed, callbacks=loggers, progress=progress,
                     teacher_cache=args.teacher_cache or store.teachers_folder,
@@ -328,11 +331,11 @@ def run(args: argparse.Namespace) -> int:
                     teacher_logits=logits, timing=not args.no_timing)
                 for model, records in result.history.items():
                     write_history(store.history_path(seed, model), records)
-                    if tensorboard and model != 'student':
+                    if board is not None and model != 'student':
                         TensorBoardLogger(store.tensorboard_dir(
                             seed, model)).write(records)
-                if tensorboard:
-                    loggers[1].close()
+                if board is not None:
+                    board.close()
                 # A resumed run may span machines: each seed says where
                 # it ran.
                 store.save_seed(seed, dict(result.to_dict(),
@@ -343,10 +346,7 @@ def run(args: argparse.Namespace) -> int:
                   f'{format_scores(result.teacher)}; student '
                   f'{format_scores(result.student)}', flush=True)
         summary = summarize(results, config.setting)
-        timings = {
-            key: sum(r.timings[key] for r in results) / len(results)
-            for key in results[0].timings
-        }
+        timings = mean_timings(results)
         print(format_table(summary, timings, config,
                            'logits' if logits is not None else None))
         path = store.save_summary(
@@ -356,10 +356,12 @@ def run(args: argparse.Namespace) -> int:
                  environment=environment(device),
                  per_seed=[r.to_dict() for r in results]))
     print(f'Wrote {path}')
+    if joined:
+        distributed.shutdown()
     return 0
 
 
-def _follow(args: argparse.Namespace, config: Any, logits: Any) -> int:
+def _follow(args: argparse.Namespace, config: Any, logits: Any) -> None:
     # A process of rank > 0: trains the seeds that rank 0 runs, with it,
     # and writes nothing.
     from pyg_rbm import distributed
@@ -373,4 +375,3 @@ def _follow(args: argparse.Namespace, config: Any, logits: Any) -> int:
             run_seed(config, seed, progress=False,
                      checkpoint_dir=os.path.join(checkpoints, str(seed)),
                      teacher_logits=logits, timing=False)
-    return 0

@@ -24,7 +24,8 @@ def run(args: argparse.Namespace) -> int:
     from pyg_rbm.cli.main import UsageError
     from pyg_rbm.config import load_config
     from pyg_rbm.experiment.history import read_history
-    from pyg_rbm.train.pipeline import SeedResult, summarize
+    from pyg_rbm.experiment.store import finished_seeds
+    from pyg_rbm.train.pipeline import SeedResult, mean_timings, summarize
 
     path = os.path.join(args.run, 'run.json')
     if not os.path.exists(path):
@@ -33,26 +34,19 @@ def run(args: argparse.Namespace) -> int:
     with open(path) as f:
         identity = dict(json.load(f)['config'])
     logits = identity.pop('teacher_logits', None)
-    records = []
-    for name in sorted(glob.glob(os.path.join(args.run, 'seeds', '*.json'))):
-        with open(name) as f:
-            record = json.load(f)
-        record.pop('environment', None)
-        records.append(SeedResult(**record))
+    records = [
+        SeedResult.from_record(record)
+        for record in finished_seeds(args.run).values()
+    ]
     if not records:
         raise UsageError(f"The run in '{args.run}' has no finished seed yet")
-    records.sort(key=lambda r: r.seed)
     config = load_config(overrides=dict(identity,
                                         seeds=[r.seed for r in records]))
     for result in records:
         print(f'seed {result.seed}: teacher {format_scores(result.teacher)}'
               f'; student {format_scores(result.student)}')
     summary = summarize(records, config.setting)
-    timings = {
-        key: sum(r.timings.get(key, 0.0) for r in records) / len(records)
-        for key in records[0].timings
-    }
-    print(format_table(summary, timings, config,
+    print(format_table(summary, mean_timings(records), config,
                        'logits' if logits is not None else None))
     if args.no_plot:
         return 0

@@ -140,13 +140,7 @@ class RunStore:
 
     def finished(self) -> Dict[int, Dict[str, Any]]:
         r"""The records of the finished seeds, by seed."""
-        out = {}
-        for name in os.listdir(self.seeds_folder):
-            if name.endswith('.json'):
-                with open(os.path.join(self.seeds_folder, name)) as f:
-                    record = json.load(f)
-                out[int(record['seed'])] = record
-        return dict(sorted(out.items()))
+        return finished_seeds(self.folder)
 
     def student_path(self, seed: int) -> str:
         r"""Where the selected student of :obj:`seed` is saved."""
@@ -196,6 +190,20 @@ class RunStore:
 
     def __exit__(self, *args: Any) -> None:
         self.close()
+
+
+def finished_seeds(folder: str) -> Dict[int, Dict[str, Any]]:
+    r"""The records of the finished seeds of the run in :obj:`folder`, by
+    seed (read without opening the run, e.g. while it runs).
+    """
+    out = {}
+    seeds = os.path.join(folder, 'seeds')
+    for name in os.listdir(seeds) if os.path.isdir(seeds) else ():
+        if name.endswith('.json'):
+            with open(os.path.join(seeds, name)) as f:
+                record = json.load(f)
+            out[int(record['seed'])] = record
+    return dict(sorted(out.items()))
 
 
 def _differences(old: Any, new: Any, prefix: str = '') -> set:

@@ -49,6 +49,13 @@ class SeedResult:
                     mlp=self.mlp, timings=self.timings,
                     student_epochs=self.student_epochs)
 
+    @classmethod
+    def from_record(cls, record: Dict[str, Any]) -> 'SeedResult':
+        r"""A seed's result from its stored record (:meth:`to_dict`, and
+        the environment it ran in, which is left out).
+        """
+        return cls(**{k: v for k, v in record.items() if k != 'environment'})
+
     def __str__(self) -> str:
         def percent(scores: Dict[str, float]) -> str:
             return ', '.join(f'{key.replace("_", " ")} {100 * value:.2f}%'
@@ -675,6 +682,15 @@ def run_seed(
         lambda: predict(student, x_full, bs), repeats=3)
     return SeedResult(seed, config.setting, run.scores, scores, mlp_scores,
                       timings, epochs, history)
+
+
+def mean_timings(results: Sequence[SeedResult]) -> Dict[str, float]:
+    r"""The mean of each inference timing every seed of :obj:`results`
+    measured.
+    """
+    keys = set.intersection(*(set(r.timings) for r in results))
+    return {key: sum(r.timings[key] for r in results) / len(results)
+            for key in sorted(keys)}
 
 
 def summarize(results: List[SeedResult], setting: str) -> Dict[str, Any]:

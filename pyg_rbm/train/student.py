@@ -488,25 +488,24 @@ class StudentTrainer:
             self.model.update_memory()
         return total
 
-    def _predict(self, x: Tensor) -> Tensor:
-        # Logits of every row of `x`; each process computes its share.
-        logits = predict(self.model, distributed.shard(x), self.batch_size)
-        return distributed.gather_shards(logits, x.size(0))
-
-    def _predicted_classes(self, x: Tensor) -> Tensor:
-        logits = predict(self.model, distributed.shard(x), self.batch_size)
-        return distributed.gather_shards(logits.argmax(dim=-1), x.size(0))
+    def _predict(self, x: Tensor, classes: bool = False) -> Tensor:
+        # Logits (or predicted classes, less to gather) of every row of
+        # `x`; each process computes its share.
+        out = predict(self.model, distributed.shard(x), self.batch_size)
+        if classes:
+            out = out.argmax(dim=-1)
+        return distributed.gather_shards(out, x.size(0))
 
     def _evaluate(self, data: Data, held_out_x: Optional[Tensor],
                   held_out_y: Optional[Tensor]) -> Dict[str, float]:
         with self._load.recording():  # the training graph's nodes
-            pred = self._predicted_classes(data.x)
+            pred = self._predict(data.x, classes=True)
         masks = dict(train=data.train_mask, val=data.val_mask)
         if data.get('test_mask') is not None and data.test_mask.any():
             masks['test'] = data.test_mask
         metrics = prediction_metrics(pred, data.y, masks, self.evaluator)
         if held_out_x is not None and held_out_y is not None:
-            held = self._predicted_classes(held_out_x)
+            held = self._predict(held_out_x, classes=True)
             metrics.update(
                 prediction_metrics(held, held_out_y,
                                    dict(inductive=torch.ones_like(
@@ -517,12 +516,8 @@ class StudentTrainer:
     def _observe(self) -> Dict[str, Any]:
         # Each mixture layer's first-choice shares of the evaluated nodes
         # (of every process's share of them).
-        if self.distributed:
-            self._load.counts = [
-                None if c is None else global_count(c)
-                for c in self._load.counts
-            ]
-        shares = self._load.shares()
+        shares = self._load.shares(
+            global_count if self.distributed else None)
         return {} if shares is None else dict(expert_load=shares)
 
     def _init_routing(self, x: Tensor) -> None:

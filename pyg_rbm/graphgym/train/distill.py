@@ -151,4 +151,4 @@ def finished_seed(run_dir: str) -> Optional[SeedResult]:
     if not osp.exists(path):
         return None
     with open(path) as f:
-        return SeedResult(**json.load(f))
+        return SeedResult.from_record(json.load(f))

@@ -17,6 +17,8 @@ TRAIN_GRAPHS = ('full', 'labelled')
 PROTOCOLS = ('default', 'authors')
 # Which of epochs tied on validation accuracy is kept (EarlyStopping).
 TIES = ('first', 'last')
+# The validation score that selects the teacher's epoch (train_teacher).
+TEACHER_SELECTIONS = ('accuracy', 'loss')
 # When RbM's routing memory moves (RbM.memory_update).
 MEMORY_UPDATES = ('step', 'forward')
 # One optimizer step per batch, or per epoch over summed batch losses
@@ -85,8 +87,14 @@ class TeacherConfig:
         '(the neighbourhood of the training and validation nodes: the same '
         'result for sage and gat, much cheaper on large graphs)',
         choices=TRAIN_GRAPHS)
-    ties: str = param('first', 'which of epochs tied on validation '
-                      'accuracy is kept', choices=TIES)
+    ties: str = param('first', 'which of epochs tied on the selection '
+                      'score is kept', choices=TIES)
+    selection: str = param(
+        'accuracy', "the validation score that selects the teacher's "
+        "epoch: 'accuracy' (or the dataset's metric), or 'loss' (the "
+        'cross-entropy, which passes over an early epoch of good accuracy '
+        'but near-uniform outputs, whose soft labels teach little)',
+        choices=TEACHER_SELECTIONS)
 
 
 @dataclass

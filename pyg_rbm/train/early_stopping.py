@@ -6,13 +6,16 @@ import torch
 
 from pyg_rbm.config import TIES
 
+MODES = ('max', 'min')
+
 
 class EarlyStopping:
     r"""Tracks the best validation score and the model state that gave it.
 
-    An epoch improves when its score is strictly higher than the best so
-    far (with :obj:`ties="last"`, as the RbM authors' code does, also when
-    it equals it, so that the later of tied epochs is kept); training
+    An epoch improves when its score is strictly better than the best so
+    far (higher, or lower with :obj:`mode="min"`; with
+    :obj:`ties="last"`, as the RbM authors' code does, also when it
+    equals it, so that the later of tied epochs is kept); training
     stops once :obj:`patience` epochs passed without one. Epochs before
     :obj:`start_epoch` are neither selected nor counted (RbM's pretraining
     epochs).
@@ -25,19 +28,27 @@ class EarlyStopping:
         ties (str, optional): Which of epochs with the same best score is
             kept, :obj:`"first"` or :obj:`"last"`.
             (default: :obj:`"first"`)
+        mode (str, optional): :obj:`"max"` for a score such as accuracy,
+            :obj:`"min"` for a loss. (default: :obj:`"max"`)
     """
     def __init__(self, patience: Optional[int] = 50, start_epoch: int = 0,
-                 ties: str = 'first'):
+                 ties: str = 'first', mode: str = 'max'):
         if patience is not None and patience < 1:
             raise ValueError(f"'patience' must be positive or None in "
                              f"'{self.__class__.__name__}' (got {patience})")
         if ties not in TIES:
             raise ValueError(f"'ties' must be one of {TIES} in "
                              f"'{self.__class__.__name__}' (got {ties!r})")
+        if mode not in MODES:
+            raise ValueError(f"'mode' must be one of {MODES} in "
+                             f"'{self.__class__.__name__}' (got {mode!r})")
         self.patience = patience
         self.start_epoch = start_epoch
         self.ties = ties
-        self.best_score = float('-inf')
+        self.mode = mode
+        # Scores are compared as `sign * score`, so higher is always better.
+        self._sign = 1.0 if mode == 'max' else -1.0
+        self.best_score = self._sign * float('-inf')
         self.best_epoch = -1
         self.best_state: Optional[Dict[str, Any]] = None
         self.bad_epochs = 0
@@ -47,8 +58,8 @@ class EarlyStopping:
         """Records an epoch; returns :obj:`True` when training should stop."""
         if epoch < self.start_epoch:
             return False
-        if score > self.best_score or (self.ties == 'last'
-                                       and score == self.best_score):
+        signed, best = self._sign * score, self._sign * self.best_score
+        if signed > best or (self.ties == 'last' and signed == best):
             self.best_score = score
             self.best_epoch = epoch
             self.best_state = copy.deepcopy(model.state_dict())
@@ -74,4 +85,5 @@ class EarlyStopping:
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(patience={self.patience}, '
-                f'start_epoch={self.start_epoch}, ties={self.ties!r})')
+                f'start_epoch={self.start_epoch}, ties={self.ties!r}, '
+                f'mode={self.mode!r})')

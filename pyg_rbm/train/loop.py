@@ -43,8 +43,11 @@ class FitResult:
         return len(self.history)
 
     def __str__(self) -> str:
-        scores = ', '.join(f'{key} {100 * value:.2f}%'
-                           for key, value in self.best_metrics.items())
+        # Metrics are fractions, shown as percentages; losses as they are.
+        scores = ', '.join(
+            f'{key} {value:.4f}' if key.endswith('loss') else
+            f'{key} {100 * value:.2f}%'
+            for key, value in self.best_metrics.items())
         return (f'best epoch {self.best_epoch} of {self.epochs_run}: '
                 f'{scores}')
 
@@ -74,6 +77,7 @@ def fit(
     on_epoch_start: Optional[Callable[[int], None]] = None,
     callbacks: Sequence[Callable[[EpochRecord], None]] = (),
     monitor: str = 'val',
+    mode: str = 'max',
     generator: Optional[torch.Generator] = None,
     extra_state: Optional[TrainingState] = None,
     checkpoint_path: Optional[str] = None,
@@ -91,8 +95,9 @@ def fit(
     :obj:`train_epoch(epoch)` (returns the mean loss), then
     :obj:`evaluate()` (returns metrics such as :obj:`train`, :obj:`val`,
     :obj:`test`), then every callback with the :class:`EpochRecord`.
-    The epoch whose :obj:`monitor` metric is highest (the first or last
-    one on ties, see :obj:`ties`, from :obj:`selection_start` on) is
+    The epoch whose :obj:`monitor` metric is highest (lowest with
+    :obj:`mode="min"`; the first or last one on ties, see :obj:`ties`,
+    from :obj:`selection_start` on) is
     selected; its metrics are reported
     and its state restored into :obj:`model`.
 
@@ -120,6 +125,9 @@ def fit(
         callbacks (list, optional): Called with each :class:`EpochRecord`.
         monitor (str, optional): The metric to select on.
             (default: :obj:`"val"`)
+        mode (str, optional): :obj:`"max"` selects the highest
+            :obj:`monitor`, :obj:`"min"` the lowest (a loss).
+            (default: :obj:`"max"`)
         generator (torch.Generator, optional): A generator the caller draws
             from, saved and restored with checkpoints.
         extra_state (TrainingState, optional): More state to checkpoint.
@@ -151,7 +159,8 @@ def fit(
     if resume and checkpoint_path is None:
         raise ValueError("'resume=True' needs a 'checkpoint_path' in 'fit'")
 
-    stopper = EarlyStopping(patience, start_epoch=selection_start, ties=ties)
+    stopper = EarlyStopping(patience, start_epoch=selection_start, ties=ties,
+                            mode=mode)
     history: List[EpochRecord] = []
     start = 0
     if resume and checkpoint_path and os.path.exists(checkpoint_path):
@@ -212,7 +221,7 @@ def fit(
     bar.close()
     if progress:
         for line in phase_summaries(history, monitor, stopper.best_epoch,
-                                    epochs):
+                                    epochs, mode):
             tqdm.write(f'{desc} {line}', file=sys.stderr)
 
     if stopper.best_epoch < 0:  # nothing selectable: keep the last state
@@ -227,17 +236,22 @@ def fit(
 
 
 def phase_summaries(history: Sequence[EpochRecord], monitor: str,
-                    best_epoch: int, epochs: int) -> List[str]:
+                    best_epoch: int, epochs: int,
+                    mode: str = 'max') -> List[str]:
     r"""One line per phase of :obj:`history`: its epochs, its best
-    :obj:`monitor` score, the selected epoch and an early stop.
+    :obj:`monitor` score (a percentage, or with :obj:`mode="min"` a loss),
+    the selected epoch and an early stop.
     """
     lines = []
     phases = list(dict.fromkeys(r.phase for r in history))
+    pick = max if mode == 'max' else min
     for phase in phases:
         records = [r for r in history if r.phase == phase]
-        best = max(records, key=lambda r: r.metrics[monitor])
+        best = pick(records, key=lambda r: r.metrics[monitor])
+        value = best.metrics[monitor]
+        shown = f'{100 * value:.2f}%' if mode == 'max' else f'{value:.4f}'
         line = (f'{phase}: epochs {records[0].epoch}-{records[-1].epoch}, '
-                f'best {monitor} {100 * best.metrics[monitor]:.2f}% '
+                f'best {monitor} {shown} '
                 f'(epoch {best.epoch}), loss {records[-1].loss:.4f}')
         if any(r.epoch == best_epoch for r in records):
             line += f'; selected epoch {best_epoch}'

@@ -437,9 +437,11 @@ def _trained_teacher(teacher: torch.nn.Module, config: DistillConfig,
         teacher, observed, lr=t.lr, weight_decay=t.weight_decay,
         epochs=t.epochs, patience=t.patience, evaluator=evaluator,
         progress=progress, graph=t.train_graph, ties=t.ties,
-        extra_metrics=held_out_metrics if held_out.numel() else None)
+        extra_metrics=held_out_metrics if held_out.numel() else None,
+        selection=t.selection)
     scores = _with_best_over_epochs(
-        {k: v for k, v in fitted.best_metrics.items() if k != 'train'},
+        {k: v for k, v in fitted.best_metrics.items()
+         if k not in ('train', 'val_loss')},
         fitted.history, config.setting)
     if cache_dir is not None:
         save_teacher(cache_dir, key, teacher, scores)
@@ -551,7 +553,8 @@ def distill_student(
     if history is not None:
         history.extend(fitted.history)
     scores = _with_best_over_epochs(
-        {k: v for k, v in fitted.best_metrics.items() if k != 'train'},
+        {k: v for k, v in fitted.best_metrics.items()
+         if k not in ('train', 'val_loss')},
         fitted.history, config.setting)
     return student, scores, fitted.epochs_run, x_full
 

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
 
-from pyg_rbm.config import TRAIN_GRAPHS
+from pyg_rbm.config import TEACHER_SELECTIONS, TRAIN_GRAPHS
 from pyg_rbm.datasets.validate import check_node_data
 from pyg_rbm.teachers.inference import teacher_inference
 from pyg_rbm.teachers.locality import neighbourhood_exact_reason
@@ -27,10 +27,13 @@ def train_teacher(
     graph: str = 'full',
     ties: str = 'first',
     extra_metrics: Optional[Callable[[], Dict[str, float]]] = None,
+    selection: str = 'accuracy',
 ) -> FitResult:
     r"""Trains a GNN :obj:`model(x, edge_index)` on the labelled nodes of
     :obj:`data` with Adam, full batch, early stopping on validation
-    accuracy, and restores the best-validation state.
+    accuracy (or cross-entropy, see :obj:`selection`), and restores the
+    best-validation state. Every epoch records :obj:`val_loss`, the
+    validation cross-entropy, beside the metrics.
 
     In the inductive setting pass the observed graph only: held-out nodes
     and their edges must not reach the teacher.
@@ -64,16 +67,27 @@ def train_teacher(
             :obj:`"full"` or :obj:`"labelled"` (the neighbourhood of the
             training and validation nodes). (default: :obj:`"full"`)
         ties (str, optional): Keep the :obj:`"first"` or the
-            :obj:`"last"` of epochs tied on validation accuracy.
+            :obj:`"last"` of epochs tied on the selection score.
             (default: :obj:`"first"`)
         extra_metrics (callable, optional): Returns more metrics of the
             current model after each epoch's evaluation, e.g. accuracy on
             held-out nodes of a larger graph. (default: :obj:`None`)
+        selection (str, optional): The validation score that selects the
+            epoch: :obj:`"accuracy"` (the metric, highest) or
+            :obj:`"loss"` (the cross-entropy, lowest). With features of
+            small values (e.g. row-normalised) a teacher can reach its best
+            validation accuracy within a few epochs while its outputs are
+            still close to uniform; the loss passes over such an epoch.
+            (default: :obj:`"accuracy"`)
     """
     if data.get('edge_index') is None:
         raise ValueError("'data' has no 'edge_index' in 'train_teacher'")
     check_node_data(data, 'train_teacher', masks=('train_mask', 'val_mask'),
                     num_classes=getattr(model, 'out_channels', None))
+    if selection not in TEACHER_SELECTIONS:
+        raise ValueError(f"'selection' must be one of "
+                         f"{list(TEACHER_SELECTIONS)} in 'train_teacher' "
+                         f"(got {selection!r})")
     if graph not in TRAIN_GRAPHS:
         raise ValueError(f"'graph' must be one of {list(TRAIN_GRAPHS)} in "
                          f"'train_teacher' (got {graph!r})")
@@ -86,7 +100,7 @@ def train_teacher(
                              f"'graph=\"full\"'")
         return _train_on_labelled_neighbourhood(
             model, data, lr, weight_decay, epochs, patience, evaluator,
-            callbacks, progress, ties, extra_metrics)
+            callbacks, progress, ties, extra_metrics, selection)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr,
                                  weight_decay=weight_decay)
     masks = dict(train=data.train_mask, val=data.val_mask)
@@ -105,6 +119,8 @@ def train_teacher(
     def evaluate() -> dict:
         logits = teacher_inference(model, data.x, data.edge_index)
         metrics = accuracy_metrics(logits, data.y, masks, evaluator)
+        metrics['val_loss'] = float(
+            F.cross_entropy(logits[data.val_mask], data.y[data.val_mask]))
         if extra_metrics is not None:
             metrics.update(extra_metrics())
         return metrics
@@ -112,6 +128,8 @@ def train_teacher(
     return fit(model, optimizer, train_epoch, evaluate, epochs=epochs,
                patience=patience, ties=ties, callbacks=callbacks,
                progress=progress,
+               **(dict(monitor='val_loss', mode='min')
+                  if selection == 'loss' else {}),
                desc=f'teacher ({model.__class__.__name__})')
 
 
@@ -127,6 +145,7 @@ def _train_on_labelled_neighbourhood(
     progress: bool,
     ties: str,
     extra_metrics: Optional[Callable[[], Dict[str, float]]],
+    selection: str,
 ) -> FitResult:
     from pyg_rbm.serving import neighborhood_subgraph
 
@@ -138,7 +157,7 @@ def _train_on_labelled_neighbourhood(
                            epochs=epochs, patience=patience,
                            evaluator=evaluator, callbacks=callbacks,
                            progress=progress, graph='full', ties=ties,
-                           extra_metrics=extra_metrics)
+                           extra_metrics=extra_metrics, selection=selection)
     del sub
     if data.get('test_mask') is not None and data.test_mask.any():
         logits = teacher_inference(model, data.x, data.edge_index)

@@ -28,9 +28,21 @@ def test_early_stopping_keeps_the_last_of_tied_epochs():
     assert stopper.best_epoch == 3 and stopper.best_score == 0.7
     assert stops == [False] * 5 + [True]
     assert repr(stopper) == ("EarlyStopping(patience=2, start_epoch=0, "
-                             "ties='last')")
+                             "ties='last', mode='max')")
     with pytest.raises(ValueError, match="'ties' must be one of"):
         EarlyStopping(ties='middle')
+
+
+@pytest.mark.parametrize('ties, best_epoch', [('first', 1), ('last', 3)])
+def test_early_stopping_on_a_loss_keeps_the_lowest(ties, best_epoch):
+    model = torch.nn.Linear(1, 1)
+    stopper = EarlyStopping(patience=2, ties=ties, mode='min')
+    losses = [0.9, 0.4, 0.6, 0.4, 0.5, 0.7]
+    stops = [stopper.step(e, s, model) for e, s in enumerate(losses)]
+    assert stopper.best_epoch == best_epoch and stopper.best_score == 0.4
+    assert stops.index(True) == best_epoch + 2
+    with pytest.raises(ValueError, match="'mode' must be one of"):
+        EarlyStopping(mode='lowest')
 
 
 def _problem(seed=0):
@@ -109,6 +121,8 @@ def test_fit_result_and_seed_result_print_percentages():
     from pyg_rbm.train.pipeline import SeedResult
     result = FitResult(4, dict(val=0.794, test=0.8), history=[None] * 9)
     assert str(result) == 'best epoch 4 of 9: val 79.40%, test 80.00%'
+    result = FitResult(1, dict(val=0.5, val_loss=0.91234), history=[None])
+    assert str(result) == 'best epoch 1 of 1: val 50.00%, val_loss 0.9123'
     seed = SeedResult(2, 'inductive', dict(val=0.5), dict(inductive=0.25),
                       mlp=dict(val=0.125))
     assert str(seed) == ('seed 2 (inductive): teacher val 50.00%; student '

@@ -53,6 +53,30 @@ def test_labelled_graph_trains_like_the_full_graph(graph, name):
     assert 'test' not in labelled.history[0].metrics
 
 
+@pytest.mark.parametrize('graph_kind', ['full', 'labelled'])
+def test_teacher_selected_on_validation_loss(graph, graph_kind):
+    torch.manual_seed(0)
+    model = build_teacher('sage', 8, 16, 3, num_layers=2, dropout=0.0)
+    # The validation accuracy peaks early (epoch 17), while the outputs
+    # are still unsure; the validation loss goes on falling (epoch 35).
+    kwargs = dict(lr=0.01, epochs=60, patience=None, progress=False,
+                  graph=graph_kind)
+    by_loss = train_teacher(copy.deepcopy(model), graph, selection='loss',
+                            **kwargs)
+    by_accuracy = train_teacher(copy.deepcopy(model), graph, **kwargs)
+    losses = [r.metrics['val_loss'] for r in by_loss.history]
+    accuracies = [r.metrics['val'] for r in by_accuracy.history]
+    assert by_loss.best_epoch == losses.index(min(losses))
+    assert by_accuracy.best_epoch == accuracies.index(max(accuracies))
+    assert by_accuracy.best_epoch < by_loss.best_epoch
+    # Same model and data: the two runs see the same epochs.
+    assert losses == pytest.approx(
+        [r.metrics['val_loss'] for r in by_accuracy.history], abs=1e-6)
+    with pytest.raises(ValueError, match="'selection' must be one of"):
+        train_teacher(model, graph, selection='val', epochs=1,
+                      progress=False)
+
+
 def test_neighbourhood_exact_reason():
     assert neighbourhood_exact_reason(build_teacher('sage', 4, 8, 2)) is None
     assert neighbourhood_exact_reason(build_teacher('gat', 4, 8, 2)) is None

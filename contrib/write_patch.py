@@ -4,16 +4,25 @@ tree (a clone of pyg-team/pytorch_geometric).
     python contrib/write_patch.py PATH/TO/pytorch_geometric
 
 One source of truth: the code files are the package's own, copied with
-their imports rewritten (an import of anything but torch, torch_geometric
-and the standard library stops the script) and formatted by PyG's isort
-and yapf settings; the tests are PyG-style files kept in
-``contrib/test/`` of this repository. It writes
+their imports rewritten and formatted by PyG's isort and yapf settings.
+The package helpers a file imports from ``pyg_rbm.nn`` (RbM's experts,
+top-k, k-means, ...) are written into it ahead of its code; any other
+import of anything but torch, torch_geometric and the standard library
+stops the script (scikit-learn may be imported inside a function, as
+PyG's models import their optional packages). The tests and the example
+are PyG-style files kept in ``contrib/test/`` and ``contrib/examples/`` of
+this repository. It writes
 
-* ``torch_geometric/contrib/transforms/knowledge_distillation.py`` (from
-  ``pyg_rbm/transforms/knowledge_distillation.py``) and its export in
-  ``torch_geometric/contrib/transforms/__init__.py``;
-* ``test/contrib/transforms/test_knowledge_distillation.py``;
-* a line under the first ``### Added`` of ``CHANGELOG.md``.
+* ``torch_geometric/contrib/nn/models/rbm.py`` (from
+  ``pyg_rbm/nn/rbm.py`` and its helpers) and
+  ``torch_geometric/contrib/transforms/knowledge_distillation.py`` (from
+  ``pyg_rbm/transforms/knowledge_distillation.py``), with their exports in
+  the ``__init__.py`` files beside them;
+* ``test/contrib/nn/models/test_rbm.py`` and
+  ``test/contrib/transforms/test_knowledge_distillation.py``;
+* ``examples/contrib/rbm_distillation.py`` and its line in
+  ``examples/contrib/README.md``;
+* a line per file under the first ``### Added`` of ``CHANGELOG.md``.
 
 Files of the patch that exist already are never overwritten (``--force``
 replaces them, and only them).
@@ -24,29 +33,44 @@ import os
 import re
 import shutil
 import sys
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
 # (source in this repository, destination in the PyG tree, exported name)
 CODE: List[Tuple[str, str, str]] = [
+    ('pyg_rbm/nn/rbm.py', 'torch_geometric/contrib/nn/models/rbm.py', 'RbM'),
     ('pyg_rbm/transforms/knowledge_distillation.py',
      'torch_geometric/contrib/transforms/knowledge_distillation.py',
      'KnowledgeDistillation'),
 ]
 TESTS: List[str] = [
+    'test/contrib/nn/models/test_rbm.py',
     'test/contrib/transforms/test_knowledge_distillation.py',
 ]
+EXAMPLES: List[Tuple[str, str]] = [
+    ('examples/contrib/rbm_distillation.py',
+     'Distils a GraphSAGE teacher into the graph-free RbM (Routing-by-'
+     'Memory) mixture-of-experts student'),
+]
+# The package whose helper modules a code file may take in.
+INLINED_PACKAGE = 'pyg_rbm.nn'
+# Packages a function may import when it runs (optional dependencies).
+OPTIONAL = {'sklearn', 'threadpoolctl'}
 # Package modules -> where the patch puts them.
 MODULES: Dict[str, str] = {
     'pyg_rbm.transforms': 'torch_geometric.contrib.transforms',
 }
-CHANGELOG_LINE = (
+CHANGELOG_LINES = [
+    '- Added the `torch_geometric.contrib.nn.models.RbM` Routing-by-Memory '
+    'mixture-of-experts student for graph knowledge distillation '
+    '([#XXXX](https://github.com/pyg-team/pytorch_geometric/pull/XXXX))',
     '- Added the `torch_geometric.contrib.transforms.KnowledgeDistillation` '
     'transform, which stores a trained teacher\'s logits and soft labels '
     'on a `Data` object for graph-to-MLP distillation ([#XXXX]'
-    '(https://github.com/pyg-team/pytorch_geometric/pull/XXXX))')
+    '(https://github.com/pyg-team/pytorch_geometric/pull/XXXX))',
+]
 ALLOWED = {'torch', 'torch_geometric'}
 # PyG's formatter settings (its pyproject.toml).
 YAPF_STYLE = ('{based_on_style: pep8, split_before_named_assigns: false, '
@@ -65,15 +89,94 @@ def pyg_style(source: str) -> str:
                       style_config=YAPF_STYLE)[0]
 
 
-def rewrite(source: str, path: str) -> str:
-    r"""The package file :obj:`source` with the package's module names
-    replaced by their places in the patch; raises a :class:`ValueError`
-    for any import outside torch, torch_geometric and the standard
-    library.
+def _module_parts(source: str, path: str) -> Dict[str, Any]:
+    # A module's docstring, imports, helper modules taken in, `__all__`
+    # and the rest of its code, each with the comments above it.
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    parts: Dict[str, Any] = dict(doc='', imports=[], inlined=[],
+                                 exports='', body=[], names=[])
+    end = 0
+    for i, node in enumerate(tree.body):
+        chunk = ''.join(lines[end:node.end_lineno])
+        end = node.end_lineno
+        if (i == 0 and isinstance(node, ast.Expr)
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)):
+            parts['doc'] = chunk
+        elif (isinstance(node, ast.ImportFrom) and (node.module or '')
+              .startswith(INLINED_PACKAGE + '.')):
+            if any(alias.asname for alias in node.names):
+                raise ValueError(f"'{path}' renames an import of "
+                                 f"'{node.module}' (line {node.lineno})")
+            parts['inlined'].append(
+                (node.module, [alias.name for alias in node.names]))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            parts['imports'].append(ast.get_source_segment(source, node) +
+                                    '\n')
+        elif (isinstance(node, ast.Assign) and len(node.targets) == 1
+              and getattr(node.targets[0], 'id', None) == '__all__'):
+            parts['exports'] = chunk
+        else:
+            parts['body'].append(chunk)
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                parts['names'].append(node.name)
+            for target in getattr(node, 'targets', []):
+                parts['names'] += [n.id for n in ast.walk(target)
+                                   if isinstance(n, ast.Name)]
+    return parts
+
+
+def inline(source: str, path: str) -> str:
+    r"""The package file :obj:`source` with the helper modules it imports
+    from :obj:`INLINED_PACKAGE` (and those they import, each once) written
+    into it ahead of its own code, without their docstrings and
+    :obj:`__all__`.
     """
+    helpers: Dict[str, Dict[str, Any]] = {}
+
+    def take_in(module: str, names: List[str], importer: str) -> None:
+        if module not in helpers:
+            file = os.path.join(REPO, *module.split('.')) + '.py'
+            with open(file) as f:
+                parts = _module_parts(f.read(), file)
+            for dep, dep_names in parts['inlined']:
+                take_in(dep, dep_names, file)
+            helpers[module] = parts
+        missing = set(names) - set(helpers[module]['names'])
+        if missing:
+            raise ValueError(f"'{importer}' imports {sorted(missing)} from "
+                             f"'{module}', which does not define them")
+
+    main = _module_parts(source, path)
+    for module, names in main['inlined']:
+        take_in(module, names, path)
+    parts = list(helpers.values()) + [main]
+    defined = [name for part in parts for name in part['names']]
+    clashes = sorted({name for name in defined if defined.count(name) > 1})
+    if clashes:
+        raise ValueError(f"'{path}' and the helpers it takes in define "
+                         f"{clashes} more than once")
+    imports = list(dict.fromkeys(i for part in parts
+                                 for i in part['imports']))
+    return (main['doc'] + ''.join(imports) + '\n' + main['exports'] +
+            ''.join(chunk for part in parts for chunk in part['body']))
+
+
+def rewrite(source: str, path: str) -> str:
+    r"""The package file :obj:`source` with its helpers taken in (see
+    :func:`inline`) and the package's module names replaced by their
+    places in the patch; raises a :class:`ValueError` for any import
+    outside torch, torch_geometric and the standard library (a function
+    may also import an optional package of :obj:`OPTIONAL` when it runs)
+    and for any other mention of the package.
+    """
+    source = inline(source, path)
     for old, new in MODULES.items():
         source = source.replace(old, new)
-    for node in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    top_level = set(map(id, tree.body))
+    for node in ast.walk(tree):
         names = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -83,13 +186,18 @@ def rewrite(source: str, path: str) -> str:
                                  f"(line {node.lineno}); import from "
                                  f"torch_geometric instead")
             names = [node.module or '']
+        allowed = ALLOWED if id(node) in top_level else ALLOWED | OPTIONAL
         for name in names:
             top = name.split('.')[0]
-            if top not in ALLOWED and top not in sys.stdlib_module_names:
+            if top not in allowed and top not in sys.stdlib_module_names:
                 raise ValueError(f"'{path}' imports '{name}' (line "
                                  f"{node.lineno}): a contrib file may "
                                  f"import torch, torch_geometric and the "
                                  f"standard library only")
+    if 'pyg_rbm' in source:
+        line = source[:source.index('pyg_rbm')].count('\n') + 1
+        raise ValueError(f"'{path}' still names pyg_rbm (line {line} of "
+                         f"the patched file)")
     return source
 
 
@@ -126,6 +234,35 @@ def add_changelog_line(path: str, line: str) -> None:
         f.write(text.replace(marker, marker + line + '\n', 1))
 
 
+def add_example_row(readme: str, name: str, description: str) -> None:
+    r"""Adds :obj:`name` to the table of examples in :obj:`readme`, with
+    the columns padded as PyG's markdown formatter leaves them.
+    """
+    with open(readme) as f:
+        lines = f.read().split('\n')
+    table = [i for i, line in enumerate(lines) if line.startswith('|')]
+    if len(table) < 2:
+        raise ValueError(f"'{readme}' has no table of examples")
+    rows = [[cell.strip() for cell in lines[i].strip('|').split('|')]
+            for i in table]
+    link = f'[`{name}`](./{name})'
+    if any(row[0] == link for row in rows):
+        return
+    rows.append([link, description])
+    del rows[1]  # the separator, redrawn below
+    widths = [max(len(row[c]) for row in rows) for c in range(2)]
+
+    def render(cells: List[str]) -> str:
+        return '| ' + ' | '.join(
+            cell.ljust(width) for cell, width in zip(cells, widths)) + ' |'
+
+    body = [render(rows[0]), render(['-' * w for w in widths])]
+    body += [render(row) for row in rows[1:]]
+    lines[table[0]:table[-1] + 1] = body
+    with open(readme, 'w') as f:
+        f.write('\n'.join(lines))
+
+
 def write_patch(pyg_root: str, force: bool = False) -> List[str]:
     r"""Writes the patch into the PyG tree :obj:`pyg_root`; returns the
     files written or edited.
@@ -134,7 +271,8 @@ def write_patch(pyg_root: str, force: bool = False) -> List[str]:
                                       'contrib')):
         raise ValueError(f"'{pyg_root}' is no PyG source tree (no "
                          f"torch_geometric/contrib)")
-    targets = ([dst for _, dst, _ in CODE] + TESTS)
+    targets = ([dst for _, dst, _ in CODE] + TESTS +
+               [name for name, _ in EXAMPLES])
     existing = [t for t in targets
                 if os.path.exists(os.path.join(pyg_root, t))]
     if existing and not force:
@@ -158,9 +296,19 @@ def write_patch(pyg_root: str, force: bool = False) -> List[str]:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         shutil.copyfile(os.path.join(HERE, test), path)
         written.append(test)
+    for example, description in EXAMPLES:
+        path = os.path.join(pyg_root, example)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        shutil.copyfile(os.path.join(HERE, example), path)
+        written.append(example)
+        readme = os.path.join(os.path.dirname(path), 'README.md')
+        if os.path.exists(readme):
+            add_example_row(readme, os.path.basename(example), description)
+            written.append(os.path.relpath(readme, pyg_root))
     changelog = os.path.join(pyg_root, 'CHANGELOG.md')
     if os.path.exists(changelog):
-        add_changelog_line(changelog, CHANGELOG_LINE)
+        for line in reversed(CHANGELOG_LINES):
+            add_changelog_line(changelog, line)
         written.append('CHANGELOG.md')
     return written
 

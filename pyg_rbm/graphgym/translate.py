@@ -42,7 +42,7 @@ KEYS: Dict[str, str] = {
        for k in ('name', 'hidden_channels', 'num_layers', 'dropout', 'norm',
                  'heads', 'gcn_normalize', 'gcn_improved', 'lr',
                  'weight_decay', 'epochs', 'patience', 'train_graph',
-                 'ties')},
+                 'ties', 'selection')},
     'student.name': 'model.type', 'student.hidden_channels': 'gnn.dim_inner',
     'student.num_layers': 'gnn.layers_post_mp',
     'student.dropout': 'gnn.dropout', 'student.norm': 'gnn.batchnorm',

@@ -1,34 +1,21 @@
-import math
 from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.nn import Parameter
-from torch_geometric.nn.inits import kaiming_uniform, uniform
 
 from pyg_rbm.nn.dropout_mask import dropout_mask
+from pyg_rbm.nn.expert_bank import ExpertBank
 from pyg_rbm.nn.host_sync import host_sync_allowed
 from pyg_rbm.nn.sparse_input import sparse_input
 
 __all__ = ['ExpertLinear']
 
 
-class ExpertLinear(torch.nn.Module):
-    r"""A bank of :obj:`num_experts` linear experts, each applied to the rows
-    routed to it and combined with per-row gate weights.
-
-    For a row :math:`\mathbf{x}_n` routed to the experts
-    :math:`e_{n,1}, \ldots, e_{n,k}` with gates :math:`g_{n,j}`, it computes
-
-    .. math::
-        \mathbf{x}^{\prime}_n = \sum_{j=1}^{k} g_{n,j} \left(
-        \mathrm{dropout}(\mathbf{x}_n \odot \mathbf{s}_{e_{n,j}})
-        \mathbf{W}_{e_{n,j}} + \mathbf{b}_{e_{n,j}} \right),
-
-    where :math:`\mathbf{s}_e` is an optional per-expert input scale.
-    Dropout is drawn independently per (row, slot), so each expert sees
-    its own dropout mask.
+class ExpertLinear(ExpertBank):
+    r"""The bank of linear experts of :class:`ExpertBank` (the same
+    parameters, the same outputs up to float rounding), with dispatch
+    paths tuned for the CPU; the students use it.
 
     Three equivalent dispatch paths are used, none with a Python loop over
     rows:
@@ -88,59 +75,6 @@ class ExpertLinear(torch.nn.Module):
     threaded_chunk_size: Optional[int] = None
     max_padding: float = 1.25
     sparse_density: float = 0.15
-
-    def __init__(
-        self,
-        num_experts: int,
-        in_channels: int,
-        out_channels: int,
-        dropout: float = 0.0,
-        bias: bool = True,
-    ):
-        super().__init__()
-        if num_experts < 1:
-            raise ValueError(f"'num_experts' must be at least 1 in "
-                             f"'{self.__class__.__name__}' "
-                             f"(got {num_experts})")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"'dropout' must be in [0, 1) in "
-                             f"'{self.__class__.__name__}' (got {dropout})")
-
-        self.num_experts = num_experts
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.dropout = dropout
-
-        self.weight = Parameter(
-            torch.empty(num_experts, in_channels, out_channels))
-        if bias:
-            self.bias = Parameter(torch.empty(num_experts, out_channels))
-        else:
-            self.register_parameter('bias', None)
-
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        r"""Resets all learnable parameters of the module, each expert as
-        :class:`torch.nn.Linear` would.
-        """
-        kaiming_uniform(self.weight, fan=self.in_channels, a=math.sqrt(5))
-        uniform(self.in_channels, self.bias)
-
-    @torch.no_grad()
-    def copy_expert(self, src: int = 0) -> None:
-        r"""Copies the weight and bias of expert :obj:`src` into every
-        expert.
-
-        Args:
-            src (int, optional): The expert to copy. (default: :obj:`0`)
-        """
-        if not 0 <= src < self.num_experts:
-            raise ValueError(f"'src' must be in [0, {self.num_experts}) in "
-                             f"'{self.__class__.__name__}' (got {src})")
-        self.weight.copy_(self.weight[src:src + 1].expand_as(self.weight))
-        if self.bias is not None:
-            self.bias.copy_(self.bias[src:src + 1].expand_as(self.bias))
 
     def use_dense(self, k: int) -> bool:
         r"""Returns :obj:`True` if :meth:`forward` with :obj:`k` slots per
@@ -227,29 +161,6 @@ class ExpertLinear(torch.nn.Module):
                                                   gate[start:end], weight,
                                                   track)
         return out
-
-    def _check_input(self, x: Tensor, index: Tensor, gate: Tensor,
-                     input_scale: Optional[Tensor],
-                     check_index: bool = True) -> None:
-        name = self.__class__.__name__
-        if x.dim() != 2 or x.size(1) != self.in_channels:
-            raise ValueError(f"'x' must have shape [N, {self.in_channels}] "
-                             f"in '{name}' (got {list(x.size())})")
-        if index.dim() != 2 or index.size(0) != x.size(0):
-            raise ValueError(f"'index' must have shape [{x.size(0)}, k] in "
-                             f"'{name}' (got {list(index.size())})")
-        if gate.size() != index.size():
-            raise ValueError(f"'gate' must have the shape of 'index' "
-                             f"{list(index.size())} in '{name}' (got "
-                             f"{list(gate.size())})")
-        size = [self.num_experts, self.in_channels]
-        if input_scale is not None and list(input_scale.size()) != size:
-            raise ValueError(f"'input_scale' must have shape {size} in "
-                             f"'{name}' (got {list(input_scale.size())})")
-        if check_index and index.numel() and (
-                int(index.min()) < 0 or int(index.max()) >= self.num_experts):
-            raise ValueError(f"'index' must lie in [0, {self.num_experts}) "
-                             f"in '{name}'")
 
     def _forward_dense(self, x: Tensor, index: Tensor, gate: Tensor,
                        weight: Tensor, track: bool) -> Tensor:
@@ -350,7 +261,3 @@ class ExpertLinear(torch.nn.Module):
             return src * dropout_mask(src.shape, self.dropout, src.dtype,
                                       src.device)
         return src
-
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}({self.in_channels}, '
-                f'{self.out_channels}, num_experts={self.num_experts})')

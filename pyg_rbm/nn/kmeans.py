@@ -57,7 +57,7 @@ def kmeans(
         raise ValueError("'x' must contain only finite values in 'kmeans'")
 
     # Imported here, as PyG's models import their optional packages, so
-    # that importing the students needs no scikit-learn.
+    # that importing the models needs no scikit-learn.
     from sklearn.cluster import KMeans, MiniBatchKMeans
     from threadpoolctl import threadpool_limits
 

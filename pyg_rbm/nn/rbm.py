@@ -10,9 +10,8 @@ from torch_geometric.nn.resolver import (
     normalization_resolver,
 )
 
-from pyg_rbm.nn.expert_linear import ExpertLinear
+from pyg_rbm.nn.expert_bank import ExpertBank
 from pyg_rbm.nn.finite import all_finite
-from pyg_rbm.nn.host_sync import allow_host_sync
 from pyg_rbm.nn.kmeans import kmeans
 from pyg_rbm.nn.norm import node_norm_kwargs
 from pyg_rbm.nn.shard_sum import shard_max, shard_sum
@@ -38,6 +37,10 @@ def _sharded_softmax_mean(logits: Tensor,
 
 class RbMLayer(torch.nn.Module):
     r"""One routing-by-memory mixture layer of :class:`RbM`."""
+    # The module of the layer's experts; a backend may replace it by one
+    # with the same parameters and interface but faster paths.
+    expert_bank: type = ExpertBank
+
     def __init__(
         self,
         in_channels: int,
@@ -73,14 +76,14 @@ class RbMLayer(torch.nn.Module):
             self.attention = Parameter(torch.empty(num_experts, in_channels))
         else:
             self.register_parameter('attention', None)
-        self.experts = ExpertLinear(num_experts, in_channels, out_channels,
-                                    dropout=dropout)
+        self.experts = self.expert_bank(num_experts, in_channels,
+                                        out_channels, dropout=dropout)
 
         # (weighted mean of normalised inputs [E, F], expert got rows [E]):
         self._pending: Optional[Tuple[Tensor, Tensor]] = None
         # Set when each process of a multi-process run holds one share of
         # every batch: the auxiliary losses and the memory statistics are
-        # then those of the whole batch (see pyg_rbm.nn.shard_sum).
+        # then those of the whole batch (see shard_sum).
         self.sync_shards = False
 
         self.reset_parameters()
@@ -530,15 +533,13 @@ class RbM(torch.nn.Module):
                              f"(got {x.size(0)})")
         training = self.training
         self.eval()
-        with allow_host_sync():
-            for i, layer in enumerate(self.layers):
-                layer.init_memory(x, seed=seed)
-                if i < self.num_layers - 1:
-                    # The next layer clusters what it will receive once
-                    # routed; with scaled pretraining the pretraining output
-                    # equals it.
-                    out = layer(x, pretraining=self.scaled_pretraining)[0]
-                    x = self.act(self.norms[i](out))
+        for i, layer in enumerate(self.layers):
+            layer.init_memory(x, seed=seed)
+            if i < self.num_layers - 1:
+                # The next layer clusters what it will receive once routed;
+                # with scaled pretraining the pretraining output equals it.
+                out = layer(x, pretraining=self.scaled_pretraining)[0]
+                x = self.act(self.norms[i](out))
         self._set_phase(False)
         self.train(training)
 

@@ -20,6 +20,7 @@ from pyg_rbm import distributed
 from pyg_rbm.config import OPTIMIZER_STEPS, TIES
 from pyg_rbm.datasets.validate import check_node_data
 from pyg_rbm.nn.finite import all_finite
+from pyg_rbm.nn.host_sync import allow_host_sync
 from pyg_rbm.nn.student_protocol import check_student
 from pyg_rbm.train.data_parallel import (
     data_parallel_module,
@@ -523,7 +524,8 @@ class StudentTrainer:
     def _init_routing(self, x: Tensor) -> None:
         # k-means once, on rank 0, whose routing every process then takes.
         if distributed.is_main_process():
-            self.model.init_routing(x, seed=self.seed)
+            with allow_host_sync():  # the faster paths of the experts
+                self.model.init_routing(x, seed=self.seed)
         distributed.broadcast_module(self.model)
 
     def _on_epoch_start(self, epoch: int, data: Data) -> None:

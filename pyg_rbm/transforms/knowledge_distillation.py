@@ -38,8 +38,8 @@ class KnowledgeDistillation(BaseTransform):
     :obj:`edge_index` alone runs through the class attribute
     :obj:`inference`, when set, as
     :obj:`inference(teacher, x, edge_index, batch_size, return_hidden)`
-    (:obj:`pyg_rbm` sets its layer-by-layer inference, whose memory stays
-    that of two hidden layers). Any other signature goes
+    (e.g. a layer-by-layer inference, whose memory stays that of two
+    hidden layers). Any other signature goes
     through a callable :obj:`teacher` that takes the data object and
     returns the logits, *e.g.*,
     :obj:`lambda data: model(data.x, data.edge_index, data.edge_type)`.

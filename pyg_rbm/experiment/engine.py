@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 from pyg_rbm.experiment.matrix import Matrix, RunGroup
 from pyg_rbm.experiment.results_file import (
     discard_runs,
+    discard_teachers,
     hparams_of,
     is_done,
     load_results,
@@ -18,6 +19,7 @@ from pyg_rbm.experiment.results_file import (
     results_path,
     save_results,
     stale_students,
+    teacher_changed,
 )
 
 __all__ = ['MatrixPlan', 'run_matrix', 'run_group_seed']
@@ -171,15 +173,24 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
     for g in groups:  # Never mixes runs of different hyperparameters.
         for s in g.reports:
             res, path = results[(g.dataset, s)], paths[(g.dataset, s)]
-            for st in stale_students(res, hyperparameters[g]):
-                if st not in replace:
-                    raise ValueError(
-                        f"'{path}' holds runs of '{st}' with other "
-                        f"hyperparameters; pass '--replace {st}' to "
-                        f"discard them, or choose another '--out'")
+            stale = stale_students(res, hyperparameters[g])
+            refused = [st for st in stale if st not in replace]
+            if refused:
+                raise ValueError(
+                    f"'{path}' holds runs of {refused} with other "
+                    f"hyperparameters (or another teacher's); pass "
+                    f"'--replace {' '.join(refused)}' to discard them, or "
+                    f"choose another '--out'")
+            new_teacher = teacher_changed(res, hyperparameters[g])
+            for st in stale:
                 count = discard_runs(res, st, list(matrix.students))
-                save_results(res, path, merge=False)
                 tqdm.write(f'Discarded {count} stale runs of {st} in {path}')
+            if new_teacher:
+                count = discard_teachers(res)
+                tqdm.write(f'Discarded {count} teacher runs of other '
+                           f'hyperparameters in {path}')
+            if stale:
+                save_results(res, path, merge=False)
 
     extras_seeds = (plan.seeds if plan.extras_seeds is None else
                     plan.extras_seeds)

@@ -118,26 +118,71 @@ def hparams_of(config: Any) -> Dict[str, Any]:
     return hparams
 
 
+# The parts of a run's hyperparameters that make its teacher.
+TEACHER_KEYS = ('dataset', 'setting', 'data', 'teacher')
+
+
+def _teacher_part(hparams: Dict[str, Any]) -> Dict[str, Any]:
+    return {k: hparams.get(k) for k in TEACHER_KEYS}
+
+
+def _stored_hparams(results: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    # Each stored student's hyperparameters, options added since the file
+    # was written at their defaults; the name of a preset is no
+    # hyperparameter (its values are).
+    from pyg_rbm.config import DistillConfig
+    defaults = hparams_of(DistillConfig())
+    return {
+        st: {k: v for k, v in fill_defaults(_upgraded(hparams),
+                                            defaults).items()
+             if k != 'preset'}
+        for st, hparams in results['hyperparameters'].items()
+        if any(st in run['students'] for run in results['runs'].values())
+    }
+
+
 def stale_students(results: Dict[str, Any],
                    hyperparameters: Dict[str, Dict[str, Any]]) -> List[str]:
     r"""The students with stored runs whose hyperparameters differ from
+    :obj:`hyperparameters`, and those of any student distilled from a
+    teacher of other hyperparameters (a teacher serves every student of
+    its seed, so a new one makes every stored student stale).
+    """
+    stored = _stored_hparams(results)
+    current = {st: {k: v for k, v in json.loads(json.dumps(h)).items()
+                    if k != 'preset'}
+               for st, h in hyperparameters.items()}
+    stale = {st for st, hparams in current.items()
+             if st in stored and stored[st] != hparams}
+    if current and teacher_changed(results, hyperparameters):
+        stale |= set(stored)
+    return sorted(stale)
+
+
+def teacher_changed(results: Dict[str, Any],
+                    hyperparameters: Dict[str, Dict[str, Any]]) -> bool:
+    r"""Whether the stored students learned from a teacher of other
+    hyperparameters (dataset, setting, data, teacher) than those of
     :obj:`hyperparameters`.
     """
-    from pyg_rbm.config import DistillConfig
-    stored = results['hyperparameters']
-    # Options added since a file was written count at their defaults; the
-    # name of a preset is no hyperparameter (its values are).
-    defaults = hparams_of(DistillConfig())
+    if not hyperparameters:
+        return False
+    teacher = _teacher_part(json.loads(json.dumps(
+        next(iter(hyperparameters.values())))))
+    return any(_teacher_part(hparams) != teacher
+               for hparams in _stored_hparams(results).values())
 
-    def values(hparams: Dict[str, Any]) -> Dict[str, Any]:
-        return {k: v for k, v in hparams.items() if k != 'preset'}
 
-    return sorted(
-        st for st, hparams in hyperparameters.items()
-        if st in stored and values(
-            fill_defaults(_upgraded(stored[st]), defaults))
-        != values(json.loads(json.dumps(hparams))) and any(
-                st in run['students'] for run in results['runs'].values()))
+def discard_teachers(results: Dict[str, Any]) -> int:
+    r"""Removes every stored teacher run (whose students are gone); returns
+    how many.
+    """
+    count = 0
+    for run in results['runs'].values():
+        count += run.get('teacher') is not None
+        run['teacher'] = None
+    results['summary'] = summarize(results)
+    return count
 
 
 def _upgraded(stored: Dict[str, Any]) -> Dict[str, Any]:

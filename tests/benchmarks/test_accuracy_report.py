@@ -612,6 +612,43 @@ def test_stale_runs_are_refused_or_replaced(data_root, tmp_path, monkeypatch):
     assert results['summary']['rbm']['n'] == 2
 
 
+def test_a_new_teacher_makes_every_student_stale(data_root, tmp_path,
+                                                 monkeypatch):
+    scores = dict(val=0.5, test=0.6)
+    runs = _fake_training(monkeypatch, lambda config: config.student.name,
+                          scores)
+    out = str(tmp_path / 'acc')
+    args = [
+        '--datasets', 'cora-npz', '--settings', 'transductive', '--seeds',
+        '1', '--out', out, '--root', data_root, '--students'
+    ]
+    accuracy.main(args + ['mlp', 'rbm'])
+    path = rf.results_path(out, 'cora-npz', 'transductive')
+    with open(path) as f:
+        stored = json.load(f)
+    # The stored runs learned from a teacher of another dropout:
+    for hparams in stored['hyperparameters'].values():
+        hparams['teacher']['dropout'] = 0.9
+    with open(path, 'w') as f:
+        json.dump(stored, f)
+
+    # The MLP alone was asked for, but the RbM runs are stale too:
+    with pytest.raises(ValueError, match=r"\['mlp', 'rbm'\].*--replace mlp "
+                       r"rbm'"):
+        accuracy.main(args + ['mlp'])
+    runs.clear()
+    scores.update(val=0.25, test=0.75)  # what the new teacher scores
+    accuracy.main(args + ['mlp', '--replace', 'mlp', 'rbm'])
+    assert runs == [(0, 'mlp')]
+    with open(path) as f:
+        results = json.load(f)
+    run = results['runs']['0']
+    assert run['teacher']['scores'] == scores  # trained again, stored
+    assert list(run['students']) == ['mlp']
+    assert 'teacher_scores' not in run['students']['mlp']
+    assert set(results['summary']) == {'teacher', 'mlp'}
+
+
 def test_discard_runs():
     results = rf.new_results('cora', 'transductive', {})
     for seed in (0, 1):

@@ -119,17 +119,20 @@ class ExpertBank(torch.nn.Module):
         """
         self._check_input(x, index, gate, input_scale,
                           check_index=self.training)
-        weight = self.weight
-        if input_scale is not None:
-            # Dropout commutes with an elementwise scale, so the scale is
-            # folded into the weight: (x * s) @ W = x @ (s[:, None] * W).
-            weight = input_scale.unsqueeze(-1) * weight
+        weight = self._scaled_weight(input_scale)
         gate = gate.to(x.dtype)
         if self.training and self.dropout > 0.0:
             out = self._per_expert(x, index, gate, weight)
         else:
             out = self._all_experts(x, index, gate, weight)
         return self._add_bias(out, index, gate)
+
+    def _scaled_weight(self, input_scale: Optional[Tensor]) -> Tensor:
+        # Dropout commutes with an elementwise scale, so the scale is
+        # folded into the weight: (x * s) @ W = x @ (s[:, None] * W).
+        if input_scale is None:
+            return self.weight
+        return input_scale.unsqueeze(-1) * self.weight
 
     def _all_experts(self, x: Tensor, index: Tensor, gate: Tensor,
                      weight: Tensor) -> Tensor:

@@ -60,14 +60,7 @@ class ExpertLinear(ExpertBank):
     depends on the batch's share of non-zeros, and all paths agree up to
     float rounding.
 
-    Args:
-        num_experts (int): The number of experts :math:`E`.
-        in_channels (int): Size of each input sample.
-        out_channels (int): Size of each output sample.
-        dropout (float, optional): Dropout probability applied to each
-            expert's input. (default: :obj:`0.0`)
-        bias (bool, optional): If set to :obj:`False`, the experts will not
-            learn an additive bias. (default: :obj:`True`)
+    Its arguments are those of :class:`ExpertBank`.
     """
     gather_cost: int = 32
     threaded_gather_cost: int = 256
@@ -107,27 +100,12 @@ class ExpertLinear(ExpertBank):
         gate: Tensor,
         input_scale: Optional[Tensor] = None,
     ) -> Tensor:
-        r"""The forward pass.
-
-        Args:
-            x (torch.Tensor): The input features of shape
-                :obj:`[N, in_channels]`.
-            index (torch.Tensor): The chosen experts of each row, a long
-                tensor of shape :obj:`[N, k]` with values in
-                :obj:`[0, num_experts)`.
-            gate (torch.Tensor): The gate weight of each chosen expert, of
-                shape :obj:`[N, k]`.
-            input_scale (torch.Tensor, optional): Per-expert multiplier of
-                the expert input, of shape :obj:`[E, in_channels]`.
-                (default: :obj:`None`)
+        r"""The forward pass of :class:`ExpertBank`, with the same
+        arguments, through the fastest path.
         """
         sync = host_sync_allowed(self.training)
         self._check_input(x, index, gate, input_scale, check_index=sync)
-        weight = self.weight
-        if input_scale is not None:
-            # Dropout commutes with an elementwise scale, so the scale is
-            # folded into the weight: (x * s) @ W = x @ (s[:, None] * W).
-            weight = input_scale.unsqueeze(-1) * weight
+        weight = self._scaled_weight(input_scale)
         gate = gate.to(x.dtype)
         N = x.size(0)
         if N == 0:

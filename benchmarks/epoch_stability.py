@@ -1,0 +1,96 @@
+"""How much a student's test accuracy moves from one epoch to the next.
+
+Reads the per-epoch histories that `pyg-rbm distill` writes
+(`<RUN>/history/<seed>/student.csv`) and prints, per run and seed, over
+the epochs after a warm-up (for RbM, counted from the switch to routing):
+the median test accuracy, the mean and largest change between consecutive
+epochs, for a mixture student the median over epochs of the smallest
+expert share of its output layer, and the test accuracy of the selected
+epoch (from the run's results). A student whose accuracy jumps from epoch
+to epoch is selected on the noise of the validation set.
+
+    python benchmarks/epoch_stability.py runs/rbm runs/mlp --out stability.json
+"""
+import argparse
+import json
+import os
+import statistics
+from typing import Any, Dict, List, Optional, Sequence
+
+from _common import write_json
+from pyg_rbm.experiment.history import read_history
+
+
+def seed_stability(rows: Sequence[Dict[str, Any]],
+                   warmup: int = 10) -> Dict[str, Any]:
+    """The figures of one seed's history (accuracies in percent)."""
+    routed = [r for r in rows if r.get('phase') != 'pretraining']
+    kept = routed[warmup:]
+    if len(kept) < 2:
+        raise ValueError(f'a history needs more than {warmup + 1} epochs '
+                         f'after pretraining (got {len(routed)})')
+    test = [100 * r['test'] for r in kept]
+    steps = [abs(b - a) for a, b in zip(test, test[1:])]
+    out = dict(epochs=len(kept), median_test=statistics.median(test),
+               mean_step=statistics.mean(steps), max_step=max(steps))
+    loads = [r['expert_load'][-1] for r in kept if 'expert_load' in r]
+    if loads:
+        out['median_min_output_share'] = statistics.median(
+            min(load) for load in loads)
+    return out
+
+
+def run_stability(run: str, warmup: int = 10) -> Dict[str, Any]:
+    """Every seed of a run folder, with the selected epoch's test score."""
+    with open(os.path.join(run, 'results.json')) as f:
+        results = json.load(f)
+    student = results.get('student', {})
+    selected = student.get('runs', [])
+    seeds = sorted(os.listdir(os.path.join(run, 'history')), key=int)
+    out = {}
+    for i, seed in enumerate(seeds):
+        rows = read_history(os.path.join(run, 'history', seed,
+                                         'student.csv'))
+        out[seed] = seed_stability(rows, warmup)
+        if i < len(selected):
+            out[seed]['selected_test'] = selected[i]
+    return out
+
+
+def table(runs: Dict[str, Dict[str, Any]]) -> str:
+    lines = ['| run | seed | selected test | median test | mean change | '
+             'largest change | smallest output share (median) |',
+             '|---|---|---|---|---|---|---|']
+    for run, seeds in runs.items():
+        for seed, s in seeds.items():
+            share = s.get('median_min_output_share')
+            selected = s.get('selected_test', float('nan'))
+            lines.append(
+                f"| {run} | {seed} | {selected:.2f} "
+                f"| {s['median_test']:.2f} | {s['mean_step']:.2f} | "
+                f"{s['max_step']:.2f} | "
+                f"{'' if share is None else f'{share:.3f}'} |")
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('runs', nargs='+', help='run folders of pyg-rbm distill')
+    p.add_argument('--warmup', type=int, default=10,
+                   help='epochs skipped after pretraining (default: 10)')
+    p.add_argument('--out', default=None, help='a JSON file to write')
+    args = p.parse_args(argv)
+    missing: List[str] = [r for r in args.runs if not os.path.isdir(
+        os.path.join(r, 'history'))]
+    if missing:
+        p.error(f"no history in {', '.join(missing)} (run folders of "
+                f"'pyg-rbm distill')")
+    runs = {run: run_stability(run, args.warmup) for run in args.runs}
+    print(table(runs))
+    if args.out:
+        write_json(args.out, dict(warmup=args.warmup, runs=runs))
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

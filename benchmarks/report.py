@@ -456,7 +456,8 @@ def describe_pipeline(results: Results) -> List[str]:
             key = (hparams['teacher']['name'],
                    bool(data.get('normalize_features')),
                    bool(data.get('self_loops')),
-                   hparams['train'].get('kd_variant', 'hinton'))
+                   hparams['train'].get('kd_variant', 'hinton'),
+                   hparams['teacher'].get('selection', 'accuracy'))
             users = pipelines.setdefault(key, [])
             if DATASET_LABELS[r['dataset']] not in users:
                 users.append(DATASET_LABELS[r['dataset']])
@@ -464,8 +465,10 @@ def describe_pipeline(results: Results) -> List[str]:
         f'- {", ".join(users)}: {TEACHER_KINDS.get(name, name)} teacher, '
         f'{"row-normalised" if normalized else "raw"} features, '
         f'{"one self loop per node" if loops else "no self loops added"}, '
-        f'{KD_FORMS.get(kd, kd)}.'
-        for (name, normalized, loops, kd), users in sorted(pipelines.items())
+        f'{KD_FORMS.get(kd, kd)}, the teacher selected on validation '
+        f'{selection}.'
+        for (name, normalized, loops, kd, selection), users in sorted(
+            pipelines.items())
     ]
 
 

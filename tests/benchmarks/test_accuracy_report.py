@@ -308,11 +308,13 @@ def test_describe_pipeline():
     assert report.describe_pipeline(results) == [
         "- Actor: PyG's GraphSAGE (mean aggregation and a root weight) "
         "teacher, raw features, no self loops added, the KD of the RbM "
-        "authors' code (log-probabilities of both sides divided by tau).",
+        "authors' code (log-probabilities of both sides divided by tau), "
+        "the teacher selected on validation accuracy.",
         "- Cora: GraphSAGE with the GCN aggregator (DGL's 'gcn', as in the "
         "RbM authors' and GLNN's code) teacher, row-normalised features, "
         "one self loop per node, the KD of the RbM authors' code "
-        "(log-probabilities of both sides divided by tau).",
+        "(log-probabilities of both sides divided by tau), the teacher "
+        "selected on validation accuracy.",
     ]
 
 

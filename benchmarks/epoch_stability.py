@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from _common import write_json
 from pyg_rbm.experiment.history import read_history
+from report import markdown_table
 
 
 def seed_stability(rows: Sequence[Dict[str, Any]],
@@ -58,19 +59,19 @@ def run_stability(run: str, warmup: int = 10) -> Dict[str, Any]:
 
 
 def table(runs: Dict[str, Dict[str, Any]]) -> str:
-    lines = ['| run | seed | selected test | median test | mean change | '
-             'largest change | smallest output share (median) |',
-             '|---|---|---|---|---|---|---|']
+    rows = []
     for run, seeds in runs.items():
         for seed, s in seeds.items():
             share = s.get('median_min_output_share')
-            selected = s.get('selected_test', float('nan'))
-            lines.append(
-                f"| {run} | {seed} | {selected:.2f} "
-                f"| {s['median_test']:.2f} | {s['mean_step']:.2f} | "
-                f"{s['max_step']:.2f} | "
-                f"{'' if share is None else f'{share:.3f}'} |")
-    return '\n'.join(lines)
+            rows.append([
+                run, seed, f"{s.get('selected_test', float('nan')):.2f}",
+                f"{s['median_test']:.2f}", f"{s['mean_step']:.2f}",
+                f"{s['max_step']:.2f}",
+                '' if share is None else f'{share:.3f}'
+            ])
+    return markdown_table(
+        ['run', 'seed', 'selected test', 'median test', 'mean change',
+         'largest change', 'smallest output share (median)'], rows)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -80,6 +81,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help='epochs skipped after pretraining (default: 10)')
     p.add_argument('--out', default=None, help='a JSON file to write')
     args = p.parse_args(argv)
+    if args.warmup < 0:
+        p.error(f'--warmup must be non-negative (got {args.warmup})')
     missing: List[str] = [r for r in args.runs if not os.path.isdir(
         os.path.join(r, 'history'))]
     if missing:

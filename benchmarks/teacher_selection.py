@@ -19,15 +19,17 @@ import argparse
 import json
 import os
 import statistics
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import torch
 import yaml
 
 from _common import machine_info, write_json
 from pyg_rbm.config import load_config
+from pyg_rbm.experiment.results_file import aggregate
 from pyg_rbm.teachers import teacher_inference
 from pyg_rbm.train.pipeline import prepare_teacher
+from report import format_cell, markdown_table
 
 DEFAULT_OUT = os.path.join(os.path.dirname(__file__), '..', 'docs',
                            'benchmarks', 'teacher_selection')
@@ -82,36 +84,30 @@ def table(results: Dict[str, Any]) -> str:
     """A markdown table: per rule, the mean over seeds and the seeds whose
     kept teacher is close to uniform."""
     key = 'inductive' if results['setting'] == 'inductive' else 'test'
-    lines = [
-        f"### {results['dataset']}, {results['setting']}"
-        f"{' (' + results['update'] + ')' if results['update'] else ''}",
-        '',
-        f'| rule | seeds | kept epoch (median) | val | {key} | val loss '
-        f'| mean top probability | seeds with top probability < 0.5 |',
-        '|---|---|---|---|---|---|---|---|',
-    ]
+    seeds = sorted(results['runs'], key=int)
+    rows = []
     for rule in RULES:
-        runs = [results['runs'][s][rule] for s in sorted(results['runs'],
-                                                           key=int)
-                if rule in results['runs'][s]]
-        if not runs:
+        kept = {s: results['runs'][s][rule] for s in seeds
+                if rule in results['runs'][s]}
+        if not kept:
             continue
-        unsure = [s for s in sorted(results['runs'], key=int)
-                  if rule in results['runs'][s]
-                  and results['runs'][s][rule]['top_probability'] < 0.5]
+        unsure = [s for s, run in kept.items()
+                  if run['top_probability'] < 0.5]
 
-        def mean_std(name: str, runs: List[Dict[str, Any]] = runs) -> str:
-            values = [r[name] for r in runs]
-            std = statistics.stdev(values) if len(values) > 1 else 0.0
-            return f'{statistics.mean(values):.2f} ± {std:.2f}'
+        def cell(name: str) -> str:
+            return format_cell(aggregate([r[name] for r in kept.values()]))
 
-        epochs = statistics.median(r['epoch'] for r in runs)
-        lines.append(
-            f"| {rule} | {len(runs)} | {epochs:g} | {mean_std('val')} | "
-            f"{mean_std(key)} | {mean_std('val_loss')} | "
-            f"{mean_std('top_probability')} | "
-            f"{', '.join(unsure) if unsure else 'none'} |")
-    return '\n'.join(lines)
+        epochs = statistics.median(r['epoch'] for r in kept.values())
+        rows.append([
+            rule, str(len(kept)), f'{epochs:g}', cell('val'), cell(key),
+            cell('val_loss'), cell('top_probability'),
+            ', '.join(unsure) if unsure else 'none'
+        ])
+    update = f" ({results['update']})" if results['update'] else ''
+    title = f"### {results['dataset']}, {results['setting']}{update}\n\n"
+    return title + markdown_table(
+        ['rule', 'seeds', 'kept epoch (median)', 'val', key, 'val loss',
+         'mean top probability', 'seeds with top probability < 0.5'], rows)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -154,7 +154,7 @@ def stale_students(results: Dict[str, Any],
                for st, h in hyperparameters.items()}
     stale = {st for st, hparams in current.items()
              if st in stored and stored[st] != hparams}
-    if current and teacher_changed(results, hyperparameters):
+    if teacher_changed(results, hyperparameters):
         stale |= set(stored)
     return sorted(stale)
 

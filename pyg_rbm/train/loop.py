@@ -31,6 +31,13 @@ class EpochRecord:
     extra: Dict[str, Any] = field(default_factory=dict)
 
 
+def format_metric(key: str, value: float) -> str:
+    r"""A metric as printed: fractions as percentages, losses (keys ending
+    in :obj:`loss`) as they are.
+    """
+    return f'{value:.4f}' if key.endswith('loss') else f'{100 * value:.2f}%'
+
+
 @dataclass
 class FitResult:
     """The outcome of :func:`fit`; the model holds its best state."""
@@ -43,11 +50,8 @@ class FitResult:
         return len(self.history)
 
     def __str__(self) -> str:
-        # Metrics are fractions, shown as percentages; losses as they are.
-        scores = ', '.join(
-            f'{key} {value:.4f}' if key.endswith('loss') else
-            f'{key} {100 * value:.2f}%'
-            for key, value in self.best_metrics.items())
+        scores = ', '.join(f'{key} {format_metric(key, value)}'
+                           for key, value in self.best_metrics.items())
         return (f'best epoch {self.best_epoch} of {self.epochs_run}: '
                 f'{scores}')
 
@@ -239,8 +243,8 @@ def phase_summaries(history: Sequence[EpochRecord], monitor: str,
                     best_epoch: int, epochs: int,
                     mode: str = 'max') -> List[str]:
     r"""One line per phase of :obj:`history`: its epochs, its best
-    :obj:`monitor` score (a percentage, or with :obj:`mode="min"` a loss),
-    the selected epoch and an early stop.
+    :obj:`monitor` score (highest, or lowest with :obj:`mode="min"`), the
+    selected epoch and an early stop.
     """
     lines = []
     phases = list(dict.fromkeys(r.phase for r in history))
@@ -248,8 +252,7 @@ def phase_summaries(history: Sequence[EpochRecord], monitor: str,
     for phase in phases:
         records = [r for r in history if r.phase == phase]
         best = pick(records, key=lambda r: r.metrics[monitor])
-        value = best.metrics[monitor]
-        shown = f'{100 * value:.2f}%' if mode == 'max' else f'{value:.4f}'
+        shown = format_metric(monitor, best.metrics[monitor])
         line = (f'{phase}: epochs {records[0].epoch}-{records[-1].epoch}, '
                 f'best {monitor} {shown} '
                 f'(epoch {best.epoch}), loss {records[-1].loss:.4f}')

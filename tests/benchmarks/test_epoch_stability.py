@@ -29,3 +29,6 @@ def test_seed_stability_by_hand():
 def test_missing_history_is_refused(tmp_path):
     with pytest.raises(SystemExit):
         epoch_stability.main([str(tmp_path)])
+    (tmp_path / 'history').mkdir()
+    with pytest.raises(SystemExit):
+        epoch_stability.main([str(tmp_path), '--warmup', '-1'])

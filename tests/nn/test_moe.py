@@ -12,7 +12,6 @@ def fixed_moe(**kwargs) -> MoE:
     layer = model.layers[0]
     with torch.no_grad():
         layer.router.weight.copy_(torch.eye(2))
-        layer.router.bias.zero_()
         layer.keys.copy_(torch.tensor([[1., 0.], [0., 1.], [-1., 0.]]))
         layer.log_scale.fill_(math.log(2.))
         layer.experts.weight.copy_(
@@ -70,6 +69,20 @@ def test_moe_matches_naive_reference():
             expert = x[n] @ layer.experts.weight[e] + layer.experts.bias[e]
             ref[n] += gate[n, j] * expert
     assert torch.allclose(model(x), ref, atol=1e-5)
+
+
+def test_moe_routing_ignores_input_scale():
+    # Row-normalised bag-of-words rows are ~0.03 per entry; the router
+    # must route them as it routes the raw rows.
+    torch.manual_seed(0)
+    layer = MoE(50, 16, 3, num_experts=4, k=2).layers[0].eval()
+    x = (torch.rand(40, 50) < 0.1).float()
+    index, gate = layer.route(x)
+    scaled_index, scaled_gate = layer.route(0.03 * x)
+    assert torch.equal(scaled_index, index)
+    assert torch.allclose(scaled_gate, gate, atol=1e-6)
+    # The rows are routed apart, not all to one pair of experts:
+    assert index.unique(dim=0).size(0) > 1
 
 
 def test_moe_aux_loss_hand_computed():

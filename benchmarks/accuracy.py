@@ -34,7 +34,8 @@ interrupted run continues where it stopped when re-run with the same
 arguments; several processes may fill the same folder (e.g. one per
 dataset), as each save merges with the file under a lock. Stored runs whose
 hyperparameters differ from the current ones stop the command before any
-training, unless ``--replace`` names their students.
+training, unless ``--replace`` names their students. Code changes are not
+detected: ``--rerun`` names the students to train again.
 ``benchmarks/report.py`` renders ``docs/results.md`` from them.
 
 Examples::
@@ -121,6 +122,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    help='discard the stored runs of these students where '
                    'their hyperparameters changed, and run them again '
                    '(without it, such runs stop the command)')
+    p.add_argument('--rerun', nargs='+', choices=STUDENTS + ABLATIONS,
+                   default=[],
+                   help='discard the stored runs of these students (of '
+                   'the chosen seeds, datasets and settings) and run them '
+                   'again, as after a change of their code; each must be '
+                   'in --students')
     p.add_argument('--verbose', action='store_true',
                    help='also show per-epoch progress bars')
     args = p.parse_args(argv)
@@ -140,6 +147,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         if value is not None and value < 1:
             p.error(f'--{name.replace("_", "-")} must be positive '
                     f'(got {value})')
+    unplanned = [s for s in args.rerun if s not in args.students]
+    if unplanned:
+        p.error(f'--rerun names students not in --students: '
+                f'{" ".join(unplanned)}')
     if not 0 <= args.first_seed < args.seeds:
         p.error(f'--first-seed must be in [0, --seeds) = [0, {args.seeds}) '
                 f'(got {args.first_seed})')
@@ -162,7 +173,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         [osp.relpath(sys.argv[0])] +
         list(sys.argv[1:] if argv is None else argv))
     results = run_matrix(MATRIX, plan_of(args), args.out,
-                         replace=args.replace, command=command,
+                         replace=args.replace, rerun=args.rerun,
+                         command=command,
                          info=machine_info(), verbose=args.verbose)
     for (dataset, setting), res in sorted(results.items()):
         line = ', '.join(f'{m} {v["mean"]:.2f} +- {v["std"]:.2f} '

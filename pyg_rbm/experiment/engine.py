@@ -121,7 +121,8 @@ def run_group_seed(group: RunGroup, seed: int, students: Sequence[str],
 
 
 def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
-               replace: Sequence[str] = (), command: Optional[str] = None,
+               replace: Sequence[str] = (), rerun: Sequence[str] = (),
+               command: Optional[str] = None,
                info: Optional[Dict[str, Any]] = None,
                verbose: bool = False) -> Dict[Cell, Dict[str, Any]]:
     r"""Runs :obj:`plan` of :obj:`matrix` into the results files of
@@ -133,7 +134,9 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
     Every file is read, and every config built and its data found, before
     any training: stored runs of another protocol, or of students whose
     hyperparameters changed, stop it (unless :obj:`replace` names those
-    students, whose stale runs are then discarded).
+    students, whose stale runs are then discarded). The stored runs of the
+    planned seeds of the students in :obj:`rerun` are discarded and run
+    again, as after a change of their code.
 
     Args:
         matrix (Matrix): The matrix definition.
@@ -141,6 +144,8 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
         out (str): The results folder.
         replace (List[str], optional): Students whose stale runs may be
             discarded. (default: :obj:`()`)
+        rerun (List[str], optional): Students to run again on the planned
+            seeds and cells. (default: :obj:`()`)
         command (str, optional): The command line, recorded in the files.
         info (dict, optional): The machine, recorded in the files.
         verbose (bool, optional): Per-epoch progress bars too.
@@ -154,6 +159,11 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
     if unknown:
         raise ValueError(f"Unknown students {unknown} in 'run_matrix' "
                          f"(known: {', '.join(students)})")
+    unplanned = [s for s in rerun if s not in plan.students]
+    if unplanned:
+        raise ValueError(f"'rerun' names students that are not planned "
+                         f"({unplanned}; planned: "
+                         f"{', '.join(plan.students)})")
     groups = matrix.plan_runs(plan.datasets, plan.settings)
     paths = {(g.dataset, s): results_path(out, g.dataset, s)
              for g in groups for s in g.reports}
@@ -189,7 +199,13 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
                 count = discard_teachers(res)
                 tqdm.write(f'Discarded {count} teacher runs of other '
                            f'hyperparameters in {path}')
-            if stale:
+            again = [st for st in rerun if st not in stale]
+            for st in again:
+                count = discard_runs(res, st, list(matrix.students),
+                                     range(plan.first_seed, plan.seeds))
+                tqdm.write(f'Discarded {count} runs of {st} in {path} '
+                           f'to run them again')
+            if stale or again:
                 save_results(res, path, merge=False)
 
     extras_seeds = (plan.seeds if plan.extras_seeds is None else

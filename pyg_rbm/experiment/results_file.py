@@ -9,7 +9,7 @@ import os
 import os.path as osp
 import shlex
 import tempfile
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 __all__ = [
     'METRIC',
@@ -213,19 +213,25 @@ def fill_defaults(stored: Dict[str, Any], defaults: Dict[str, Any]) -> Any:
 
 
 def discard_runs(results: Dict[str, Any], student: str,
-                 default_students: Sequence[str] = ()) -> int:
-    r"""Removes every stored run of :obj:`student`, and the commands that
-    ran nothing else (a command without :obj:`--students` ran
-    :obj:`default_students`); returns how many runs.
+                 default_students: Sequence[str] = (),
+                 seeds: Optional[Iterable[int]] = None) -> int:
+    r"""Removes the stored runs of :obj:`student` (of :obj:`seeds`, or of
+    every seed); returns how many. Once none is left, its hyperparameters
+    and the commands that ran nothing else go too (a command without
+    :obj:`--students` ran :obj:`default_students`).
     """
+    keep = None if seeds is None else {str(s) for s in seeds}
     count = 0
-    for run in results['runs'].values():
-        count += run['students'].pop(student, None) is not None
-    results['hyperparameters'].pop(student, None)
-    results['commands'] = [
-        c for c in results['commands']
-        if _students_of(c, default_students) != [student]
-    ]
+    for seed, run in results['runs'].items():
+        if keep is None or seed in keep:
+            count += run['students'].pop(student, None) is not None
+    if not any(student in run['students']
+               for run in results['runs'].values()):
+        results['hyperparameters'].pop(student, None)
+        results['commands'] = [
+            c for c in results['commands']
+            if _students_of(c, default_students) != [student]
+        ]
     results['summary'] = summarize(results)
     return count
 

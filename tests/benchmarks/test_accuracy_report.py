@@ -13,6 +13,7 @@ import accuracy  # noqa: E402
 import accuracy_plot  # noqa: E402
 import report  # noqa: E402
 from pyg_rbm.experiment import results_file as rf  # noqa: E402
+from pyg_rbm.experiment import run_matrix  # noqa: E402
 from pyg_rbm.train import pipeline  # noqa: E402
 
 MATRIX = accuracy.MATRIX
@@ -614,6 +615,41 @@ def test_stale_runs_are_refused_or_replaced(data_root, tmp_path, monkeypatch):
     assert results['summary']['rbm']['n'] == 2
 
 
+def test_rerun_trains_the_named_students_again(data_root, tmp_path,
+                                              monkeypatch, capsys):
+    scores = dict(val=0.5, test=0.6)
+    runs = _fake_training(monkeypatch, lambda config: config.student.name,
+                          scores)
+    out = str(tmp_path / 'acc')
+    args = [
+        '--datasets', 'cora-npz', '--settings', 'transductive', '--seeds',
+        '2', '--out', out, '--root', data_root, '--students', 'mlp', 'rbm'
+    ]
+    accuracy.main(args)
+    path = rf.results_path(out, 'cora-npz', 'transductive')
+    runs.clear()
+    scores.update(test=0.7)  # what the changed RbM code scores
+
+    # Only seed 1 of RbM again; the MLP and RbM's seed 0 are kept:
+    accuracy.main(args + ['--first-seed', '1', '--rerun', 'rbm'])
+    assert runs == [(1, 'rbm')]
+    with open(path) as f:
+        stored = json.load(f)['runs']
+    assert stored['0']['students']['rbm']['scores']['test'] == 0.6
+    assert stored['1']['students']['rbm']['scores']['test'] == 0.7
+    assert stored['1']['students']['mlp']['scores']['test'] == 0.6
+
+    # A student to run again must be one that is run:
+    with pytest.raises(SystemExit):
+        accuracy.main(args[:-1] + ['--rerun', 'rbm'])
+    assert "--rerun names students not in --students: rbm" in (
+        capsys.readouterr().err)
+    plan = accuracy.plan_of(accuracy.parse_args(args[:-1]))
+    with pytest.raises(ValueError, match="'rerun'.*\\['rbm'\\]"):
+        run_matrix(MATRIX, plan, out, rerun=['rbm'], info={})
+    assert runs == [(1, 'rbm')]
+
+
 def test_a_new_teacher_makes_every_student_stale(data_root, tmp_path,
                                                  monkeypatch):
     scores = dict(val=0.5, test=0.6)
@@ -659,7 +695,12 @@ def test_discard_runs():
     results['hyperparameters'] = dict(mlp={}, rbm={})
     cmd = 'python benchmarks/accuracy.py --seeds 2 --students '
     results['commands'] = [cmd + 'rbm', cmd + 'mlp rbm', cmd[:-12]]
-    assert rf.discard_runs(results, 'rbm') == 2
+    # One seed of two: RbM's hyperparameters and commands stay.
+    assert rf.discard_runs(results, 'rbm', seeds=[1]) == 1
+    assert results['summary']['rbm']['n'] == 1
+    assert len(results['commands']) == 3 and 'rbm' in results[
+        'hyperparameters']
+    assert rf.discard_runs(results, 'rbm') == 1
     # The commands that also ran the MLP still produced results:
     assert results['commands'] == [cmd + 'mlp rbm', cmd[:-12]]
     assert rf.discard_runs(results, 'moe') == 0

@@ -35,7 +35,9 @@ arguments; several processes may fill the same folder (e.g. one per
 dataset), as each save merges with the file under a lock. Stored runs whose
 hyperparameters differ from the current ones stop the command before any
 training, unless ``--replace`` names their students. Code changes are not
-detected: ``--rerun`` names the students to train again.
+detected: ``--rerun`` names the students to train again (every run records
+the commit it ran at; runs of the current commit are kept, so an
+interrupted ``--rerun`` continues when given again).
 ``benchmarks/report.py`` renders ``docs/results.md`` from them.
 
 Examples::
@@ -125,9 +127,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--rerun', nargs='+', choices=STUDENTS + ABLATIONS,
                    default=[],
                    help='discard the stored runs of these students (of '
-                   'the chosen seeds, datasets and settings) and run them '
-                   'again, as after a change of their code; each must be '
-                   'in --students')
+                   'the chosen seeds, datasets and settings) made by '
+                   'another commit, and run them again, as after a change '
+                   'of their code; each must be in --students')
     p.add_argument('--verbose', action='store_true',
                    help='also show per-epoch progress bars')
     args = p.parse_args(argv)

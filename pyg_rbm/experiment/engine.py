@@ -84,13 +84,13 @@ def run_group_seed(group: RunGroup, seed: int, students: Sequence[str],
     run = prepare_teacher(configs[(group, students[0])], seed, data,
                           progress=verbose)
     times = (time.perf_counter() - start, time.process_time() - cpu)
-    processor = info.get('cpu')
+    processor, commit = info.get('cpu'), info.get('commit')
     retrained: Dict[str, Dict[str, float]] = {}
     for setting, res in targets.items():
         stored = res['runs'].get(str(seed), {}).get('teacher')
         if stored is None:
             record(res, seed, 'teacher', run.scores, times[0],
-                   cpu_seconds=times[1], cpu=processor)
+                   cpu_seconds=times[1], cpu=processor, commit=commit)
         elif stored['scores'] != run.scores:
             # Students of a resumed run then learn from another teacher.
             where = stored.get('cpu')
@@ -112,7 +112,7 @@ def run_group_seed(group: RunGroup, seed: int, students: Sequence[str],
         for setting, res in targets.items():
             record(res, seed, student, scores, seconds, epochs,
                    cpu_seconds, cpu=processor,
-                   teacher_scores=retrained.get(setting))
+                   teacher_scores=retrained.get(setting), commit=commit)
             res['machine'] = info
             res['updated'] = datetime.datetime.now().isoformat(
                 timespec='seconds')
@@ -136,7 +136,9 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
     hyperparameters changed, stop it (unless :obj:`replace` names those
     students, whose stale runs are then discarded). The stored runs of the
     planned seeds of the students in :obj:`rerun` are discarded and run
-    again, as after a change of their code.
+    again, as after a change of their code; those recorded with the
+    current commit (:obj:`info['commit']`, when the code is committed)
+    are kept, so that an interrupted rerun continues.
 
     Args:
         matrix (Matrix): The matrix definition.
@@ -178,6 +180,13 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
     device = resolve_device(next(iter(configs.values())).device)
     info = dict(info if info is not None else environment(device),
                 device=str(device))
+    # Runs of the current commit survive a rerun, so that an interrupted
+    # one continues; uncommitted code ('+') cannot be told apart.
+    commit = info.get('commit')
+    pinned = commit if commit and not commit.endswith('+') else None
+    if rerun and pinned is None:
+        tqdm.write(f'Warning: the code has no clean commit ({commit}); '
+                   f'every planned run of {list(rerun)} is run again')
     hyperparameters = {g: {st: hparams_of(configs[(g, st)])
                            for st in plan.students} for g in groups}
     for g in groups:  # Never mixes runs of different hyperparameters.
@@ -202,7 +211,8 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
             again = [st for st in rerun if st not in stale]
             for st in again:
                 count = discard_runs(res, st, list(matrix.students),
-                                     range(plan.first_seed, plan.seeds))
+                                     range(plan.first_seed, plan.seeds),
+                                     keep_commit=pinned)
                 tqdm.write(f'Discarded {count} runs of {st} in {path} '
                            f'to run them again')
             if stale or again:

@@ -214,17 +214,24 @@ def fill_defaults(stored: Dict[str, Any], defaults: Dict[str, Any]) -> Any:
 
 def discard_runs(results: Dict[str, Any], student: str,
                  default_students: Sequence[str] = (),
-                 seeds: Optional[Iterable[int]] = None) -> int:
+                 seeds: Optional[Iterable[int]] = None,
+                 keep_commit: Optional[str] = None) -> int:
     r"""Removes the stored runs of :obj:`student` (of :obj:`seeds`, or of
-    every seed); returns how many. Once none is left, its hyperparameters
-    and the commands that ran nothing else go too (a command without
+    every seed; those recorded with commit :obj:`keep_commit` stay);
+    returns how many. Once none is left, its hyperparameters and the
+    commands that ran nothing else go too (a command without
     :obj:`--students` ran :obj:`default_students`).
     """
-    keep = None if seeds is None else {str(s) for s in seeds}
+    chosen = None if seeds is None else {str(s) for s in seeds}
     count = 0
     for seed, run in results['runs'].items():
-        if keep is None or seed in keep:
-            count += run['students'].pop(student, None) is not None
+        entry = run['students'].get(student)
+        if (entry is None or (chosen is not None and seed not in chosen)
+                or (keep_commit is not None
+                    and entry.get('commit') == keep_commit)):
+            continue
+        del run['students'][student]
+        count += 1
     if not any(student in run['students']
                for run in results['runs'].values()):
         results['hyperparameters'].pop(student, None)
@@ -254,11 +261,12 @@ def record(results: Dict[str, Any], seed: int, model: str,
            epochs: Optional[int] = None,
            cpu_seconds: Optional[float] = None,
            cpu: Optional[str] = None,
-           teacher_scores: Optional[Dict[str, float]] = None) -> None:
+           teacher_scores: Optional[Dict[str, float]] = None,
+           commit: Optional[str] = None) -> None:
     r"""Stores one run (scores as fractions; wall and CPU time of the
     training in seconds; the processor it ran on; for a student that
     learned from a retrained teacher other than the stored one, that
-    teacher's scores) and refreshes the summary.
+    teacher's scores; the commit of the code) and refreshes the summary.
     """
     from pyg_rbm.train.pipeline import headline
     entry: Dict[str, Any] = dict(
@@ -271,6 +279,8 @@ def record(results: Dict[str, Any], seed: int, model: str,
         entry['cpu'] = cpu
     if teacher_scores is not None:
         entry['teacher_scores'] = teacher_scores
+    if commit is not None:
+        entry['commit'] = commit
     run = results['runs'].setdefault(str(seed), dict(teacher=None,
                                                      students={}))
     if model == 'teacher':

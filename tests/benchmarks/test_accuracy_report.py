@@ -620,6 +620,8 @@ def test_rerun_trains_the_named_students_again(data_root, tmp_path,
     scores = dict(val=0.5, test=0.6)
     runs = _fake_training(monkeypatch, lambda config: config.student.name,
                           scores)
+    machine = dict(cpu='cpu', commit='aaaaaaa')
+    monkeypatch.setattr(accuracy, 'machine_info', lambda: dict(machine))
     out = str(tmp_path / 'acc')
     args = [
         '--datasets', 'cora-npz', '--settings', 'transductive', '--seeds',
@@ -628,16 +630,29 @@ def test_rerun_trains_the_named_students_again(data_root, tmp_path,
     accuracy.main(args)
     path = rf.results_path(out, 'cora-npz', 'transductive')
     runs.clear()
+    machine['commit'] = 'bbbbbbb'
     scores.update(test=0.7)  # what the changed RbM code scores
 
     # Only seed 1 of RbM again; the MLP and RbM's seed 0 are kept:
-    accuracy.main(args + ['--first-seed', '1', '--rerun', 'rbm'])
+    rerun = args + ['--first-seed', '1', '--rerun', 'rbm']
+    accuracy.main(rerun)
     assert runs == [(1, 'rbm')]
     with open(path) as f:
         stored = json.load(f)['runs']
     assert stored['0']['students']['rbm']['scores']['test'] == 0.6
+    assert stored['0']['students']['rbm']['commit'] == 'aaaaaaa'
     assert stored['1']['students']['rbm']['scores']['test'] == 0.7
+    assert stored['1']['students']['rbm']['commit'] == 'bbbbbbb'
     assert stored['1']['students']['mlp']['scores']['test'] == 0.6
+
+    # Given again, as after an interruption: the new run is kept ...
+    accuracy.main(rerun)
+    assert runs == [(1, 'rbm')]
+    # ... unless the code holds uncommitted changes:
+    machine['commit'] = 'bbbbbbb+'
+    accuracy.main(rerun)
+    assert runs == [(1, 'rbm'), (1, 'rbm')]
+    runs.clear()
 
     # A student to run again must be one that is run:
     with pytest.raises(SystemExit):
@@ -647,7 +662,7 @@ def test_rerun_trains_the_named_students_again(data_root, tmp_path,
     plan = accuracy.plan_of(accuracy.parse_args(args[:-1]))
     with pytest.raises(ValueError, match="'rerun'.*\\['rbm'\\]"):
         run_matrix(MATRIX, plan, out, rerun=['rbm'], info={})
-    assert runs == [(1, 'rbm')]
+    assert runs == []
 
 
 def test_a_new_teacher_makes_every_student_stale(data_root, tmp_path,

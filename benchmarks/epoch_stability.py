@@ -25,7 +25,7 @@ from report import markdown_table
 def seed_stability(rows: Sequence[Dict[str, Any]],
                    warmup: int = 10) -> Dict[str, Any]:
     """The figures of one seed's history (accuracies in percent)."""
-    routed = [r for r in rows if r.get('phase') != 'pretraining']
+    routed = [r for r in rows if r.get('phase') != 'pretrain']
     kept = routed[warmup:]
     if len(kept) < 2:
         raise ValueError(f'a history needs more than {warmup + 1} epochs '

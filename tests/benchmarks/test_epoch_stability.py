@@ -11,8 +11,8 @@ import epoch_stability  # noqa: E402
 
 
 def test_seed_stability_by_hand():
-    rows = [dict(phase='pretraining', test=0.1)] * 3 + [
-        dict(phase='routing', test=t, expert_load=[[0.5, 0.5], [0.9, s]])
+    rows = [dict(phase='pretrain', test=0.1)] * 3 + [
+        dict(phase='route', test=t, expert_load=[[0.5, 0.5], [0.9, s]])
         for t, s in ((0.2, 0.0), (0.70, 0.1), (0.74, 0.3), (0.66, 0.2))
     ]
     out = epoch_stability.seed_stability(rows, warmup=1)
@@ -24,6 +24,30 @@ def test_seed_stability_by_hand():
     assert out['median_min_output_share'] == pytest.approx(0.2)
     with pytest.raises(ValueError, match='more than 4 epochs'):
         epoch_stability.seed_stability(rows, warmup=3)
+
+
+def test_pretraining_epochs_of_a_real_run_are_skipped(tmp_path):
+    # The phases as the trainer names them, not as the test assumes.
+    import torch
+
+    from pyg_rbm.datasets import make_csbm
+    from pyg_rbm.experiment.history import read_history, write_history
+    from pyg_rbm.nn import RbM
+    from pyg_rbm.train import DistillationObjective, StudentTrainer
+
+    data = make_csbm(num_nodes=200, num_classes=3, num_features=8,
+                     avg_degree=4, homophily=0.9, seed=0)
+    data.teacher_logits = 4.0 * torch.nn.functional.one_hot(data.y).float()
+    torch.manual_seed(0)
+    model = RbM(8, 16, 3, num_experts=3, k=2)
+    records = []
+    StudentTrainer(model, DistillationObjective(), epochs=6,
+                   pretrain_epochs=4, patience=100, seed=0,
+                   callbacks=[records.append], progress=False).fit(data)
+    rows = read_history(write_history(str(tmp_path / 'student.csv'),
+                                      records))
+    out = epoch_stability.seed_stability(rows, warmup=0)
+    assert out['epochs'] == 6
 
 
 def test_missing_history_is_refused(tmp_path):

@@ -19,18 +19,21 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from _common import write_json
 from pyg_rbm.experiment.history import read_history
+from pyg_rbm.train.pipeline import headline
 from report import markdown_table
 
 
-def seed_stability(rows: Sequence[Dict[str, Any]],
-                   warmup: int = 10) -> Dict[str, Any]:
-    """The figures of one seed's history (accuracies in percent)."""
+def seed_stability(rows: Sequence[Dict[str, Any]], warmup: int = 10,
+                   setting: str = 'transductive') -> Dict[str, Any]:
+    """The figures of one seed's history (accuracies in percent; the test
+    accuracy of :obj:`setting`).
+    """
     routed = [r for r in rows if r.get('phase') != 'pretrain']
     kept = routed[warmup:]
     if len(kept) < 2:
         raise ValueError(f'a history needs more than {warmup + 1} epochs '
                          f'after pretraining (got {len(routed)})')
-    test = [100 * r['test'] for r in kept]
+    test = [100 * headline(r, setting) for r in kept]
     steps = [abs(b - a) for a, b in zip(test, test[1:])]
     out = dict(epochs=len(kept), median_test=statistics.median(test),
                mean_step=statistics.mean(steps), max_step=max(steps))
@@ -42,19 +45,21 @@ def seed_stability(rows: Sequence[Dict[str, Any]],
 
 
 def run_stability(run: str, warmup: int = 10) -> Dict[str, Any]:
-    """Every seed of a run folder, with the selected epoch's test score."""
-    with open(os.path.join(run, 'results.json')) as f:
-        results = json.load(f)
-    student = results.get('student', {})
-    selected = student.get('runs', [])
-    seeds = sorted(os.listdir(os.path.join(run, 'history')), key=int)
+    """Every finished seed of a run folder (an unfinished run too), with
+    the selected epoch's test score.
+    """
     out = {}
-    for i, seed in enumerate(seeds):
+    names = [n for n in os.listdir(os.path.join(run, 'seeds'))
+             if n.endswith('.json')]
+    for name in sorted(names, key=lambda n: int(n[:-len('.json')])):
+        with open(os.path.join(run, 'seeds', name)) as f:
+            record = json.load(f)
+        seed, setting = str(record['seed']), record['setting']
         rows = read_history(os.path.join(run, 'history', seed,
                                          'student.csv'))
-        out[seed] = seed_stability(rows, warmup)
-        if i < len(selected):
-            out[seed]['selected_test'] = selected[i]
+        out[seed] = seed_stability(rows, warmup, setting)
+        out[seed]['selected_test'] = 100 * headline(record['student'],
+                                                    setting)
     return out
 
 
@@ -83,8 +88,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = p.parse_args(argv)
     if args.warmup < 0:
         p.error(f'--warmup must be non-negative (got {args.warmup})')
-    missing: List[str] = [r for r in args.runs if not os.path.isdir(
-        os.path.join(r, 'history'))]
+    missing: List[str] = [r for r in args.runs if not all(
+        os.path.isdir(os.path.join(r, d)) for d in ('history', 'seeds'))]
     if missing:
         p.error(f"no history in {', '.join(missing)} (run folders of "
                 f"'pyg-rbm distill')")

@@ -24,6 +24,11 @@ def test_seed_stability_by_hand():
     assert out['median_min_output_share'] == pytest.approx(0.2)
     with pytest.raises(ValueError, match='more than 4 epochs'):
         epoch_stability.seed_stability(rows, warmup=3)
+    # An inductive history holds the held-out nodes' accuracy:
+    held_out = [dict(phase='route', inductive=t) for t in (0.5, 0.6, 0.3)]
+    out = epoch_stability.seed_stability(held_out, warmup=0,
+                                         setting='inductive')
+    assert out['mean_step'] == pytest.approx(20.0)
 
 
 def test_pretraining_epochs_of_a_real_run_are_skipped(tmp_path):

@@ -20,6 +20,8 @@ import statistics
 import sys
 from typing import Any, Dict, List, Optional, Sequence
 
+from pyg_rbm.train.pipeline import headline
+
 
 def read_run(folder: str) -> Dict[str, Any]:
     seeds = {}
@@ -29,7 +31,7 @@ def read_run(folder: str) -> Dict[str, Any]:
                 record = json.load(f)
             seeds[int(record['seed'])] = dict(
                 val=100 * record['student']['val'],
-                test=100 * record['student']['test'])
+                test=100 * headline(record['student'], record['setting']))
     with open(osp.join(folder, 'run.json')) as f:
         config = json.load(f)['config']
     return dict(folder=folder, config=config, seeds=seeds)

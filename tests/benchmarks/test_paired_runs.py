@@ -9,12 +9,13 @@ sys.path.insert(0, osp.normpath(osp.join(osp.dirname(osp.abspath(__file__)),
 import paired_runs  # noqa: E402
 
 
-def _run(folder, tests):
+def _run(folder, tests, setting='transductive'):
     (folder / 'seeds').mkdir(parents=True)
     (folder / 'run.json').write_text(json.dumps(dict(config={})))
+    key = 'test' if setting == 'transductive' else 'inductive'
     for seed, test in enumerate(tests):
         (folder / 'seeds' / f'{seed}.json').write_text(json.dumps(dict(
-            seed=seed, student=dict(val=0.7, test=test))))
+            seed=seed, setting=setting, student={'val': 0.7, key: test})))
 
 
 def test_paired_differences_by_hand(tmp_path):
@@ -28,3 +29,12 @@ def test_paired_differences_by_hand(tmp_path):
     with open(tmp_path / 'out' / 'paired.json') as f:
         assert json.load(f)['runs'][1]['seeds']['2']['test'] == \
             pytest.approx(74.0)
+
+
+def test_inductive_runs_compare_held_out_accuracy(tmp_path):
+    _run(tmp_path / 'base', [0.60, 0.62], setting='inductive')
+    _run(tmp_path / 'other', [0.61, 0.65], setting='inductive')
+    paired_runs.main([str(tmp_path / 'base'), str(tmp_path / 'other'),
+                      '--out', str(tmp_path / 'out')])
+    text = (tmp_path / 'out' / 'paired.md').read_text()
+    assert '| other | 2 | 70.00 ± 0.00 | 63.00 ± 2.83 | +2.00 ± 1.00 |' in text

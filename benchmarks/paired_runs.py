@@ -65,26 +65,28 @@ def _paired(a: Dict[int, Dict[str, float]],
 
 
 def table(runs: List[Dict[str, Any]],
-          other: Optional[Dict[int, Dict[str, float]]],
-          other_label: str) -> str:
+          others: Dict[str, Dict[int, Dict[str, float]]]) -> str:
     reference = runs[0]['seeds']
     name = osp.basename(runs[0]['folder'])
-    lines = [f'| run | seeds | val | test | test − {name} (paired) | '
-             f'test − {other_label} (paired) |',
-             '|---|---|---|---|---|---|']
-    if other is not None:
-        lines.append(f'| {other_label} | {len(other)} | '
+    head = ['run', 'seeds', 'val', 'test', f'test − {name} (paired)'] + [
+        f'test − {label} (paired)' for label in others]
+    lines = ['| ' + ' | '.join(head) + ' |',
+             '|' + '---|' * len(head)]
+    blank = ' |' * (len(others) + 1)
+    for label, other in others.items():
+        lines.append(f'| {label} | {len(other)} | '
                      f'{_mean_std([v["val"] for v in other.values()])} | '
-                     f'{_mean_std([v["test"] for v in other.values()])} | '
-                     f'| |')
+                     f'{_mean_std([v["test"] for v in other.values()])} |'
+                     f'{blank}')
     for run in runs:
         seeds = run['seeds']
+        cells = [_paired(seeds, reference) if run is not runs[0] else '']
+        cells += [_paired(seeds, other) for other in others.values()]
         lines.append(
             f'| {osp.basename(run["folder"])} | {len(seeds)} | '
             f'{_mean_std([v["val"] for v in seeds.values()])} | '
-            f'{_mean_std([v["test"] for v in seeds.values()])} | '
-            f'{_paired(seeds, reference) if run is not runs[0] else ""} | '
-            f'{_paired(seeds, other)} |')
+            f'{_mean_std([v["test"] for v in seeds.values()])} | ' +
+            ' | '.join(cells) + ' |')
     return '\n'.join(lines) + '\n'
 
 
@@ -94,14 +96,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    'reference')
     p.add_argument('--matrix', default=None,
                    help='an accuracy-matrix cell file to compare with')
-    p.add_argument('--matrix-student', default='mlp')
+    p.add_argument('--matrix-student', nargs='+', default=['mlp'],
+                   help='students of the --matrix cell to compare with '
+                   '(default: mlp)')
     p.add_argument('--out', required=True, help='output folder')
     args = p.parse_args(argv)
     runs = [read_run(folder) for folder in args.runs]
-    other = (read_matrix(args.matrix, args.matrix_student)
-             if args.matrix else None)
-    label = f'matrix {args.matrix_student}'
-    text = table(runs, other, label)
+    others = {f'matrix {student}': read_matrix(args.matrix, student)
+              for student in (args.matrix_student if args.matrix else [])}
+    text = table(runs, others)
     os.makedirs(args.out, exist_ok=True)
     with open(osp.join(args.out, 'paired.md'), 'w') as f:
         f.write(text)
@@ -111,8 +114,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                   overrides=r['config'].get('student'),
                                   train=r['config'].get('train'),
                                   seeds=r['seeds']) for r in runs],
-                       matrix=dict(path=args.matrix, student=
-                                   args.matrix_student, seeds=other)),
+                       matrix=dict(path=args.matrix, seeds={
+                           label.split(' ', 1)[1]: seeds
+                           for label, seeds in others.items()})),
                   f, indent=1)
     print(text)
     return 0

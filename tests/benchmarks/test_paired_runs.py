@@ -38,3 +38,27 @@ def test_inductive_runs_compare_held_out_accuracy(tmp_path):
                       '--out', str(tmp_path / 'out')])
     text = (tmp_path / 'out' / 'paired.md').read_text()
     assert '| other | 2 | 70.00 ± 0.00 | 63.00 ± 2.83 | +2.00 ± 1.00 |' in text
+
+
+def test_one_column_per_matrix_student(tmp_path):
+    _run(tmp_path / 'base', [0.70, 0.72])
+    cell = dict(runs={
+        str(seed): dict(students={
+            st: dict(accuracy=acc + 100 * test, scores=dict(val=0.5))
+            for st, acc in (('mlp', 1.0), ('rbm', -3.0))
+        })
+        for seed, test in enumerate([0.70, 0.74])
+    })
+    (tmp_path / 'cell.json').write_text(json.dumps(cell))
+    paired_runs.main([str(tmp_path / 'base'), '--matrix',
+                      str(tmp_path / 'cell.json'), '--matrix-student', 'mlp',
+                      'rbm', '--out', str(tmp_path / 'out')])
+    lines = (tmp_path / 'out' / 'paired.md').read_text().split('\n')
+    assert lines[0].endswith('| test − matrix mlp (paired) | '
+                             'test − matrix rbm (paired) |')
+    assert lines[2] == '| matrix mlp | 2 | 50.00 ± 0.00 | 73.00 ± 2.83 | | | |'
+    # base - mlp: -1, -3 points; base - rbm: +3, +1 points.
+    assert lines[4] == ('| base | 2 | 70.00 ± 0.00 | 71.00 ± 1.41 |  | '
+                        '-2.00 ± 1.00 | +2.00 ± 1.00 |')
+    with open(tmp_path / 'out' / 'paired.json') as f:
+        assert set(json.load(f)['matrix']['seeds']) == {'mlp', 'rbm'}

@@ -37,7 +37,8 @@ hyperparameters differ from the current ones stop the command before any
 training, unless ``--replace`` names their students. Code changes are not
 detected: ``--rerun`` names the students to train again (every run records
 the commit it ran at; runs of the current commit are kept, so an
-interrupted ``--rerun`` continues when given again).
+interrupted ``--rerun`` continues when given again from the same commit:
+run it from a fixed checkout, such as a ``git worktree``).
 ``benchmarks/report.py`` renders ``docs/results.md`` from them.
 
 Examples::

@@ -12,13 +12,13 @@ to epoch is selected on the noise of the validation set.
     python benchmarks/epoch_stability.py runs/rbm runs/mlp --out stability.json
 """
 import argparse
-import json
 import os
 import statistics
 from typing import Any, Dict, List, Optional, Sequence
 
 from _common import write_json
 from pyg_rbm.experiment.history import read_history
+from pyg_rbm.experiment.store import finished_seeds
 from pyg_rbm.train.pipeline import headline
 from report import markdown_table
 
@@ -49,12 +49,8 @@ def run_stability(run: str, warmup: int = 10) -> Dict[str, Any]:
     the selected epoch's test score.
     """
     out = {}
-    names = [n for n in os.listdir(os.path.join(run, 'seeds'))
-             if n.endswith('.json')]
-    for name in sorted(names, key=lambda n: int(n[:-len('.json')])):
-        with open(os.path.join(run, 'seeds', name)) as f:
-            record = json.load(f)
-        seed, setting = str(record['seed']), record['setting']
+    for number, record in finished_seeds(run).items():
+        seed, setting = str(number), record['setting']
         rows = read_history(os.path.join(run, 'history', seed,
                                          'student.csv'))
         out[seed] = seed_stability(rows, warmup, setting)

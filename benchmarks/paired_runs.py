@@ -96,15 +96,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    'reference')
     p.add_argument('--matrix', default=None,
                    help='an accuracy-matrix cell file to compare with')
-    p.add_argument('--matrix-student', nargs='+', default=['mlp'],
+    p.add_argument('--matrix-student', nargs='+', default=None,
                    help='students of the --matrix cell to compare with '
                    '(default: mlp)')
     p.add_argument('--out', required=True, help='output folder')
     args = p.parse_args(argv)
     runs = [read_run(folder) for folder in args.runs]
-    others = {f'matrix {student}': read_matrix(args.matrix, student)
-              for student in (args.matrix_student if args.matrix else [])}
-    text = table(runs, others)
+    if args.matrix_student is not None and args.matrix is None:
+        p.error('--matrix-student needs --matrix')
+    students = (args.matrix_student or ['mlp']) if args.matrix else []
+    others = {student: read_matrix(args.matrix, student)
+              for student in students}
+    text = table(runs, {f'matrix {st}': v for st, v in others.items()})
     os.makedirs(args.out, exist_ok=True)
     with open(osp.join(args.out, 'paired.md'), 'w') as f:
         f.write(text)
@@ -114,9 +117,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                   overrides=r['config'].get('student'),
                                   train=r['config'].get('train'),
                                   seeds=r['seeds']) for r in runs],
-                       matrix=dict(path=args.matrix, seeds={
-                           label.split(' ', 1)[1]: seeds
-                           for label, seeds in others.items()})),
+                       matrix=dict(path=args.matrix, seeds=others)),
                   f, indent=1)
     print(text)
     return 0

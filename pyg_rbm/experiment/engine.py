@@ -138,7 +138,8 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
     planned seeds of the students in :obj:`rerun` are discarded and run
     again, as after a change of their code; those recorded with the
     current commit (:obj:`info['commit']`, when the code is committed)
-    are kept, so that an interrupted rerun continues.
+    are kept, so that an interrupted rerun given again continues (as long
+    as no commit was made in between: run it from a fixed checkout).
 
     Args:
         matrix (Matrix): The matrix definition.
@@ -187,6 +188,22 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
     if rerun and pinned is None:
         tqdm.write(f'Warning: the code has no clean commit ({commit}); '
                    f'every planned run of {list(rerun)} is run again')
+    extras_seeds = (plan.seeds if plan.extras_seeds is None else
+                    plan.extras_seeds)
+    seeds = range(plan.first_seed, plan.seeds)
+
+    def students_of(seed: int) -> List[str]:
+        return [st for st in plan.students
+                if not students[st].extras or seed < extras_seeds]
+
+    def done(res: Dict[str, Any], seed: int, student: str) -> bool:
+        # A run to do again counts once made by this commit, even when
+        # another process's save brought an older one back into the file.
+        if student in rerun and pinned is not None:
+            entry = res['runs'].get(str(seed), {}).get('students', {})
+            return entry.get(student, {}).get('commit') == pinned
+        return is_done(res, seed, student)
+
     hyperparameters = {g: {st: hparams_of(configs[(g, st)])
                            for st in plan.students} for g in groups}
     for g in groups:  # Never mixes runs of different hyperparameters.
@@ -211,22 +228,15 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
             again = [st for st in rerun if st not in stale]
             for st in again:
                 count = discard_runs(res, st, list(matrix.students),
-                                     range(plan.first_seed, plan.seeds),
+                                     [seed for seed in seeds
+                                      if st in students_of(seed)],
                                      keep_commit=pinned)
                 tqdm.write(f'Discarded {count} runs of {st} in {path} '
                            f'to run them again')
             if stale or again:
                 save_results(res, path, merge=False)
 
-    extras_seeds = (plan.seeds if plan.extras_seeds is None else
-                    plan.extras_seeds)
-
-    def students_of(seed: int) -> List[str]:
-        return [st for st in plan.students
-                if not students[st].extras or seed < extras_seeds]
-
     without_teacher = [k for k, s in students.items() if s.without_teacher]
-    seeds = range(plan.first_seed, plan.seeds)
     bar = tqdm(total=len(groups) * sum(len(students_of(s)) for s in seeds),
                desc='accuracy', unit='run')
     for group in groups:
@@ -238,8 +248,7 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
         for seed in seeds:
             todo = [
                 st for st in students_of(seed)
-                if not all(is_done(res, seed, st)
-                           for res in targets.values())
+                if not all(done(res, seed, st) for res in targets.values())
             ]
             bar.update(len(students_of(seed)) - len(todo))
             if todo:

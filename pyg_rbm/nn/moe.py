@@ -126,7 +126,7 @@ class MoE(torch.nn.Module):
     The gates are not detached, so the task loss trains the router, a
     :class:`~pyg_rbm.nn.SparseInputLinear` without bias (sparse node
     features are multiplied in their non-zeros). Without a bias the routing
-    does not change when the input is scaled.
+    does not change when the input is multiplied by a positive factor.
     Between layers, an optional normalization and the activation are applied.
 
     The auxiliary loss balances the experts: per layer, the squared

@@ -654,6 +654,19 @@ def test_rerun_trains_the_named_students_again(data_root, tmp_path,
     assert runs == [(1, 'rbm'), (1, 'rbm')]
     runs.clear()
 
+    # A student with extras runs again on the extras seeds only:
+    accuracy.main(args[:-2] + ['rbm-extras'])
+    runs.clear()
+    machine['commit'] = 'ccccccc'
+    accuracy.main(args[:-2] + ['rbm-extras', '--extras-seeds', '1',
+                               '--rerun', 'rbm-extras'])
+    assert runs == [(0, 'rbm')]  # RbM with extras, seed 0 alone
+    with open(path) as f:
+        stored = json.load(f)['runs']
+    assert stored['0']['students']['rbm-extras']['commit'] == 'ccccccc'
+    assert stored['1']['students']['rbm-extras']['commit'] == 'bbbbbbb+'
+    runs.clear()
+
     # A student to run again must be one that is run:
     with pytest.raises(SystemExit):
         accuracy.main(args[:-1] + ['--rerun', 'rbm'])

@@ -62,3 +62,11 @@ def test_one_column_per_matrix_student(tmp_path):
                         '-2.00 ± 1.00 | +2.00 ± 1.00 |')
     with open(tmp_path / 'out' / 'paired.json') as f:
         assert set(json.load(f)['matrix']['seeds']) == {'mlp', 'rbm'}
+
+
+def test_matrix_student_needs_a_matrix(tmp_path, capsys):
+    _run(tmp_path / 'base', [0.70, 0.72])
+    with pytest.raises(SystemExit):
+        paired_runs.main([str(tmp_path / 'base'), '--matrix-student', 'rbm',
+                          '--out', str(tmp_path / 'out')])
+    assert '--matrix-student needs --matrix' in capsys.readouterr().err

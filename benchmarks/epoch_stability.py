@@ -87,8 +87,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     missing: List[str] = [r for r in args.runs if not all(
         os.path.isdir(os.path.join(r, d)) for d in ('history', 'seeds'))]
     if missing:
-        p.error(f"no history in {', '.join(missing)} (run folders of "
-                f"'pyg-rbm distill')")
+        p.error(f"no history/ or seeds/ in {', '.join(missing)} (run "
+                f"folders of 'pyg-rbm distill')")
     runs = {run: run_stability(run, args.warmup) for run in args.runs}
     print(table(runs))
     if args.out:

@@ -20,18 +20,16 @@ import statistics
 import sys
 from typing import Any, Dict, List, Optional, Sequence
 
+from pyg_rbm.experiment.store import finished_seeds
 from pyg_rbm.train.pipeline import headline
 
 
 def read_run(folder: str) -> Dict[str, Any]:
-    seeds = {}
-    for name in os.listdir(osp.join(folder, 'seeds')):
-        if name.endswith('.json'):
-            with open(osp.join(folder, 'seeds', name)) as f:
-                record = json.load(f)
-            seeds[int(record['seed'])] = dict(
-                val=100 * record['student']['val'],
-                test=100 * headline(record['student'], record['setting']))
+    seeds = {
+        seed: dict(val=100 * record['student']['val'],
+                   test=100 * headline(record['student'], record['setting']))
+        for seed, record in finished_seeds(folder).items()
+    }
     with open(osp.join(folder, 'run.json')) as f:
         config = json.load(f)['config']
     return dict(folder=folder, config=config, seeds=seeds)

@@ -196,14 +196,6 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
         return [st for st in plan.students
                 if not students[st].extras or seed < extras_seeds]
 
-    def done(res: Dict[str, Any], seed: int, student: str) -> bool:
-        # A run to do again counts once made by this commit, even when
-        # another process's save brought an older one back into the file.
-        if student in rerun and pinned is not None:
-            entry = res['runs'].get(str(seed), {}).get('students', {})
-            return entry.get(student, {}).get('commit') == pinned
-        return is_done(res, seed, student)
-
     hyperparameters = {g: {st: hparams_of(configs[(g, st)])
                            for st in plan.students} for g in groups}
     for g in groups:  # Never mixes runs of different hyperparameters.
@@ -248,7 +240,11 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
         for seed in seeds:
             todo = [
                 st for st in students_of(seed)
-                if not all(done(res, seed, st) for res in targets.values())
+                # A run to do again counts once made by this commit, even
+                # when another process's save brought an older one back.
+                if not all(is_done(res, seed, st,
+                                   pinned if st in rerun else None)
+                           for res in targets.values())
             ]
             bar.update(len(students_of(seed)) - len(todo))
             if todo:

@@ -252,8 +252,15 @@ def _students_of(command: str, default: Sequence[str]) -> List[str]:
     return list(itertools.takewhile(lambda t: not t.startswith('--'), rest))
 
 
-def is_done(results: Dict[str, Any], seed: int, student: str) -> bool:
-    return student in results['runs'].get(str(seed), {}).get('students', {})
+def is_done(results: Dict[str, Any], seed: int, student: str,
+            commit: Optional[str] = None) -> bool:
+    r"""Whether :obj:`student` has a stored run of :obj:`seed` (made at
+    :obj:`commit`, when given).
+    """
+    entry = results['runs'].get(str(seed), {}).get('students', {}).get(
+        student)
+    return entry is not None and (commit is None
+                                  or entry.get('commit') == commit)
 
 
 def record(results: Dict[str, Any], seed: int, model: str,

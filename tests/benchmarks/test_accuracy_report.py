@@ -167,6 +167,14 @@ def test_record_summary_and_resume(tmp_path):
     assert rf.is_done(res, 1, 'rbm')
     assert not rf.is_done(res, 1, 'moe')
     assert not rf.is_done(res, 2, 'rbm')
+    # A run recorded without a commit is not one of a given commit:
+    assert not rf.is_done(res, 1, 'rbm', commit='abc1234')
+    rf.record(res, 1, 'moe', dict(val=0.8, test=0.8, inductive=0.6),
+              seconds=3.0, commit='abc1234')
+    assert rf.is_done(res, 1, 'moe', commit='abc1234')
+    assert not rf.is_done(res, 1, 'moe', commit='def5678')
+    del res['runs']['1']['students']['moe']
+    res['summary'] = rf.summarize(res)
 
     path = rf.results_path(str(tmp_path), 'cora-npz', 'production')
     rf.save_results(res, path)

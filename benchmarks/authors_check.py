@@ -63,7 +63,9 @@ PATCHES = [
     "source) edges (dgl.sparse has no build for this torch); used only by "
     "reliable sampling, which this check does not run.",
 ]
-LAUNCHER = '''import re
+# A number such as 1e-6 (no dot) as YAML 1.1 misses it: a float.
+FLOAT_PATTERN = r'^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$'
+LAUNCHER_SETUP = f'''import re
 import runpy
 import sys
 import types
@@ -72,19 +74,21 @@ import yaml
 
 sys.modules['dgl.graphbolt'] = types.ModuleType('dgl.graphbolt')
 yaml.FullLoader.add_implicit_resolver(
-    'tag:yaml.org,2002:float',
-    re.compile(r'^[-+]?[0-9][0-9_]*(?:\\.[0-9_]*)?[eE][-+]?[0-9]+$'),
+    'tag:yaml.org,2002:float', re.compile(r'{FLOAT_PATTERN}'),
     list('-+0123456789'))
-sys.argv = ['main_distill.py'] + sys.argv[1:]
+'''
+LAUNCHER_RUN = '''sys.argv = ['main_distill.py'] + sys.argv[1:]
 runpy.run_path('main_distill.py', run_name='__main__')
 '''
+LAUNCHER = LAUNCHER_SETUP + LAUNCHER_RUN
 EPOCH_LINE = re.compile(r'^(Teacher|Student)\[(\d+)\].*Val Acc: ([\d.]+), '
                         r'Test Acc: ([\d.]+)')
 
 
-def prepare_authors_copy(repo: str, root: str, workdir: str) -> str:
-    """A patched copy of their code and DGL's data folders; returns its
-    path."""
+def prepare_authors_copy(repo: str, root: str, workdir: str,
+                         launcher: str = LAUNCHER) -> str:
+    """A patched copy of their code and DGL's data folders, started by
+    :obj:`launch.py` (:obj:`launcher`); returns its path."""
     code = os.path.join(workdir, 'authors-code')
     if os.path.exists(code):
         shutil.rmtree(code)
@@ -101,7 +105,7 @@ def prepare_authors_copy(repo: str, root: str, workdir: str) -> str:
     with open(path, 'w') as f:
         f.write(source)
     with open(os.path.join(code, 'launch.py'), 'w') as f:
-        f.write(LAUNCHER)
+        f.write(launcher)
     data = os.path.join(code, 'data')
     for folder, name, ours, key in DGL_FOLDERS.values():
         os.makedirs(os.path.join(data, folder), exist_ok=True)

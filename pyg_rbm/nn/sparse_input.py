@@ -10,7 +10,12 @@ from torch_geometric.nn.dense.linear import Linear, is_uninitialized_parameter
 
 from pyg_rbm.nn.host_sync import host_sync_allowed
 
-__all__ = ['sparse_input', 'sparse_input_linear', 'SparseInputLinear']
+__all__ = [
+    'sparse_input',
+    'gather_rows',
+    'sparse_input_linear',
+    'SparseInputLinear',
+]
 
 # The share of non-zeros up to which a constant input is multiplied as a
 # sparse CSR matrix. Bag-of-words features hold about 1% (Cora 1.3%,
@@ -97,11 +102,79 @@ def sparse_input(x: Tensor, max_density: float = MAX_DENSITY,
             _store(x, nnz, None)
         return None
     if csr is None:
-        with warnings.catch_warnings():  # "Sparse CSR support is in beta"
-            warnings.filterwarnings('ignore', 'Sparse CSR')
-            csr = x.to_sparse_csr()
+        csr = _rows_of_cached_base(x)
+        if csr is None:
+            csr = _to_csr(x)
         _store(x, nnz, csr)
     return csr
+
+
+def _csr(crow: Tensor, col: Tensor, value: Tensor,
+         size: Tuple[int, int]) -> Tensor:
+    with warnings.catch_warnings():  # "Sparse CSR support is in beta"
+        warnings.filterwarnings('ignore', 'Sparse CSR')
+        return torch.sparse_csr_tensor(crow, col, value, size,
+                                       check_invariants=False)
+
+
+def _to_csr(x: Tensor) -> Tensor:
+    # The matrix of `x.to_sparse_csr()` (the same indices and values,
+    # columns ascending in each row) from one scan for the non-zeros: about
+    # 3x cheaper on one CPU thread (4096 rows at Cora's density: 12 ms
+    # against 34).
+    row, col = x.nonzero(as_tuple=True)
+    crow = torch.searchsorted(row, torch.arange(x.size(0) + 1,
+                                                device=x.device))
+    return _csr(crow, col, x[row, col], (x.size(0), x.size(1)))
+
+
+def _rows_of_cached_base(x: Tensor) -> Optional[Tensor]:
+    # A block of whole rows of an input whose CSR matrix is cached (a chunk
+    # of `x.split(batch_size)`, say) takes its rows from that matrix.
+    base = x._base
+    if base is None or base.dim() != 2 or not base.is_contiguous():
+        return None
+    cached = _cached(base)
+    if cached is None or cached[1] is None:
+        return None
+    width = base.size(1)
+    offset = x.storage_offset() - base.storage_offset()
+    if x.size(1) != width or x.stride() != (width, 1) or offset % width:
+        return None
+    start, length = offset // width, x.size(0)
+    crow = cached[1].crow_indices()[start:start + length + 1]
+    first, last = int(crow[0]), int(crow[-1])
+    return _csr(crow - first, cached[1].col_indices()[first:last],
+                cached[1].values()[first:last], (length, width))
+
+
+def gather_rows(x: Tensor, index: Tensor) -> Tensor:
+    r"""Returns :obj:`x.index_select(0, index)`. If :func:`sparse_input`
+    takes :obj:`x` as sparse, the CSR matrix of the result is gathered from
+    that of :obj:`x` and remembered with it, so that a student's first
+    layer does not scan the gathered batch for its non-zeros again (the
+    matrix equals the conversion of the batch).
+
+    Args:
+        x (torch.Tensor): The input, such as the node features.
+        index (torch.Tensor): The indices of the rows to gather.
+    """
+    out = x.index_select(0, index)
+    csr = sparse_input(x, min_rows=1) if x.dim() == 2 else None
+    if csr is None or out.is_inference():
+        return out
+    start = csr.crow_indices()
+    begin = start[index]
+    count = start[index + 1] - begin
+    crow = torch.cat([count.new_zeros(1), count.cumsum(0)])
+    nnz = int(crow[-1])
+    # Where each gathered non-zero sits in `csr`: the first non-zero of its
+    # row there, plus its rank within the row.
+    pos = torch.repeat_interleave(begin - crow[:-1], count, output_size=nnz)
+    pos += torch.arange(nnz, device=x.device)
+    _store(out, nnz, _csr(crow, csr.col_indices()[pos], csr.values()[pos],
+                          (index.numel(), x.size(1))))
+    return out
 
 
 def sparse_input_linear(x: Tensor, weight: Tensor,

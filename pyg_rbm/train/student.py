@@ -21,6 +21,7 @@ from pyg_rbm.config import OPTIMIZER_STEPS, TIES
 from pyg_rbm.datasets.validate import check_node_data
 from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.nn.host_sync import allow_host_sync
+from pyg_rbm.nn.sparse_input import gather_rows
 from pyg_rbm.nn.student_protocol import check_student
 from pyg_rbm.train.data_parallel import (
     data_parallel_module,
@@ -362,7 +363,7 @@ class StudentTrainer:
         hidden: List[Tensor] = []
         handle = (self._hidden_hook(hidden)
                   if self.similarity is not None else None)
-        xs = x[nodes]
+        xs = gather_rows(x, nodes)
         logits, aux = self._train_module(xs, return_aux_loss=True)
         if handle is not None:
             handle.remove()
@@ -467,7 +468,7 @@ class StudentTrainer:
         total = 0.0
         for batch in data.train_mask.nonzero().view(-1).split(size):
             total += self._summed_pass(
-                x[batch],
+                gather_rows(x, batch),
                 lambda logits, b=batch: objective.lam * F.cross_entropy(
                     logits, y[b]),
                 None if hidden is None else hidden[batch])
@@ -482,8 +483,8 @@ class StudentTrainer:
                 if s.numel() < 2:
                     continue
                 total += self._summed_pass(
-                    x[s], lambda logits, d=d: (1.0 - objective.lam) *
-                    objective.kd(logits, teacher[d]))
+                    gather_rows(x, s), lambda logits, d=d:
+                    (1.0 - objective.lam) * objective.kd(logits, teacher[d]))
         self.optimizer.step()
         if hasattr(self.model, 'update_memory'):
             self.model.update_memory()

@@ -135,3 +135,61 @@ def test_students_multiply_sparse_features_in_their_non_zeros(monkeypatch):
         monkeypatch.setattr(SparseInputLinear, 'min_rows', 10**9)  # dense
         assert torch.allclose(model(x), out, atol=1e-5)
         monkeypatch.undo()
+
+
+def assert_same_csr(csr, x):
+    expected = x.to_sparse_csr()
+    assert torch.equal(csr.crow_indices(), expected.crow_indices())
+    assert torch.equal(csr.col_indices(), expected.col_indices())
+    assert torch.equal(csr.values(), expected.values())
+    assert csr.size() == expected.size()
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
+def test_sparse_input_matrix_equals_torch_conversion(dtype):
+    x = bag_of_words(num_rows=90, seed=3).to(dtype)
+    x[5] = 0.0  # an empty row
+    x[7, 3] = -2.5
+    assert_same_csr(sparse_input(x), x)
+
+
+def test_gather_rows_carries_the_csr_matrix(monkeypatch):
+    module = importlib.import_module('pyg_rbm.nn.sparse_input')
+    x = bag_of_words(num_rows=100, seed=4)
+    x[10] = 0.0
+    index = torch.tensor([3, 10, 3, 99, 0, 57])  # repeats, an empty row
+    out = module.gather_rows(x, index)
+    assert torch.equal(out, x[index])
+
+    def no_scan(*args):
+        raise AssertionError('the gathered rows were scanned again')
+
+    monkeypatch.setattr(module, '_to_csr', no_scan)
+    monkeypatch.setattr(torch, 'count_nonzero', no_scan)
+    assert_same_csr(sparse_input(out, min_rows=1), x[index])
+
+
+def test_gather_rows_of_dense_or_trainable_input_is_a_plain_gather():
+    module = importlib.import_module('pyg_rbm.nn.sparse_input')
+    index = torch.tensor([2, 0])
+    dense = torch.rand(80, 50)
+    out = module.gather_rows(dense, index)
+    assert torch.equal(out, dense[index]) and id(out) not in module._cache
+    x = bag_of_words(seed=5).requires_grad_()
+    out = module.gather_rows(x, index)
+    assert out.requires_grad and torch.equal(out, x[index])
+    assert id(out) not in module._cache
+
+
+def test_row_blocks_of_a_sparse_input_reuse_its_matrix(monkeypatch):
+    module = importlib.import_module('pyg_rbm.nn.sparse_input')
+    x = bag_of_words(num_rows=200, seed=6)
+    sparse_input(x)
+    chunks = x.split(70)
+    monkeypatch.setattr(module, '_to_csr', lambda x: 1 / 0)
+    for chunk in chunks:
+        assert_same_csr(sparse_input(chunk, min_rows=1), chunk)
+    # Not whole rows of the cached matrix: converted as usual.
+    monkeypatch.undo()
+    columns = x[:, :30]
+    assert_same_csr(sparse_input(columns), columns)

@@ -160,8 +160,10 @@ def gather_rows(x: Tensor, index: Tensor) -> Tensor:
         index (torch.Tensor): The indices of the rows to gather.
     """
     out = x.index_select(0, index)
-    csr = sparse_input(x, min_rows=1) if x.dim() == 2 else None
-    if csr is None or out.is_inference():
+    if x.dim() != 2 or x.is_inference() or out.is_inference():
+        return out  # (no cache, so no matrix of `x` to gather from)
+    csr = sparse_input(x, min_rows=1)
+    if csr is None:
         return out
     start = csr.crow_indices()
     begin = start[index]

@@ -179,6 +179,10 @@ def test_gather_rows_of_dense_or_trainable_input_is_a_plain_gather():
     out = module.gather_rows(x, index)
     assert out.requires_grad and torch.equal(out, x[index])
     assert id(out) not in module._cache
+    with torch.inference_mode():  # nothing cached: no conversion per call
+        x = bag_of_words(seed=5)
+    out = module.gather_rows(x, index)
+    assert torch.equal(out, x[index]) and id(x) not in module._cache
 
 
 def test_row_blocks_of_a_sparse_input_reuse_its_matrix(monkeypatch):

@@ -304,6 +304,33 @@ def test_paired_table():
     assert report.paired_table({}) is None
 
 
+def test_selection_table_by_hand():
+    res = rf.new_results('cora', 'transductive', PROTOCOL)
+    # (selected, best over epochs) of RbM and of GLNN per seed.
+    for seed, (rbm, mlp) in enumerate([((0.70, 0.74), (0.72, 0.73)),
+                                       ((0.71, 0.73), (0.72, 0.72)),
+                                       ((0.72, 0.75), (0.72, 0.74))]):
+        rf.record(res, seed, 'rbm', dict(val=0.7, test=rbm[0],
+                                         best_test_over_epochs=rbm[1]), 1.0)
+        rf.record(res, seed, 'mlp', dict(val=0.7, test=mlp[0],
+                                         best_test_over_epochs=mlp[1]), 1.0)
+    inductive = rf.new_results('cora', 'inductive', PROTOCOL)
+    rf.record(inductive, 0, 'rbm', dict(val=0.7, inductive=0.7,
+                                        best_test_over_epochs=0.8), 1.0)
+    rf.record(inductive, 0, 'mlp', dict(val=0.7, inductive=0.7,
+                                        best_test_over_epochs=0.8), 1.0)
+    table = report.selection_table({('cora', 'transductive'): res,
+                                    ('cora', 'inductive'): inductive})
+    # Losses: RbM 4, 2, 3 (mean 3); GLNN 1, 0, 2 (mean 1). Differences at
+    # the selected epoch -2, -1, 0 (mean -1, SE 1/sqrt(3)); over epochs
+    # 1, 1, 1 (SE 0). The inductive cell (production runs) is left out.
+    assert table.splitlines()[2:] == [
+        '| Cora (public) | transductive | 3 | 1.00 | 3.00 | -1.00 ± 0.58 | '
+        '+1.00 ± 0.00 |'
+    ]
+    assert report.selection_table({('cora', 'inductive'): inductive}) is None
+
+
 def test_describe_pipeline():
     results = {}
     for dataset in ('cora-npz', 'actor', 'cora'):

@@ -224,15 +224,43 @@ def main() -> None:
                   f"({same['ratio']:.2f}x cheaper); ours, default "
                   f"{default['median_cpu_s']:.3f}", flush=True)
 
-    write_json(args.out, dict(
+    result = dict(
         rows=rows,
         unit='median CPU seconds of a routed RbM epoch (training and '
         'evaluation), one thread; ratio = authors / ours',
         machine=dict(machine_info(), threads_per_side=1),
         commands=[' '.join([os.path.basename(sys.executable)] + sys.argv)],
         patches=PATCHES + EXTRA_PATCHES,
-    ))
-    print(f'Wrote {args.out}')
+    )
+    write_json(args.out, result)
+    table = os.path.splitext(args.out)[0] + '.md'
+    with open(table, 'w') as f:
+        f.write(markdown(result))
+    print(f'Wrote {args.out} and {table}')
+
+
+def markdown(result: Dict[str, Any]) -> str:
+    """The results as a Markdown table with the machine and command."""
+    machine = result['machine']
+    lines = [
+        f"Measured {machine['date']} on {machine['cpu']} "
+        f"({machine['cpu_count']} cores, load average "
+        f"{machine['load_average'][0]:.2f} at start), torch "
+        f"{machine['torch']}, one thread per run, commit "
+        f"{machine['commit']}: {result['unit']}.", '',
+        '| dataset | setting | authors | ours, `--protocol authors` | '
+        'authors / ours | ours, default | authors / ours |',
+        '|---|---|---|---|---|---|---|'
+    ]
+    for row in result['rows']:
+        same, default = row['ours_authors'], row['ours_default']
+        lines.append(
+            f"| {row['dataset']} | {row['setting']} | "
+            f"{row['authors']['median_cpu_s']:.3f} | "
+            f"{same['median_cpu_s']:.3f} | {same['ratio']:.2f}x | "
+            f"{default['median_cpu_s']:.3f} | {default['ratio']:.2f}x |")
+    lines += ['', 'Command: `' + result['commands'][0] + '`', '']
+    return '\n'.join(lines)
 
 
 if __name__ == '__main__':

@@ -101,3 +101,18 @@ def test_authors_side_times_each_student_epoch(tmp_path):
     assert result['epochs'] == 5 and result['pretrain_epochs'] == 2
     assert 0.0 < result['min_cpu_s'] <= result['median_cpu_s']
     assert '--patience 12' in result['command']
+
+
+def test_markdown_table():
+    machine = dict(date='2026-12-06', cpu='Xeon', cpu_count=2,
+                   load_average=[0.1, 0.1, 0.1], torch='2.13.0',
+                   commit='abc')
+    row = dict(dataset='cora', setting='transductive',
+               authors=dict(median_cpu_s=1.0),
+               ours_authors=dict(median_cpu_s=0.25, ratio=4.0),
+               ours_default=dict(median_cpu_s=0.5, ratio=2.0))
+    text = training_cost.markdown(dict(rows=[row], machine=machine,
+                                       unit='u', commands=['cmd']))
+    assert ('| cora | transductive | 1.000 | 0.250 | 4.00x | 0.500 | '
+            '2.00x |') in text.splitlines()
+    assert 'Command: `cmd`' in text

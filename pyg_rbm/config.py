@@ -148,6 +148,12 @@ class TrainConfig:
     select_pretraining: bool = param(False, 'pretraining epochs selectable')
     ties: str = param('first', 'which of epochs tied on validation '
                       'accuracy is kept', choices=TIES)
+    lr_decay_patience: int = param(
+        0, 'multiply the learning rate by lr_decay_factor after more than '
+        'this many selectable epochs without a better validation accuracy; '
+        '0: constant', ge=0)
+    lr_decay_factor: float = param(0.5, 'factor of a learning-rate decay',
+                                   gt=0, lt=1)
 
 
 @dataclass

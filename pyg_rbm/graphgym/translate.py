@@ -57,7 +57,8 @@ KEYS: Dict[str, str] = {
     'train.batch_size': 'train.batch_size',
     **{f'train.{k}': f'distill.{k}'
        for k in ('patience', 'lam', 'tau', 'kd_variant', 'tau_squared',
-                 'optimizer_step', 'select_pretraining', 'ties')},
+                 'optimizer_step', 'select_pretraining', 'ties',
+                 'lr_decay_patience', 'lr_decay_factor')},
     **{f'extras.{f.name}': f'extras.{f.name}'
        for f in dataclasses.fields(ExtrasConfig)},
 }

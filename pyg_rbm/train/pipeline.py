@@ -180,7 +180,9 @@ def _trainer(model: torch.nn.Module, config: DistillConfig, seed: int,
                           patience=t.patience, batch_size=t.batch_size,
                           optimizer_step=t.optimizer_step,
                           select_pretraining=t.select_pretraining,
-                          ties=t.ties, seed=seed, **kwargs)
+                          ties=t.ties, lr_decay_patience=t.lr_decay_patience,
+                          lr_decay_factor=t.lr_decay_factor, seed=seed,
+                          **kwargs)
 
 
 # Student epochs between checkpoints (a student of Cora with its Adam state

@@ -45,15 +45,24 @@ from pyg_rbm.train.student_extras import (
 
 
 class _SamplerState(TrainingState):
-    def __init__(self, sampler: Any):
+    def __init__(self, sampler: Any, lr_decay: Any = None):
         self.sampler = sampler
+        self.lr_decay = lr_decay
 
     def state_dict(self) -> Dict[str, Any]:
-        if self.sampler is None or not hasattr(self.sampler, 'state_dict'):
-            return {}
-        return self.sampler.state_dict()
+        state = {}
+        if self.sampler is not None and hasattr(self.sampler, 'state_dict'):
+            state = self.sampler.state_dict()
+        if self.lr_decay is not None:
+            # Beside the sampler's keys, so that earlier checkpoints load.
+            state = dict(state, lr_decay=self.lr_decay.state_dict())
+        return state
 
     def load_state_dict(self, state: Dict[str, Any]) -> None:
+        state = dict(state)
+        lr_decay = state.pop('lr_decay', None)
+        if lr_decay is not None and self.lr_decay is not None:
+            self.lr_decay.load_state_dict(lr_decay)
         if state and self.sampler is not None:
             self.sampler.load_state_dict(state)
 
@@ -143,6 +152,13 @@ class StudentTrainer:
         ties (str, optional): Keep the :obj:`"first"` or the
             :obj:`"last"` (the authors' code) of epochs tied on validation
             accuracy. (default: :obj:`"first"`)
+        lr_decay_patience (int, optional): If positive, the learning rate
+            is multiplied by :obj:`lr_decay_factor` whenever more than this
+            many selectable epochs pass without a better validation
+            accuracy (:class:`torch.optim.lr_scheduler.ReduceLROnPlateau`);
+            :obj:`0` keeps it constant. (default: :obj:`0`)
+        lr_decay_factor (float, optional): The factor of such a decay.
+            (default: :obj:`0.5`)
         optimizer (torch.optim.Optimizer, optional): Use this optimizer
             instead of building Adam. (default: :obj:`None`)
         evaluator (callable, optional): :obj:`(y_true, y_pred) -> float`
@@ -170,6 +186,8 @@ class StudentTrainer:
         optimizer_step: str = 'batch',
         select_pretraining: bool = False,
         ties: str = 'first',
+        lr_decay_patience: int = 0,
+        lr_decay_factor: float = 0.5,
         optimizer: Optional[torch.optim.Optimizer] = None,
         evaluator: Optional[Callable[[Tensor, Tensor], float]] = None,
         callbacks: Sequence[Callable[[EpochRecord], None]] = (),
@@ -207,6 +225,10 @@ class StudentTrainer:
         if ties not in TIES:
             raise ValueError(f"'ties' must be one of {TIES} in '{name}' "
                              f"(got {ties!r})")
+        if lr_decay_patience < 0 or not 0.0 < lr_decay_factor < 1.0:
+            raise ValueError(f"'lr_decay_patience' must be non-negative and "
+                             f"'lr_decay_factor' in (0, 1) in '{name}' (got "
+                             f"{lr_decay_patience}, {lr_decay_factor})")
         if batch_size is not None and batch_size < 0:
             raise ValueError(f"'batch_size' must be non-negative in '{name}' "
                              f"(got {batch_size})")
@@ -245,6 +267,14 @@ class StudentTrainer:
         self.progress = progress
         self.optimizer = optimizer or torch.optim.Adam(
             model.parameters(), lr=lr, weight_decay=weight_decay)
+        self.lr_decay_patience = lr_decay_patience
+        self.lr_decay_factor = lr_decay_factor
+        self.lr_decay = None
+        if lr_decay_patience > 0:
+            # Any better score counts (threshold 0), as for early stopping.
+            self.lr_decay = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                self.optimizer, mode='max', factor=lr_decay_factor,
+                patience=lr_decay_patience, threshold=0.0)
         self.generator = torch.Generator().manual_seed(seed)
         self.distributed = distributed.is_distributed()
         if self.distributed:
@@ -277,6 +307,7 @@ class StudentTrainer:
             tau=self.objective.tau, kd_variant=self.objective.kd_variant,
             seed=self.seed,
             optimizer_step=self.optimizer_step,
+            lr_decay=[self.lr_decay_patience, self.lr_decay_factor],
             data=[data.num_nodes, data.x.size(-1),
                   round(float(data.x.double().sum()), 6),
                   int(data.train_mask.sum()), int(data.val_mask.sum())])
@@ -565,19 +596,29 @@ class StudentTrainer:
         def phase_of(epoch: int) -> str:
             return 'pretrain' if epoch < self.pretrain_epochs else 'route'
 
+        selection_start = 0 if self.select_pretraining else \
+            self.pretrain_epochs
+
+        def decay_lr(record: EpochRecord) -> None:
+            if record.epoch >= selection_start:
+                self.lr_decay.step(record.metrics['val'])
+
+        callbacks = self.callbacks  # (they see the rate the epoch ran at)
+        if self.lr_decay is not None:
+            callbacks = callbacks + [decay_lr]
+
         return fit(
             self.model, self.optimizer,
             train_epoch=lambda epoch: self._train_epoch(epoch, data),
             evaluate=lambda: self._evaluate(data, held_out_x, held_out_y),
             epochs=self.pretrain_epochs + self.epochs,
             patience=self.patience,
-            selection_start=(0 if self.select_pretraining else
-                             self.pretrain_epochs), ties=self.ties,
+            selection_start=selection_start, ties=self.ties,
             phase_of=phase_of,
             on_epoch_start=lambda epoch: self._on_epoch_start(epoch, data),
-            callbacks=self.callbacks, generator=self.generator,
+            callbacks=callbacks, generator=self.generator,
             observe=self._observe,
-            extra_state=_SamplerState(self.sampler),
+            extra_state=_SamplerState(self.sampler, self.lr_decay),
             checkpoint_path=self.checkpoint_path,
             checkpoint_every=self.checkpoint_every, resume=self.resume,
             fingerprint=(self._fingerprint(data)

@@ -113,6 +113,71 @@ def test_resume_equals_uninterrupted_run(tmp_path):
                        **kwargs).fit(data)
 
 
+def _expected_lrs(history, start, lr, patience, factor):
+    # The learning rate of each epoch after the rule, replayed by hand: it
+    # drops after more than `patience` selectable epochs without a higher
+    # validation accuracy, and the count starts again.
+    best, bad, lrs = -1.0, 0, []
+    for record in history:
+        lrs.append(lr)
+        if record.epoch < start:
+            continue
+        if record.metrics['val'] > best:
+            best, bad = record.metrics['val'], 0
+        else:
+            bad += 1
+        if bad > patience:
+            lr, bad = lr * factor, 0
+    return lrs
+
+
+def test_lr_decay_after_epochs_without_better_validation():
+    data = _data()
+    lrs = []
+    trainer = StudentTrainer(_rbm(), epochs=30, pretrain_epochs=4,
+                             batch_size=64, patience=None, lr=0.04,
+                             lr_decay_patience=2, lr_decay_factor=0.25,
+                             progress=False)
+    # The rate each epoch ran at, read before the decay of its end.
+    trainer.callbacks.insert(0, lambda r: lrs.append(
+        trainer.optimizer.param_groups[0]['lr']))
+    result = trainer.fit(data)
+    expected = _expected_lrs(result.history, 4, 0.04, 2, 0.25)
+    assert lrs == pytest.approx(expected)
+    assert min(lrs) < 0.04  # the rule fired in this run
+    assert lrs[:5] == [0.04] * 5  # pretraining epochs do not count
+
+
+def test_resume_with_lr_decay_equals_uninterrupted_run(tmp_path):
+    data = _data()
+    kwargs = dict(epochs=14, pretrain_epochs=2, batch_size=64,
+                  patience=None, lr=0.04, lr_decay_patience=1, seed=1,
+                  progress=False)
+    model = _rbm()
+    full = StudentTrainer(model, **kwargs).fit(data)
+    final = {k: v.clone() for k, v in model.state_dict().items()}
+    path = str(tmp_path / 'student.pt')
+
+    def crash(record):
+        if record.epoch == 9:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        StudentTrainer(_rbm(), checkpoint_path=path, checkpoint_every=3,
+                       callbacks=[crash], **kwargs).fit(data)
+    model = _rbm()
+    resumed = StudentTrainer(model, checkpoint_path=path, resume=True,
+                             **kwargs)
+    result = resumed.fit(data)
+    assert result.best_epoch == full.best_epoch
+    assert resumed.optimizer.param_groups[0]['lr'] < 0.04
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, final[key]), key
+    with pytest.raises(ValueError, match=r"\(lr_decay differ\)"):
+        StudentTrainer(_rbm(), checkpoint_path=path, resume=True,
+                       **dict(kwargs, lr_decay_patience=3)).fit(data)
+
+
 def test_mlp_without_teacher_uses_labelled_nodes_only():
     data = _data()
     data.teacher_logits = torch.zeros_like(data.teacher_logits)
@@ -160,6 +225,9 @@ def test_trainer_errors():
             AdversarialAugmentation(**bad)
     StudentTrainer(_rbm(), extras=[AdversarialAugmentation(step_size=None)],
                    progress=False)
+    for bad in (dict(lr_decay_patience=-1), dict(lr_decay_factor=1.0)):
+        with pytest.raises(ValueError, match="'lr_decay_patience' must be"):
+            StudentTrainer(_rbm(), **bad)
 
 
 class _FixedSampler:

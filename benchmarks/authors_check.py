@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 from _common import machine_info, write_json
 
@@ -268,19 +268,32 @@ def format_table(rows: List[Dict[str, Any]]) -> str:
     return '\n'.join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+def add_authors_arguments(parser: argparse.ArgumentParser,
+                          python_help: str,
+                          settings: Sequence[str]) -> None:
+    """The options of a script that runs their code: their checkout, its
+    Python, the datasets and the settings (default :obj:`settings`)."""
     parser.add_argument('--authors-repo', required=True,
                         help="a checkout of the RbM authors' code")
-    parser.add_argument('--python', default=None,
-                        help='the Python of an environment with DGL for '
-                        'their code (needed by --side authors and both)')
+    parser.add_argument('--python', default=None, help=python_help)
     parser.add_argument('--datasets', nargs='+',
                         default=['cora', 'citeseer'],
                         choices=sorted(DGL_FOLDERS))
-    parser.add_argument('--settings', nargs='+',
-                        default=['transductive', 'inductive'],
+    parser.add_argument('--settings', nargs='+', default=list(settings),
                         choices=['transductive', 'inductive'])
+
+
+def check_authors_repo(parser: argparse.ArgumentParser, path: str) -> None:
+    if not os.path.isfile(os.path.join(path, 'main_distill.py')):
+        parser.error(f'--authors-repo {path} holds no main_distill.py')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    add_authors_arguments(
+        parser, 'the Python of an environment with DGL for their code '
+        '(needed by --side authors and both)',
+        ['transductive', 'inductive'])
     parser.add_argument('--seeds', type=int, default=5)
     parser.add_argument('--side', default='both',
                         choices=['both', 'authors', 'ours', 'report'])
@@ -294,10 +307,7 @@ def main() -> None:
                      'two runs)')
     if args.side in ('both', 'authors') and args.python is None:
         parser.error('--python is needed to run their code')
-    if not os.path.isfile(os.path.join(args.authors_repo,
-                                       'main_distill.py')):
-        parser.error(f'--authors-repo {args.authors_repo} holds no '
-                     f'main_distill.py')
+    check_authors_repo(parser, args.authors_repo)
     os.makedirs(args.workdir, exist_ok=True)
     root = os.path.abspath(args.root)
 

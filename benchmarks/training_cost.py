@@ -31,11 +31,12 @@ import yaml
 
 from _common import machine_info, write_json
 from authors_check import (
-    DGL_FOLDERS,
     FLOAT_PATTERN,
     LAUNCHER_RUN,
     LAUNCHER_SETUP,
     PATCHES,
+    add_authors_arguments,
+    check_authors_repo,
     prepare_authors_copy,
 )
 
@@ -169,16 +170,9 @@ def run_ours(dataset: str, setting: str, protocol: str, teacher_epochs: int,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--authors-repo', required=True,
-                        help="a checkout of the RbM authors' code")
-    parser.add_argument('--python', required=True,
-                        help='the Python of an environment with DGL for '
-                        'their code')
-    parser.add_argument('--datasets', nargs='+',
-                        default=['cora', 'citeseer'],
-                        choices=sorted(DGL_FOLDERS))
-    parser.add_argument('--settings', nargs='+', default=['transductive'],
-                        choices=['transductive', 'inductive'])
+    add_authors_arguments(
+        parser, 'the Python of an environment with DGL for their code '
+        '(required)', ['transductive'])
     parser.add_argument('--teacher-epochs', type=int, default=20)
     parser.add_argument('--student-epochs', type=int, default=40)
     parser.add_argument('--root', default='data', help='data root')
@@ -190,10 +184,9 @@ def main() -> None:
     for name in ('teacher_epochs', 'student_epochs'):
         if getattr(args, name) < 3:
             parser.error(f"--{name.replace('_', '-')} must be at least 3")
-    if not os.path.isfile(os.path.join(args.authors_repo,
-                                       'main_distill.py')):
-        parser.error(f'--authors-repo {args.authors_repo} holds no '
-                     f'main_distill.py')
+    if args.python is None:
+        parser.error('--python is needed to run their code')
+    check_authors_repo(parser, args.authors_repo)
     root = os.path.abspath(args.root)
     workdir = args.workdir or tempfile.mkdtemp(prefix='training_cost_')
     os.makedirs(workdir, exist_ok=True)

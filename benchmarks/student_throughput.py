@@ -4,7 +4,7 @@ depth, on CPU.
 
 The physical floor of RbM inference is about k expert matmuls per layer,
 i.e. k times the MLP, so the figure of merit is
-``ratio = time(RbM) / (k * time(MLP))``; the target is <= 1.5 on every
+``ratio = time(RbM) / (k * time(MLP))``; the target is <= 1.2 on every
 shape. Models are untrained (only the shapes matter); RbM is moved to its
 routing phase by ``init_routing`` on a sample of the batch. Every repeat
 times all models back to back on the same batch (interleaved, so that
@@ -40,7 +40,7 @@ SHAPES = [
     ('b', 1433, 1024, 7, 3, 8, 3, 4096),
     ('c', 128, 256, 40, 3, 8, 3, 65536),
 ]
-TARGET = 1.5
+TARGET = 1.2  # issue 22
 
 
 def build_models(shape, seed: int = 0) -> Dict[str, torch.nn.Module]:
@@ -131,7 +131,9 @@ def print_row(row: Dict[str, Any], flush: bool = False) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--out', default='results/student_throughput.json')
+    parser.add_argument('--out', default='docs/benchmarks',
+                        help='folder of student_throughput.json, or the '
+                        'path of a .json file (default: docs/benchmarks)')
     parser.add_argument('--threads', default='1,2',
                         help='comma-separated torch thread counts')
     parser.add_argument('--repeats', type=int, default=9)
@@ -139,6 +141,8 @@ def main() -> None:
                         help='3 repeats, 1 warm-up call')
     args = parser.parse_args()
 
+    if not args.out.endswith('.json'):
+        args.out = osp.join(args.out, 'student_throughput.json')
     threads = [int(t) for t in args.threads.split(',')]
     repeats, warmup = (3, 1) if args.quick else (args.repeats, 2)
     info = machine_info()

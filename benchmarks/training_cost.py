@@ -188,6 +188,7 @@ def main() -> None:
         parser.error('--python is needed to run their code')
     check_authors_repo(parser, args.authors_repo)
     root = os.path.abspath(args.root)
+    machine = dict(machine_info(), threads_per_side=1)
     workdir = args.workdir or tempfile.mkdtemp(prefix='training_cost_')
     os.makedirs(workdir, exist_ok=True)
     code = prepare_authors_copy(
@@ -221,7 +222,7 @@ def main() -> None:
         rows=rows,
         unit='median CPU seconds of a routed RbM epoch (training and '
         'evaluation), one thread; ratio = authors / ours',
-        machine=dict(machine_info(), threads_per_side=1),
+        machine=dict(machine, load_average_end=list(os.getloadavg())),
         commands=[' '.join([os.path.basename(sys.executable)] + sys.argv)],
         patches=PATCHES + EXTRA_PATCHES,
     )
@@ -235,10 +236,12 @@ def main() -> None:
 def markdown(result: Dict[str, Any]) -> str:
     """The results as a Markdown table with the machine and command."""
     machine = result['machine']
+    load = f"load average {machine['load_average'][0]:.2f}"
+    if 'load_average_end' in machine:
+        load += f" at start, {machine['load_average_end'][0]:.2f} at the end"
     lines = [
         f"Measured {machine['date']} on {machine['cpu']} "
-        f"({machine['cpu_count']} cores, load average "
-        f"{machine['load_average'][0]:.2f} at start), torch "
+        f"({machine['cpu_count']} cores, {load}), torch "
         f"{machine['torch']}, one thread per run, commit "
         f"{machine['commit']}: {result['unit']}.", '',
         '| dataset | setting | authors | ours, `--protocol authors` | '

@@ -44,7 +44,9 @@ from pyg_rbm.train.student_extras import (
 )
 
 
-class _SamplerState(TrainingState):
+class _ExtraState(TrainingState):
+    # What a checkpoint holds beside the model and optimizer: the reliable
+    # sampler's state and the learning-rate decay's.
     def __init__(self, sampler: Any, lr_decay: Any = None):
         self.sampler = sampler
         self.lr_decay = lr_decay
@@ -307,10 +309,13 @@ class StudentTrainer:
             tau=self.objective.tau, kd_variant=self.objective.kd_variant,
             seed=self.seed,
             optimizer_step=self.optimizer_step,
-            lr_decay=[self.lr_decay_patience, self.lr_decay_factor],
             data=[data.num_nodes, data.x.size(-1),
                   round(float(data.x.double().sum()), 6),
-                  int(data.train_mask.sum()), int(data.val_mask.sum())])
+                  int(data.train_mask.sum()), int(data.val_mask.sum())],
+            # Only when on, so that checkpoints written before the option
+            # existed still resume:
+            **(dict(lr_decay=[self.lr_decay_patience, self.lr_decay_factor])
+               if self.lr_decay is not None else {}))
 
     def _check(self, data: Data) -> None:
         name = self.__class__.__name__
@@ -618,7 +623,7 @@ class StudentTrainer:
             on_epoch_start=lambda epoch: self._on_epoch_start(epoch, data),
             callbacks=callbacks, generator=self.generator,
             observe=self._observe,
-            extra_state=_SamplerState(self.sampler, self.lr_decay),
+            extra_state=_ExtraState(self.sampler, self.lr_decay),
             checkpoint_path=self.checkpoint_path,
             checkpoint_every=self.checkpoint_every, resume=self.resume,
             fingerprint=(self._fingerprint(data)

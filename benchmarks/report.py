@@ -219,10 +219,10 @@ def selection_table(results: Results, model: str = 'rbm',
             chosen = _paired(res, model, baseline, _selected)
             if not best or len(best) != len(chosen):
                 continue
-            loss_model = _mean_se([b[0] - c[0]
-                                   for b, c in zip(best, chosen)])[0]
-            loss_base = _mean_se([b[1] - c[1]
-                                  for b, c in zip(best, chosen)])[0]
+            loss_model = statistics.mean(b[0] - c[0]
+                                         for b, c in zip(best, chosen))
+            loss_base = statistics.mean(b[1] - c[1]
+                                        for b, c in zip(best, chosen))
             at_selected = _mean_se([a - b for a, b in chosen])
             over_epochs = _mean_se([a - b for a, b in best])
             rows.append([

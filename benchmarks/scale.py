@@ -1,6 +1,6 @@
 """End-to-end cost of the distillation pipeline against graph size.
 
-For CSBM graphs of 10k to 2M nodes (average degree 10, homophily 0.8,
+For CSBM graphs of 10k to 10M nodes (average degree 10, homophily 0.8,
 10 classes), each size runs in its own subprocess: data generation, a
 GraphSAGE teacher trained full-graph by :func:`pyg_rbm.train.train_teacher`,
 the :class:`pyg_rbm.transforms.KnowledgeDistillation` transform, an RbM
@@ -43,7 +43,7 @@ from _common import (  # noqa: E402
 )
 
 PHASES = ('data', 'teacher', 'transform', 'student', 'evaluation')
-SIZES = (10_000, 100_000, 1_000_000, 2_000_000)
+SIZES = (10_000, 100_000, 1_000_000, 2_000_000, 10_000_000)
 
 
 class _Clock:

@@ -24,23 +24,39 @@ def _sample_edges(
     src = torch.randint(num_nodes, (num_samples, ), generator=generator)
     intra = torch.rand(num_samples, generator=generator) < homophily
     u = torch.rand(num_samples, generator=generator, dtype=torch.float64)
+    # Large graphs hold several arrays of `num_samples` integers at once:
+    # each is freed (or overwritten) as soon as it is used.
     # `index_select` is much faster than advanced indexing on large inputs.
     c = y.index_select(0, src)
     count_c, start_c = count.index_select(0, c), start.index_select(0, c)
+    del c
     # Intra-class: a uniform position inside the block of class `c`.
     # Inter-class: a uniform position among the `N - count[c]` nodes of the
     # other classes, skipping over the block of class `c`.
     size = torch.where(intra, count_c, num_nodes - count_c)
-    pos = torch.minimum((u * size).long(), size - 1)
+    pos = torch.minimum(u.mul_(size).long(), size.sub_(1))
+    del u, size
     pos = torch.where(intra, pos + start_c,
                       torch.where(pos >= start_c, pos + count_c, pos))
+    del intra, count_c, start_c
     dst = nodes.index_select(0, pos)
+    del pos, nodes
 
-    row, col = torch.minimum(src, dst), torch.maximum(src, dst)
-    key = (row * num_nodes + col)[row != col]
+    row = torch.minimum(src, dst)
+    col = torch.maximum(src, dst)
+    del src, dst
+    keep = row != col
+    key = row.mul_(num_nodes).add_(col)[keep]
+    del row, col, keep
     key = torch.unique(key)
-    row, col = key // num_nodes, key % num_nodes
-    return torch.stack([torch.cat([row, col]), torch.cat([col, row])])
+    m = key.numel()
+    edge_index = torch.empty(2, 2 * m, dtype=torch.long)
+    torch.div(key, num_nodes, rounding_mode='floor', out=edge_index[0, :m])
+    torch.remainder(key, num_nodes, out=edge_index[1, :m])
+    del key
+    edge_index[0, m:] = edge_index[1, :m]
+    edge_index[1, m:] = edge_index[0, :m]
+    return edge_index
 
 
 def make_csbm(

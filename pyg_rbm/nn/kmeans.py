@@ -5,7 +5,23 @@ from torch import Tensor
 
 from pyg_rbm.nn.finite import all_finite
 
-__all__ = ['kmeans']
+__all__ = ['kmeans', 'kmeans_sample']
+
+# Rows above which k-means fits a random sample (see `kmeans`).
+MAX_POINTS = 200_000
+
+
+def kmeans_sample(num_rows: int, seed: int = 0,
+                  max_points: Optional[int] = MAX_POINTS
+                  ) -> Optional[Tensor]:
+    r"""The rows that :func:`kmeans` fits for an input of :obj:`num_rows`
+    rows: a uniform random sample of :obj:`max_points` of them drawn with
+    :obj:`seed` (on the CPU), or :obj:`None` when all rows are fitted.
+    """
+    if max_points is None or num_rows <= max_points:
+        return None
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randperm(num_rows, generator=gen)[:max_points]
 
 
 def kmeans(
@@ -13,7 +29,7 @@ def kmeans(
     num_clusters: int,
     seed: int = 0,
     max_points_full: int = 100_000,
-    max_points: Optional[int] = 200_000,
+    max_points: Optional[int] = MAX_POINTS,
 ) -> Tensor:
     r"""Clusters the rows of :obj:`x` with :math:`k`-means and returns the
     centroids, using :class:`sklearn.cluster.KMeans` (or
@@ -62,9 +78,8 @@ def kmeans(
     from threadpoolctl import threadpool_limits
 
     x_fit = x.detach()
-    if max_points is not None and x.size(0) > max_points:
-        gen = torch.Generator().manual_seed(seed)
-        sample = torch.randperm(x.size(0), generator=gen)[:max_points]
+    sample = kmeans_sample(x.size(0), seed, max_points)
+    if sample is not None:
         x_fit = x_fit[sample.to(x.device)]
     points = x_fit.cpu().float().numpy()
     if points.shape[0] > max_points_full:

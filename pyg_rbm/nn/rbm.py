@@ -12,7 +12,7 @@ from torch_geometric.nn.resolver import (
 
 from pyg_rbm.nn.expert_bank import ExpertBank
 from pyg_rbm.nn.finite import all_finite
-from pyg_rbm.nn.kmeans import kmeans
+from pyg_rbm.nn.kmeans import kmeans, kmeans_sample
 from pyg_rbm.nn.norm import node_norm_kwargs
 from pyg_rbm.nn.shard_sum import shard_max, shard_sum
 from pyg_rbm.nn.top_k import top_k
@@ -531,6 +531,12 @@ class RbM(torch.nn.Module):
                              f"({self.num_experts}) rows in "
                              f"'{self.__class__.__name__}.init_routing' "
                              f"(got {x.size(0)})")
+        # k-means fits at most a sample of the rows, the same at every
+        # layer: forwarding that sample alone gives the same keys and keeps
+        # the memory and time of a large graph bounded.
+        sample = kmeans_sample(x.size(0), seed)
+        if sample is not None:
+            x = x[sample.to(x.device)]
         training = self.training
         self.eval()
         for i, layer in enumerate(self.layers):

@@ -253,6 +253,26 @@ def test_rbm_init_routing(num_experts, k):
         model.init_routing(x[:num_experts - 1])
 
 
+def test_rbm_init_routing_of_many_rows_forwards_the_kmeans_sample():
+    # Above MAX_POINTS rows, k-means fits a seeded sample at every layer;
+    # init_routing forwards only that sample, with the same keys as
+    # clustering every layer's full input.
+    from pyg_rbm.nn.kmeans import MAX_POINTS, kmeans
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(MAX_POINTS + 50, 4, generator=gen)
+    torch.manual_seed(0)
+    model = RbM(4, 4, 3, num_layers=2, num_experts=2, k=1)
+    model.eval()
+    with torch.no_grad():
+        hidden = F.relu(model.layers[0](x, pretraining=True)[0])
+    expected = [kmeans(F.normalize(h, dim=-1), 2, seed=5)
+                for h in (x, hidden)]
+    model.init_routing(x, seed=5)
+    for layer, key in zip(model.layers, expected):
+        assert torch.allclose(layer.memory, F.normalize(key, dim=-1),
+                              atol=1e-6)
+
+
 @pytest.mark.parametrize('routing', [False, True])
 def test_rbm_state_dict_round_trip(routing):
     def make(seed):

@@ -154,6 +154,10 @@ class TrainConfig:
         '0: constant', ge=0)
     lr_decay_factor: float = param(0.5, 'factor of a learning-rate decay',
                                    gt=0, lt=1)
+    weight_average: float = param(
+        0.0, 'evaluate and select an exponential moving average of the '
+        'weights with this decay per selectable epoch; 0: the weights as '
+        'trained', ge=0, lt=1)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from .student_extras import (
     SimilarityDistillation,
 )
 from .teacher import train_teacher
+from .weight_average import WeightAverage
 
 __all__ = [
     'KD_VARIANTS',
@@ -38,6 +39,7 @@ __all__ = [
     'AdversarialAugmentation',
     'ReliableNeighbours',
     'SimilarityDistillation',
+    'WeightAverage',
     'SeedResult',
     'TeacherRun',
     'prepare_teacher',

@@ -91,6 +91,7 @@ def fit(
     progress: bool = True,
     write_checkpoints: bool = True,
     observe: Optional[Callable[[], Dict[str, Any]]] = None,
+    selected: Optional[Callable[[], torch.nn.Module]] = None,
     desc: str = 'train',
 ) -> FitResult:
     r"""Runs epochs with early stopping and restores the best model state.
@@ -152,6 +153,11 @@ def fit(
             resumes from). (default: :obj:`True`)
         observe (callable, optional): Called after each evaluation; what
             it returns becomes the record's :obj:`extra`.
+        selected (callable, optional): Returns the module that
+            :obj:`evaluate` scored, whose state a selected epoch keeps and
+            :obj:`model` receives at the end, such as an average of
+            :obj:`model`'s weights with the same keys. (default: the
+            model)
         desc (str, optional): The progress bar's label.
     """
     if epochs < 0:
@@ -202,7 +208,8 @@ def fit(
                              time.perf_counter() - t0,
                              observe() if observe is not None else {})
         history.append(record)
-        stop = stopper.step(epoch, metrics[monitor], model)
+        stop = stopper.step(epoch, metrics[monitor],
+                            model if selected is None else selected())
         for callback in callbacks:
             callback(record)
         bar.set_postfix(loss=f'{loss:.4f}', **{

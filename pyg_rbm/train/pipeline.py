@@ -181,7 +181,8 @@ def _trainer(model: torch.nn.Module, config: DistillConfig, seed: int,
                           optimizer_step=t.optimizer_step,
                           select_pretraining=t.select_pretraining,
                           ties=t.ties, lr_decay_patience=t.lr_decay_patience,
-                          lr_decay_factor=t.lr_decay_factor, seed=seed,
+                          lr_decay_factor=t.lr_decay_factor,
+                          weight_average=t.weight_average, seed=seed,
                           **kwargs)
 
 

@@ -42,14 +42,17 @@ from pyg_rbm.train.student_extras import (
     ReliableNeighbours,
     SimilarityDistillation,
 )
+from pyg_rbm.train.weight_average import WeightAverage
 
 
 class _ExtraState(TrainingState):
     # What a checkpoint holds beside the model and optimizer: the reliable
-    # sampler's state and the learning-rate decay's.
-    def __init__(self, sampler: Any, lr_decay: Any = None):
+    # sampler's state, the learning-rate decay's and the weight average.
+    def __init__(self, sampler: Any, lr_decay: Any = None,
+                 average: Optional[WeightAverage] = None):
         self.sampler = sampler
         self.lr_decay = lr_decay
+        self.average = average
 
     def state_dict(self) -> Dict[str, Any]:
         state = {}
@@ -58,6 +61,8 @@ class _ExtraState(TrainingState):
         if self.lr_decay is not None:
             # Beside the sampler's keys, so that earlier checkpoints load.
             state = dict(state, lr_decay=self.lr_decay.state_dict())
+        if self.average is not None:
+            state = dict(state, weight_average=self.average.state_dict())
         return state
 
     def load_state_dict(self, state: Dict[str, Any]) -> None:
@@ -65,6 +70,9 @@ class _ExtraState(TrainingState):
         lr_decay = state.pop('lr_decay', None)
         if lr_decay is not None and self.lr_decay is not None:
             self.lr_decay.load_state_dict(lr_decay)
+        average = state.pop('weight_average', None)
+        if average is not None and self.average is not None:
+            self.average.load_state_dict(average)
         if state and self.sampler is not None:
             self.sampler.load_state_dict(state)
 
@@ -161,6 +169,12 @@ class StudentTrainer:
             :obj:`0` keeps it constant. (default: :obj:`0`)
         lr_decay_factor (float, optional): The factor of such a decay.
             (default: :obj:`0.5`)
+        weight_average (float, optional): If positive, epochs are evaluated
+            and selected on an exponential moving average of the weights
+            (:class:`~pyg_rbm.train.WeightAverage`) with this decay per
+            epoch, started at the first selectable epoch (again once RbM's
+            routing is initialised), and the selected average is restored;
+            :obj:`0` evaluates the weights as trained. (default: :obj:`0`)
         optimizer (torch.optim.Optimizer, optional): Use this optimizer
             instead of building Adam. (default: :obj:`None`)
         evaluator (callable, optional): :obj:`(y_true, y_pred) -> float`
@@ -190,6 +204,7 @@ class StudentTrainer:
         ties: str = 'first',
         lr_decay_patience: int = 0,
         lr_decay_factor: float = 0.5,
+        weight_average: float = 0.0,
         optimizer: Optional[torch.optim.Optimizer] = None,
         evaluator: Optional[Callable[[Tensor, Tensor], float]] = None,
         callbacks: Sequence[Callable[[EpochRecord], None]] = (),
@@ -231,6 +246,9 @@ class StudentTrainer:
             raise ValueError(f"'lr_decay_patience' must be non-negative and "
                              f"'lr_decay_factor' in (0, 1) in '{name}' (got "
                              f"{lr_decay_patience}, {lr_decay_factor})")
+        if not 0.0 <= weight_average < 1.0:
+            raise ValueError(f"'weight_average' must be in [0, 1) in "
+                             f"'{name}' (got {weight_average})")
         if batch_size is not None and batch_size < 0:
             raise ValueError(f"'batch_size' must be non-negative in '{name}' "
                              f"(got {batch_size})")
@@ -277,6 +295,9 @@ class StudentTrainer:
             self.lr_decay = torch.optim.lr_scheduler.ReduceLROnPlateau(
                 self.optimizer, mode='max', factor=lr_decay_factor,
                 patience=lr_decay_patience, threshold=0.0)
+        self.weight_average = weight_average
+        self.average = (WeightAverage(model, weight_average)
+                        if weight_average > 0 else None)
         self.generator = torch.Generator().manual_seed(seed)
         self.distributed = distributed.is_distributed()
         if self.distributed:
@@ -315,7 +336,9 @@ class StudentTrainer:
             # Only when on, so that checkpoints written before the option
             # existed still resume:
             **(dict(lr_decay=[self.lr_decay_patience, self.lr_decay_factor])
-               if self.lr_decay is not None else {}))
+               if self.lr_decay is not None else {}),
+            **(dict(weight_average=self.weight_average)
+               if self.average is not None else {}))
 
     def _check(self, data: Data) -> None:
         name = self.__class__.__name__
@@ -526,24 +549,35 @@ class StudentTrainer:
             self.model.update_memory()
         return total
 
-    def _predict(self, x: Tensor, classes: bool = False) -> Tensor:
+    def _evaluated(self) -> torch.nn.Module:
+        # What epochs are evaluated and selected on: the model, or the
+        # average of its weights.
+        return self.model if self.average is None else self.average.module
+
+    def _predict(self, x: Tensor, classes: bool = False,
+                 model: Optional[torch.nn.Module] = None) -> Tensor:
         # Logits (or predicted classes, less to gather) of every row of
-        # `x`; each process computes its share.
-        out = predict(self.model, distributed.shard(x), self.batch_size)
+        # `x` by `model` (default: the model as trained); each process
+        # computes its share.
+        out = predict(model or self.model, distributed.shard(x),
+                      self.batch_size)
         if classes:
             out = out.argmax(dim=-1)
         return distributed.gather_shards(out, x.size(0))
 
     def _evaluate(self, data: Data, held_out_x: Optional[Tensor],
                   held_out_y: Optional[Tensor]) -> Dict[str, float]:
+        model = self._evaluated()
+        if self._load.model is not model:
+            self._load = ExpertLoad(model)
         with self._load.recording():  # the training graph's nodes
-            pred = self._predict(data.x, classes=True)
+            pred = self._predict(data.x, classes=True, model=model)
         masks = dict(train=data.train_mask, val=data.val_mask)
         if data.get('test_mask') is not None and data.test_mask.any():
             masks['test'] = data.test_mask
         metrics = prediction_metrics(pred, data.y, masks, self.evaluator)
         if held_out_x is not None and held_out_y is not None:
-            held = self._predict(held_out_x, classes=True)
+            held = self._predict(held_out_x, classes=True, model=model)
             metrics.update(
                 prediction_metrics(held, held_out_y,
                                    dict(inductive=torch.ones_like(
@@ -569,6 +603,8 @@ class StudentTrainer:
         if (self.routed and epoch == self.pretrain_epochs
                 and self.model.in_pretraining):
             self._init_routing(data.x)
+            if self.average is not None:
+                self.average.reset()  # (of the pretrained weights)
         if (self.reliable is not None
                 and epoch >= self.reliable.start_epoch and epoch > 0):
             logits = self._predict(data.x)
@@ -608,13 +644,19 @@ class StudentTrainer:
             if record.epoch >= selection_start:
                 self.lr_decay.step(record.metrics['val'])
 
+        def train_epoch(epoch: int) -> float:
+            loss = self._train_epoch(epoch, data)
+            if self.average is not None and epoch >= selection_start:
+                self.average.update()
+            return loss
+
         callbacks = self.callbacks  # (they see the rate the epoch ran at)
         if self.lr_decay is not None:
             callbacks = callbacks + [decay_lr]
 
         return fit(
             self.model, self.optimizer,
-            train_epoch=lambda epoch: self._train_epoch(epoch, data),
+            train_epoch=train_epoch,
             evaluate=lambda: self._evaluate(data, held_out_x, held_out_y),
             epochs=self.pretrain_epochs + self.epochs,
             patience=self.patience,
@@ -623,7 +665,9 @@ class StudentTrainer:
             on_epoch_start=lambda epoch: self._on_epoch_start(epoch, data),
             callbacks=callbacks, generator=self.generator,
             observe=self._observe,
-            extra_state=_ExtraState(self.sampler, self.lr_decay),
+            extra_state=_ExtraState(self.sampler, self.lr_decay,
+                                    self.average),
+            selected=self._evaluated,
             checkpoint_path=self.checkpoint_path,
             checkpoint_every=self.checkpoint_every, resume=self.resume,
             fingerprint=(self._fingerprint(data)

@@ -5,7 +5,8 @@ import runpy
 import sys
 
 BENCHMARKS = dict(throughput='student_throughput.py', latency='latency.py',
-                  scale='scale.py', accuracy='accuracy.py')
+                  scale='scale.py', accuracy='accuracy.py',
+                  data_parallel='data_parallel.py')
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -1,0 +1,147 @@
+"""Student training on 1 and on several processes (torch.distributed).
+
+The scaling-out path of the README ("Scaling out") on a CSBM graph: the
+teacher's logits of every node are computed once and written to a file,
+then `pyg-rbm distill --teacher-logits FILE` trains the RbM student under
+`torchrun --nproc-per-node R` for each R of `--ranks` (gloo on the CPU),
+with the same seed, global batches and epochs. The figure is the median
+wall time of a routed student epoch (training and evaluation, from the
+run's `history/0/student.csv`), and the speed-up against one process; the
+scores show that the runs learn the same. Each process runs `--threads`
+torch threads, so R processes need R free cores for a fair figure.
+
+    python benchmarks/data_parallel.py --out docs/benchmarks
+    python benchmarks/data_parallel.py --nodes 100000 --epochs 2  # quick
+"""
+import argparse
+import csv
+import os
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Dict, List
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _common import machine_info, write_json  # noqa: E402
+
+
+def write_teacher_logits(path: str, nodes: int, root: str) -> Dict[str, Any]:
+    import numpy as np
+
+    from pyg_rbm.config import load_config
+    from pyg_rbm.teachers import teacher_inference
+    from pyg_rbm.train.pipeline import prepare_teacher
+
+    config = load_config(dataset='csbm', overrides=dict(
+        root=root, data=dict(num_nodes=nodes)))
+    run = prepare_teacher(config, 0, progress=False)
+    full = run.split.full
+    logits = teacher_inference(run.teacher, full.x, full.edge_index)
+    np.save(path, logits.numpy())
+    return dict(scores=run.scores, edges=int(full.edge_index.size(1)))
+
+
+def epoch_seconds(run_dir: str) -> List[float]:
+    """Wall seconds of each routed student epoch of seed 0."""
+    with open(osp.join(run_dir, 'history', '0', 'student.csv')) as f:
+        return [float(row['seconds']) for row in csv.DictReader(f)
+                if row['phase'] == 'route']
+
+
+def run_ranks(ranks: int, args: argparse.Namespace, logits: str,
+              out: str) -> Dict[str, Any]:
+    import json
+    cmd = [
+        sys.executable, '-m', 'torch.distributed.run', '--standalone',
+        '--nproc-per-node', str(ranks), '-m', 'pyg_rbm', 'distill',
+        '--dataset', 'csbm', '--root', args.root, '--student', 'rbm',
+        '--teacher-logits', logits, '--no-progress', '--out', out,
+        '--set', f'data.num_nodes={args.nodes}',
+        '--set', f'train.epochs={args.epochs}',
+        '--set', f'train.pretrain_epochs={args.pretrain_epochs}',
+        '--set', f'train.patience={args.epochs}',
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
+               MKL_NUM_THREADS=str(args.threads))
+    load = os.getloadavg()
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env)
+    wall = time.perf_counter() - t0
+    seconds = epoch_seconds(out)
+    with open(osp.join(out, 'results.json')) as f:
+        student = json.load(f)['per_seed'][0]['student']
+    return dict(ranks=ranks, command=' '.join(cmd[1:]), wall_s=wall,
+                routed_epoch_s=seconds,
+                median_epoch_s=statistics.median(seconds),
+                student=student, load_average_before=list(load))
+
+
+def markdown(result: Dict[str, Any]) -> str:
+    lines = ['| processes | median routed epoch s | speed-up | wall s '
+             '(whole command) | student val | student test |',
+             '|---|---|---|---|---|---|']
+    for run in result['runs']:
+        lines.append(
+            f"| {run['ranks']} | {run['median_epoch_s']:.2f} | "
+            f"{run['speedup']:.2f} | {run['wall_s']:.1f} | "
+            f"{100 * run['student']['val']:.2f} | "
+            f"{100 * run['student']['test']:.2f} |")
+    return '\n'.join(lines) + '\n'
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--nodes', type=int, default=2_000_000)
+    parser.add_argument('--ranks', type=int, nargs='+', default=[1, 2])
+    parser.add_argument('--epochs', type=int, default=3,
+                        help='routed student epochs')
+    parser.add_argument('--pretrain-epochs', type=int, default=1)
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch threads per process')
+    parser.add_argument('--root', default=None,
+                        help='data root (default: $PYG_RBM_DATA or ./data)')
+    parser.add_argument('--out', default='results',
+                        help='folder of data_parallel.json and .md')
+    args = parser.parse_args()
+    if min(args.ranks) < 1 or args.nodes < 1000 or args.epochs < 1:
+        parser.error("'--ranks' and '--epochs' must be positive and "
+                     "'--nodes' at least 1000")
+    if 1 not in args.ranks:
+        parser.error("'--ranks' must include 1 (the speed-up's reference)")
+    args.root = args.root or os.environ.get('PYG_RBM_DATA', 'data')
+
+    info = machine_info()
+    info['torch_threads'] = args.threads
+    with tempfile.TemporaryDirectory() as tmp:
+        logits = osp.join(tmp, 'logits.npy')
+        print(f'teacher logits of {args.nodes:,} nodes', flush=True)
+        teacher = write_teacher_logits(logits, args.nodes, args.root)
+        runs = []
+        for ranks in sorted(set(args.ranks)):
+            print(f'{ranks} process(es)', flush=True)
+            runs.append(run_ranks(ranks, args, logits,
+                                  osp.join(tmp, f'ranks{ranks}')))
+    reference = next(r['median_epoch_s'] for r in runs if r['ranks'] == 1)
+    for run in runs:
+        run['speedup'] = reference / run['median_epoch_s']
+    result = dict(benchmark='data_parallel', command=' '.join(sys.argv),
+                  machine=info, nodes=args.nodes, edges=teacher['edges'],
+                  teacher=teacher['scores'], config=vars(args), runs=runs)
+    os.makedirs(args.out, exist_ok=True)
+    write_json(osp.join(args.out, 'data_parallel.json'), result)
+    table = markdown(result)
+    with open(osp.join(args.out, 'data_parallel.md'), 'w') as f:
+        f.write(f"Measured {info['date']} on {info['cpu']} "
+                f"({info['cpu_count']} cores, {args.threads} torch thread(s) "
+                f"per process, load average {info['load_average'][0]:.2f} "
+                f"at start): RbM on a CSBM graph of {args.nodes:,} nodes "
+                f"and {teacher['edges']:,} edges, teacher logits from a "
+                f"file.\n\n" + table)
+    print(table)
+
+
+if __name__ == '__main__':
+    main()

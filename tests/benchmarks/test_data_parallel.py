@@ -1,0 +1,41 @@
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+SCRIPT = osp.normpath(
+    osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'benchmarks',
+             'data_parallel.py'))
+
+
+def test_data_parallel_benchmark_times_one_and_two_processes(tmp_path):
+    subprocess.run([
+        sys.executable, SCRIPT, '--nodes', '2000', '--epochs', '2',
+        '--root', str(tmp_path / 'data'), '--out', str(tmp_path)
+    ], check=True, capture_output=True)
+    with open(tmp_path / 'data_parallel.json') as f:
+        result = json.load(f)
+    assert result['nodes'] == 2000
+    # The teacher's logits come from a GNN on a homophilous CSBM graph of
+    # ten classes: far above chance.
+    assert result['teacher']['test'] > 0.5
+    one, two = result['runs']
+    assert (one['ranks'], two['ranks']) == (1, 2)
+    for run in (one, two):
+        assert len(run['routed_epoch_s']) == 2  # both routed epochs
+        assert run['median_epoch_s'] > 0
+        assert 0.0 <= run['student']['test'] <= 1.0
+    assert one['speedup'] == 1.0
+    assert two['speedup'] == pytest.approx(
+        one['median_epoch_s'] / two['median_epoch_s'])
+    assert (tmp_path / 'data_parallel.md').read_text().count('| 2 |') == 1
+
+
+def test_data_parallel_benchmark_refuses_bad_arguments(tmp_path):
+    out = subprocess.run([sys.executable, SCRIPT, '--ranks', '2', '--out',
+                          str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "'--ranks' must include 1" in out.stderr
+    assert not (tmp_path / 'data_parallel.json').exists()

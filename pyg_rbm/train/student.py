@@ -559,7 +559,8 @@ class StudentTrainer:
         # Logits (or predicted classes, less to gather) of every row of
         # `x` by `model` (default: the model as trained); each process
         # computes its share.
-        out = predict(model or self.model, distributed.shard(x),
+        out = predict(self.model if model is None else model,
+                      distributed.shard(x),
                       self.batch_size)
         if classes:
             out = out.argmax(dim=-1)

@@ -199,7 +199,7 @@ def summary_rows(results: Dict[str, Any]) -> List[List[str]]:
             unfinished = sum(runs[f'{s}/{student}']['rules'][name]
                              ['unfinished'] for s in seeds
                              if f'{s}/{student}' in runs)
-            std = statistics.pstdev(tests) if len(tests) > 1 else 0.0
+            std = statistics.stdev(tests) if len(tests) > 1 else 0.0
             row.append(f'{statistics.mean(tests):.2f} ± {std:.2f}' +
                        (f' ({unfinished} unfinished)' if unfinished else ''))
         diff = [runs[f'{s}/rbm']['rules'][name]['test'] -
@@ -257,7 +257,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     with open(os.path.join(args.out, 'README.md'), 'w') as f:
         f.write('# Selection rules replayed on recorded epochs\n\n'
                 'Written by `benchmarks/selection_rules.py`: test accuracy '
-                '(%) of the epoch each rule keeps, mean ± std over the '
+                '(%) of the epoch each rule keeps, mean ± sample std over the '
                 'seeds, and RbM - GLNN paired by seed (mean ± standard '
                 'error). The shipped rule is `accuracy`.\n\n' + text)
     print(text)

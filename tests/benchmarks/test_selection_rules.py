@@ -56,9 +56,9 @@ def test_summary_pairs_the_students_by_seed():
     rows = {row[0]: row[1:] for row in selection_rules.summary_rows(results)}
     # RbM over seeds 0-2; RbM - GLNN over the paired seeds 0 and 1:
     # (-2, -4) -> mean -3, standard error 1.
-    assert rows['accuracy'] == ['73.67 ± 4.50', '73.50 ± 1.50',
+    assert rows['accuracy'] == ['73.67 ± 5.51', '73.50 ± 2.12',
                                 '-3.00 ± 1.00']
-    assert rows['average 0.5 accuracy'][0] == '76.33 ± 2.62 (3 unfinished)'
+    assert rows['average 0.5 accuracy'][0] == '76.33 ± 3.21 (3 unfinished)'
     assert rows['average 0.5 accuracy'][2] == '+1.00 ± 0.00'
     assert '### cora, transductive (3 seeds)' in \
         selection_rules.format_tables([results])

@@ -17,8 +17,9 @@ TRAIN_GRAPHS = ('full', 'labelled')
 PROTOCOLS = ('default', 'authors')
 # Which of epochs tied on validation accuracy is kept (EarlyStopping).
 TIES = ('first', 'last')
-# The validation score that selects the teacher's epoch (train_teacher).
-TEACHER_SELECTIONS = ('accuracy', 'loss')
+# The validation score that selects an epoch (train_teacher,
+# StudentTrainer).
+SELECTIONS = ('accuracy', 'loss')
 # When RbM's routing memory moves (RbM.memory_update).
 MEMORY_UPDATES = ('step', 'forward')
 # One optimizer step per batch, or per epoch over summed batch losses
@@ -94,7 +95,7 @@ class TeacherConfig:
         "epoch: 'accuracy' (or the dataset's metric), or 'loss' (the "
         'cross-entropy, which passes over an early epoch of good accuracy '
         'but near-uniform outputs, whose soft labels teach little)',
-        choices=TEACHER_SELECTIONS)
+        choices=SELECTIONS)
 
 
 @dataclass
@@ -154,6 +155,10 @@ class TrainConfig:
         '0: constant', ge=0)
     lr_decay_factor: float = param(0.5, 'factor of a learning-rate decay',
                                    gt=0, lt=1)
+    selection: str = param(
+        'accuracy', "the validation score that selects the student's "
+        "epoch: 'accuracy' (or the dataset's metric), or 'loss' (the "
+        'cross-entropy against the labels)', choices=SELECTIONS)
     weight_average: float = param(
         0.0, 'evaluate and select an exponential moving average of the '
         'weights with this decay per selectable epoch; 0: the weights as '

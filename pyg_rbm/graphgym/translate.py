@@ -58,7 +58,8 @@ KEYS: Dict[str, str] = {
     **{f'train.{k}': f'distill.{k}'
        for k in ('patience', 'lam', 'tau', 'kd_variant', 'tau_squared',
                  'optimizer_step', 'select_pretraining', 'ties',
-                 'lr_decay_patience', 'lr_decay_factor', 'weight_average')},
+                 'lr_decay_patience', 'lr_decay_factor', 'selection',
+                 'weight_average')},
     **{f'extras.{f.name}': f'extras.{f.name}'
        for f in dataclasses.fields(ExtrasConfig)},
 }

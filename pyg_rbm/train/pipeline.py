@@ -182,6 +182,7 @@ def _trainer(model: torch.nn.Module, config: DistillConfig, seed: int,
                           select_pretraining=t.select_pretraining,
                           ties=t.ties, lr_decay_patience=t.lr_decay_patience,
                           lr_decay_factor=t.lr_decay_factor,
+                          selection=t.selection,
                           weight_average=t.weight_average, seed=seed,
                           **kwargs)
 

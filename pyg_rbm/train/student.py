@@ -17,7 +17,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from pyg_rbm import distributed
-from pyg_rbm.config import OPTIMIZER_STEPS, TIES
+from pyg_rbm.config import OPTIMIZER_STEPS, SELECTIONS, TIES
 from pyg_rbm.datasets.validate import check_node_data
 from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.nn.host_sync import allow_host_sync
@@ -98,8 +98,9 @@ class StudentTrainer:
     :obj:`pretrain_epochs` epochs train expert 0 only; then the routing is
     initialised by k-means on the training graph's features, and the
     memory is updated once after each optimizer step. Epochs are selected
-    on validation accuracy from the end of pretraining on, with early
-    stopping, and the best state is restored.
+    on validation accuracy (or loss, see :obj:`selection`; of an average of
+    the weights, see :obj:`weight_average`) from the end of pretraining on,
+    with early stopping, and the best state is restored.
 
     With :obj:`optimizer_step="epoch"` an epoch runs as the RbM authors'
     code does instead: gradients are zeroed once, a label pass over the
@@ -169,6 +170,11 @@ class StudentTrainer:
             :obj:`0` keeps it constant. (default: :obj:`0`)
         lr_decay_factor (float, optional): The factor of such a decay.
             (default: :obj:`0.5`)
+        selection (str, optional): The validation score that selects an
+            epoch: :obj:`"accuracy"` (or :obj:`evaluator`'s metric), or
+            :obj:`"loss"`, the cross-entropy against the labels (recorded
+            as :obj:`val_loss`; the learning-rate decay then follows it
+            too). (default: :obj:`"accuracy"`)
         weight_average (float, optional): If positive, epochs are evaluated
             and selected on an exponential moving average of the weights
             (:class:`~pyg_rbm.train.WeightAverage`) with this decay per
@@ -204,6 +210,7 @@ class StudentTrainer:
         ties: str = 'first',
         lr_decay_patience: int = 0,
         lr_decay_factor: float = 0.5,
+        selection: str = 'accuracy',
         weight_average: float = 0.0,
         optimizer: Optional[torch.optim.Optimizer] = None,
         evaluator: Optional[Callable[[Tensor, Tensor], float]] = None,
@@ -246,6 +253,9 @@ class StudentTrainer:
             raise ValueError(f"'lr_decay_patience' must be non-negative and "
                              f"'lr_decay_factor' in (0, 1) in '{name}' (got "
                              f"{lr_decay_patience}, {lr_decay_factor})")
+        if selection not in SELECTIONS:
+            raise ValueError(f"'selection' must be one of {SELECTIONS} in "
+                             f"'{name}' (got {selection!r})")
         if not 0.0 <= weight_average < 1.0:
             raise ValueError(f"'weight_average' must be in [0, 1) in "
                              f"'{name}' (got {weight_average})")
@@ -287,13 +297,17 @@ class StudentTrainer:
         self.progress = progress
         self.optimizer = optimizer or torch.optim.Adam(
             model.parameters(), lr=lr, weight_decay=weight_decay)
+        self.selection = selection
+        # The recorded metric that selects an epoch, and its better side.
+        self._monitor = 'val' if selection == 'accuracy' else 'val_loss'
+        self._mode = 'max' if selection == 'accuracy' else 'min'
         self.lr_decay_patience = lr_decay_patience
         self.lr_decay_factor = lr_decay_factor
         self.lr_decay = None
         if lr_decay_patience > 0:
             # Any better score counts (threshold 0), as for early stopping.
             self.lr_decay = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                self.optimizer, mode='max', factor=lr_decay_factor,
+                self.optimizer, mode=self._mode, factor=lr_decay_factor,
                 patience=lr_decay_patience, threshold=0.0)
         self.weight_average = weight_average
         self.average = (WeightAverage(model, weight_average)
@@ -338,7 +352,9 @@ class StudentTrainer:
             **(dict(lr_decay=[self.lr_decay_patience, self.lr_decay_factor])
                if self.lr_decay is not None else {}),
             **(dict(weight_average=self.weight_average)
-               if self.average is not None else {}))
+               if self.average is not None else {}),
+            **(dict(selection=self.selection)
+               if self.selection != 'accuracy' else {}))
 
     def _check(self, data: Data) -> None:
         name = self.__class__.__name__
@@ -571,12 +587,17 @@ class StudentTrainer:
         model = self._evaluated()
         if self._load.model is not model:
             self._load = ExpertLoad(model)
+        loss = self.selection == 'loss'
         with self._load.recording():  # the training graph's nodes
-            pred = self._predict(data.x, classes=True, model=model)
+            out = self._predict(data.x, classes=not loss, model=model)
+        pred = out.argmax(dim=-1) if loss else out
         masks = dict(train=data.train_mask, val=data.val_mask)
         if data.get('test_mask') is not None and data.test_mask.any():
             masks['test'] = data.test_mask
         metrics = prediction_metrics(pred, data.y, masks, self.evaluator)
+        if loss:
+            metrics['val_loss'] = float(F.cross_entropy(
+                out[data.val_mask], data.y[data.val_mask]))
         if held_out_x is not None and held_out_y is not None:
             held = self._predict(held_out_x, classes=True, model=model)
             metrics.update(
@@ -643,7 +664,7 @@ class StudentTrainer:
 
         def decay_lr(record: EpochRecord) -> None:
             if record.epoch >= selection_start:
-                self.lr_decay.step(record.metrics['val'])
+                self.lr_decay.step(record.metrics[self._monitor])
 
         def train_epoch(epoch: int) -> float:
             loss = self._train_epoch(epoch, data)
@@ -668,7 +689,7 @@ class StudentTrainer:
             observe=self._observe,
             extra_state=_ExtraState(self.sampler, self.lr_decay,
                                     self.average),
-            selected=self._evaluated,
+            selected=self._evaluated, monitor=self._monitor, mode=self._mode,
             checkpoint_path=self.checkpoint_path,
             checkpoint_every=self.checkpoint_every, resume=self.resume,
             fingerprint=(self._fingerprint(data)

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
 
-from pyg_rbm.config import TEACHER_SELECTIONS, TRAIN_GRAPHS
+from pyg_rbm.config import SELECTIONS, TRAIN_GRAPHS
 from pyg_rbm.datasets.validate import check_node_data
 from pyg_rbm.teachers.inference import teacher_inference
 from pyg_rbm.teachers.locality import neighbourhood_exact_reason
@@ -84,9 +84,9 @@ def train_teacher(
         raise ValueError("'data' has no 'edge_index' in 'train_teacher'")
     check_node_data(data, 'train_teacher', masks=('train_mask', 'val_mask'),
                     num_classes=getattr(model, 'out_channels', None))
-    if selection not in TEACHER_SELECTIONS:
+    if selection not in SELECTIONS:
         raise ValueError(f"'selection' must be one of "
-                         f"{list(TEACHER_SELECTIONS)} in 'train_teacher' "
+                         f"{list(SELECTIONS)} in 'train_teacher' "
                          f"(got {selection!r})")
     if graph not in TRAIN_GRAPHS:
         raise ValueError(f"'graph' must be one of {list(TRAIN_GRAPHS)} in "

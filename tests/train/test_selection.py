@@ -110,3 +110,35 @@ def test_weight_average_validation():
     for bad in (-0.1, 1.0):
         with pytest.raises(ValueError, match="'weight_average' must be in"):
             StudentTrainer(_rbm(), weight_average=bad)
+
+
+def test_selection_on_validation_loss():
+    data = _data()
+    model = _rbm()
+    trainer = StudentTrainer(model, epochs=8, pretrain_epochs=2,
+                             batch_size=64, patience=None, lr=0.05,
+                             selection='loss', progress=False)
+    result = trainer.fit(data)
+    routed = [r for r in result.history if r.epoch >= 2]
+    losses = [r.metrics['val_loss'] for r in routed]
+    # The first routed epoch of the lowest validation cross-entropy ...
+    assert result.best_epoch == routed[losses.index(min(losses))].epoch
+    # ... whose state is restored.
+    model.eval()
+    with torch.no_grad():
+        out = model(data.x)
+    expected = torch.nn.functional.cross_entropy(out[data.val_mask],
+                                                 data.y[data.val_mask])
+    assert float(expected) == pytest.approx(min(losses), rel=1e-5)
+    with pytest.raises(ValueError, match="'selection' must be one of"):
+        StudentTrainer(_rbm(), selection='val')
+
+
+def test_loss_selection_enters_the_resume_fingerprint(tmp_path):
+    data = _data()
+    path = str(tmp_path / 'student.pt')
+    kwargs = dict(epochs=3, pretrain_epochs=1, batch_size=64,
+                  patience=None, progress=False, checkpoint_path=path)
+    StudentTrainer(_rbm(), selection='loss', **kwargs).fit(data)
+    with pytest.raises(ValueError, match=r"\(selection differ\)"):
+        StudentTrainer(_rbm(), resume=True, **kwargs).fit(data)

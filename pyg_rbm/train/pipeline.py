@@ -557,7 +557,8 @@ def distill_student(
     if history is not None:
         history.extend(fitted.history)
     scores = _with_best_over_epochs(
-        {k: v for k, v in fitted.best_metrics.items() if k != 'train'},
+        {k: v for k, v in fitted.best_metrics.items()
+         if k not in ('train', 'val_loss')},
         fitted.history, config.setting)
     return student, scores, fitted.epochs_run, x_full
 

@@ -47,6 +47,19 @@ def test_transductive_pipeline_end_to_end(graph):
         100 * result.student['test'])]
 
 
+def test_loss_selection_with_a_weight_average_reports_accuracies(graph):
+    config = merge_config(_config(), dict(
+        baseline_mlp=False, train=dict(selection='loss',
+                                       weight_average=0.8)))
+    run = prepare_teacher(config, 0, data=graph, progress=False)
+    history = []
+    _, scores, _, _ = distill_student(run, progress=False, history=history)
+    # Scores are accuracies; the selection's loss stays in the history.
+    assert set(scores) == {'val', 'test', 'best_test_over_epochs'}
+    assert all('val_loss' in record.metrics for record in history)
+    assert scores['test'] > 0.6
+
+
 def test_inductive_pipeline_scores_held_out_nodes(graph):
     result = run_seed(_config('production'), seed=1, data=graph,
                       progress=False)

@@ -1,15 +1,9 @@
 import pytest
 import torch
 
-from pyg_rbm.nn import RbM
 from pyg_rbm.train import StudentTrainer, WeightAverage
 
-from .test_student import _data
-
-
-def _rbm():
-    torch.manual_seed(0)
-    return RbM(8, 16, 3, num_layers=2, num_experts=3, k=2, dropout=0.1)
+from .test_student import _data, _rbm, resume_after_crash
 
 
 def test_weight_average_of_parameters_and_buffers():
@@ -80,26 +74,15 @@ def test_resume_with_weight_average_equals_uninterrupted_run(tmp_path):
     kwargs = dict(epochs=6, pretrain_epochs=2, batch_size=64,
                   patience=None, lr=0.04, weight_average=0.9, seed=1,
                   progress=False)
-    model = _rbm()
-    full = StudentTrainer(model, **kwargs).fit(data)
-    final = {k: v.clone() for k, v in model.state_dict().items()}
     path = str(tmp_path / 'student.pt')
-
-    def crash(record):
-        if record.epoch == 5:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        StudentTrainer(_rbm(), checkpoint_path=path, checkpoint_every=2,
-                       callbacks=[crash], **kwargs).fit(data)
-    model = _rbm()
-    result = StudentTrainer(model, checkpoint_path=path, resume=True,
-                            **kwargs).fit(data)
+    full, final, resumed, result = resume_after_crash(data, kwargs, path,
+                                                      crash_epoch=5,
+                                                      checkpoint_every=2)
     assert result.best_epoch == full.best_epoch
     assert [r.metrics for r in result.history] == [
         r.metrics for r in full.history
     ]
-    for key, value in model.state_dict().items():
+    for key, value in resumed.model.state_dict().items():
         assert torch.equal(value, final[key]), key
     with pytest.raises(ValueError, match=r"\(weight_average differ\)"):
         StudentTrainer(_rbm(), checkpoint_path=path, resume=True,

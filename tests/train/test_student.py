@@ -148,30 +148,39 @@ def test_lr_decay_after_epochs_without_better_validation():
     assert lrs[:5] == [0.04] * 5  # pretraining epochs do not count
 
 
+def resume_after_crash(data, kwargs, path, crash_epoch, checkpoint_every):
+    """A run of :obj:`kwargs`, and the same run stopped after epoch
+    :obj:`crash_epoch` and resumed from its checkpoints: the full run's
+    result and final state, the resumed trainer and its result."""
+    model = _rbm()
+    full = StudentTrainer(model, **kwargs).fit(data)
+    final = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def crash(record):
+        if record.epoch == crash_epoch:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        StudentTrainer(_rbm(), checkpoint_path=path,
+                       checkpoint_every=checkpoint_every, callbacks=[crash],
+                       **kwargs).fit(data)
+    resumed = StudentTrainer(_rbm(), checkpoint_path=path, resume=True,
+                             **kwargs)
+    return full, final, resumed, resumed.fit(data)
+
+
 def test_resume_with_lr_decay_equals_uninterrupted_run(tmp_path):
     data = _data()
     kwargs = dict(epochs=14, pretrain_epochs=2, batch_size=64,
                   patience=None, lr=0.04, lr_decay_patience=1, seed=1,
                   progress=False)
-    model = _rbm()
-    full = StudentTrainer(model, **kwargs).fit(data)
-    final = {k: v.clone() for k, v in model.state_dict().items()}
     path = str(tmp_path / 'student.pt')
-
-    def crash(record):
-        if record.epoch == 9:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        StudentTrainer(_rbm(), checkpoint_path=path, checkpoint_every=3,
-                       callbacks=[crash], **kwargs).fit(data)
-    model = _rbm()
-    resumed = StudentTrainer(model, checkpoint_path=path, resume=True,
-                             **kwargs)
-    result = resumed.fit(data)
+    full, final, resumed, result = resume_after_crash(data, kwargs, path,
+                                                      crash_epoch=9,
+                                                      checkpoint_every=3)
     assert result.best_epoch == full.best_epoch
     assert resumed.optimizer.param_groups[0]['lr'] < 0.04
-    for key, value in model.state_dict().items():
+    for key, value in resumed.model.state_dict().items():
         assert torch.equal(value, final[key]), key
     with pytest.raises(ValueError, match=r"\(lr_decay differ\)"):
         StudentTrainer(_rbm(), checkpoint_path=path, resume=True,

@@ -12,7 +12,7 @@ SCRIPT = osp.normpath(
 
 def test_data_parallel_benchmark_times_one_and_two_processes(tmp_path):
     subprocess.run([
-        sys.executable, SCRIPT, '--nodes', '2000', '--epochs', '2',
+        sys.executable, SCRIPT, '--nodes', '2000', '--epochs', '3',
         '--root', str(tmp_path / 'data'), '--out', str(tmp_path)
     ], check=True, capture_output=True)
     with open(tmp_path / 'data_parallel.json') as f:
@@ -24,7 +24,8 @@ def test_data_parallel_benchmark_times_one_and_two_processes(tmp_path):
     one, two = result['runs']
     assert (one['ranks'], two['ranks']) == (1, 2)
     for run in (one, two):
-        assert len(run['routed_epoch_s']) == 2  # both routed epochs
+        # The routed epochs after the one of the routing switch:
+        assert len(run['routed_epoch_s']) == 2
         assert run['median_epoch_s'] > 0
         assert 0.0 <= run['student']['test'] <= 1.0
     assert one['speedup'] == 1.0

@@ -521,7 +521,9 @@ class RbM(torch.nn.Module):
 
         Args:
             x (torch.Tensor): The input features to cluster, e.g. those of
-                the training-graph nodes, of shape :obj:`[N, in_channels]`.
+                the training-graph nodes, of shape :obj:`[N, in_channels]`
+                (above 200,000 rows, only a seeded sample of them is
+                clustered).
             seed (int, optional): The random state of :math:`k`-means.
                 (default: :obj:`0`)
         """

@@ -16,6 +16,7 @@ torch threads, so R processes need R free cores for a fair figure.
 """
 import argparse
 import csv
+import json
 import os
 import os.path as osp
 import statistics
@@ -58,7 +59,6 @@ def epoch_seconds(run_dir: str) -> List[float]:
 
 def run_ranks(ranks: int, args: argparse.Namespace, logits: str,
               out: str) -> Dict[str, Any]:
-    import json
     cmd = [
         sys.executable, '-m', 'torch.distributed.run', '--standalone',
         '--nproc-per-node', str(ranks), '-m', 'pyg_rbm', 'distill',

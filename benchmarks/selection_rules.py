@@ -45,32 +45,31 @@ DEFAULT_OUT = os.path.join(os.path.dirname(__file__), '..', 'docs',
 STUDENTS = ('rbm', 'mlp')
 
 
-def replay(scores: Sequence[float], patience: Optional[int]
-           ) -> Tuple[int, bool]:
-    """Early stopping on :obj:`scores` (higher is better, the first best
-    kept): the index of the kept epoch, and whether the scores ended before
-    the rule stopped.
+def replay(scores: Sequence[float], patience: Optional[int],
+           mode: str = 'max') -> Tuple[int, bool]:
+    """The shipped early stopping (:class:`pyg_rbm.train.EarlyStopping`,
+    the first best kept) on :obj:`scores`: the index of the kept epoch, and
+    whether the scores ended before the rule stopped.
     """
-    best, kept, bad = None, -1, 0
+    from pyg_rbm.train import EarlyStopping
+    stopper = EarlyStopping(patience, mode=mode)
+    no_state = torch.nn.Module()
     for i, score in enumerate(scores):
-        if best is None or score > best:
-            best, kept, bad = score, i, 0
-            continue
-        bad += 1
-        if patience is not None and bad >= patience:
-            return kept, False
-    return kept, True
+        if stopper.step(i, score, no_state):
+            return stopper.best_epoch, False
+    return stopper.best_epoch, True
 
 
-def rules(decays: Sequence[float]) -> Dict[str, Tuple[str, str]]:
-    """Rule name -> (the recorded score it maximises, the matching test
-    accuracy); a loss enters negated."""
-    out = {'accuracy': ('val', 'test'), 'loss': ('-val_loss', 'test')}
+def rules(decays: Sequence[float]) -> Dict[str, Tuple[str, str, str]]:
+    """Rule name -> (the recorded score it selects on, the matching test
+    accuracy, :obj:`"max"` or :obj:`"min"`)."""
+    out = {'accuracy': ('val', 'test', 'max'),
+           'loss': ('val_loss', 'test', 'min')}
     for decay in decays:
         out[f'average {decay} accuracy'] = (f'avg{decay}_val',
-                                            f'avg{decay}_test')
-        out[f'average {decay} loss'] = (f'-avg{decay}_val_loss',
-                                        f'avg{decay}_test')
+                                            f'avg{decay}_test', 'max')
+        out[f'average {decay} loss'] = (f'avg{decay}_val_loss',
+                                        f'avg{decay}_test', 'min')
     return out
 
 
@@ -78,10 +77,8 @@ def apply_rules(epochs: List[Dict[str, float]], decays: Sequence[float],
                 patience: Optional[int]) -> Dict[str, Dict[str, Any]]:
     """Each rule's kept epoch and its test accuracy (%) on one run."""
     out = {}
-    for name, (score, test) in rules(decays).items():
-        sign, key = (-1.0, score[1:]) if score.startswith('-') else (1.0,
-                                                                     score)
-        kept, unfinished = replay([sign * e[key] for e in epochs], patience)
+    for name, (score, test, mode) in rules(decays).items():
+        kept, unfinished = replay([e[score] for e in epochs], patience, mode)
         out[name] = dict(epoch=epochs[kept]['epoch'],
                          test=100 * epochs[kept][test],
                          unfinished=unfinished)
@@ -89,15 +86,15 @@ def apply_rules(epochs: List[Dict[str, float]], decays: Sequence[float],
 
 
 def _metrics(model: torch.nn.Module, x: torch.Tensor, data: Any,
-             batch_size: Optional[int]) -> Dict[str, float]:
-    from pyg_rbm.train.evaluate import predict
+             batch_size: Optional[int], evaluator: Any) -> Dict[str, float]:
+    from pyg_rbm.train.evaluate import accuracy_metrics, predict
     logits = predict(model, x, batch_size)
-    val, test = data.val_mask, data.test_mask
-    pred = logits.argmax(dim=-1)
-    return dict(
-        val=float((pred[val] == data.y[val]).float().mean()),
-        test=float((pred[test] == data.y[test]).float().mean()),
-        val_loss=float(F.cross_entropy(logits[val], data.y[val])))
+    metrics = accuracy_metrics(logits, data.y, dict(val=data.val_mask,
+                                                    test=data.test_mask),
+                               evaluator)
+    metrics['val_loss'] = float(
+        F.cross_entropy(logits[data.val_mask], data.y[data.val_mask]))
+    return metrics
 
 
 def record_run(run: Any, config: Any, decays: Sequence[float],
@@ -129,11 +126,12 @@ def record_run(run: Any, config: Any, decays: Sequence[float],
         model = built[-1]
         if not averages:
             averages.update({d: WeightAverage(model, d) for d in decays})
-        row = dict(epoch=entry.epoch, **_metrics(model, x, data, batch_size))
+        row = dict(epoch=entry.epoch,
+                   **_metrics(model, x, data, batch_size, run.evaluator))
         for decay, average in averages.items():
             average.update()
             for key, value in _metrics(average.module, x, data,
-                                       batch_size).items():
+                                       batch_size, run.evaluator).items():
                 row[f'avg{decay}_{key}'] = value
         epochs.append(row)
 

@@ -3,7 +3,7 @@ program or TorchScript, with a dynamic batch dimension.
 """
 import os
 import warnings
-from typing import Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -19,30 +19,44 @@ EXTENSIONS = {'onnx': '.onnx', 'exported-program': '.pt2',
 
 class StudentPipeline(torch.nn.Module):
     r"""A saved student with its input preprocessing: raw node features
-    :obj:`[N, in_channels]` in, logits :obj:`[N, num_classes]` out, in
+    :obj:`x` :obj:`[N, F]` in, logits :obj:`[N, num_classes]` out, in
     evaluation mode (the students' eval forward makes no host
     synchronisation, see :mod:`pyg_rbm.nn.host_sync`).
+
+    A student whose inputs also need the graph (positional encodings,
+    label propagation) takes those columns as a second input,
+    :obj:`graph_x` :obj:`[N, student.graph_channels]`, built by
+    :meth:`~pyg_rbm.serving.StudentServer.graph_inputs` for new nodes (or
+    the last columns of
+    :meth:`~pyg_rbm.saved_student.SavedStudent.dataset_features`).
 
     Args:
         student (SavedStudent): From :func:`~pyg_rbm.load_student`.
     """
     def __init__(self, student: SavedStudent):
         super().__init__()
-        if student.graph_features:
-            raise ValueError(f"The student also takes "
-                             f"{' and '.join(student.graph_features)} "
-                             f"inputs, which need the graph: it cannot be "
-                             f"exported as a function of node features")
         self.model = student.model.eval()
         self.preprocess = student.preprocess
-        self.in_channels = int(student.kwargs['in_channels'])
+        self.graph_channels = student.graph_channels
+        self.in_channels = (int(student.kwargs['in_channels']) -
+                            self.graph_channels)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.model(self.preprocess(x))
+    def forward(self, x: Tensor, graph_x: Optional[Tensor] = None) -> Tensor:
+        x = self.preprocess(x)
+        if self.graph_channels:
+            x = torch.cat([x, graph_x], dim=-1)
+        return self.model(x)
+
+    @property
+    def input_names(self) -> List[str]:
+        return ['x', 'graph_x'] if self.graph_channels else ['x']
 
 
-def _example(pipeline: StudentPipeline) -> Tuple[Tensor]:
-    return (torch.rand(8, pipeline.in_channels), )
+def _example(pipeline: StudentPipeline) -> Tuple[Tensor, ...]:
+    x = torch.rand(8, pipeline.in_channels)
+    if pipeline.graph_channels:
+        return x, torch.rand(8, pipeline.graph_channels)
+    return (x, )
 
 
 def export_student(student: SavedStudent, path: str,
@@ -70,15 +84,17 @@ def export_student(student: SavedStudent, path: str,
     pipeline = StudentPipeline(student)
     example = _example(pipeline)
     batch = torch.export.Dim('batch', min=1)
+    dynamic = {name: {0: batch} for name in pipeline.input_names}
     os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
     with torch.no_grad():
         if format == 'onnx':
             torch.onnx.export(pipeline, example, path, dynamo=True,
-                              input_names=['x'], output_names=['logits'],
-                              dynamic_shapes={'x': {0: batch}})
+                              input_names=pipeline.input_names,
+                              output_names=['logits'],
+                              dynamic_shapes=dynamic)
         elif format == 'exported-program':
             program = torch.export.export(pipeline, example,
-                                          dynamic_shapes={'x': {0: batch}})
+                                          dynamic_shapes=dynamic)
             torch.export.save(program, path)
         else:
             with warnings.catch_warnings():  # TorchScript's deprecation

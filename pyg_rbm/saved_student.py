@@ -52,6 +52,16 @@ class SavedStudent:
     def num_classes(self) -> int:
         return int(self.kwargs['out_channels'])
 
+    @property
+    def graph_channels(self) -> int:
+        r"""The number of input columns that need the graph, after the
+        node features (encodings first, then label propagation).
+        """
+        pe = self.feature_state.get('positional_encoding')
+        lp = self.feature_state.get('label_propagation')
+        return ((int(pe['table'].size(-1)) if pe is not None else 0) +
+                (self.num_classes if lp is not None else 0))
+
     def features(self, x: Tensor) -> Tensor:
         r"""The student's input for raw node features :obj:`x`."""
         if self.graph_features:

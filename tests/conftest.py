@@ -30,9 +30,9 @@ def data_root(tmp_path_factory) -> str:
 @pytest.fixture
 def tiny_saved_student(tmp_path):
     """Trains a small RbM on a 300-node CSBM (inductive setting, a few
-    epochs) with the given extras and saves it; returns the loaded student,
-    the graph and the config."""
-    def train(**extras):
+    epochs) with the given extras (and self loops) and saves it; returns
+    the loaded student, the graph and the config."""
+    def train(self_loops=False, **extras):
         from pyg_rbm import load_student
         from pyg_rbm.config import DistillConfig, merge_config
         from pyg_rbm.datasets import make_csbm
@@ -43,7 +43,8 @@ def tiny_saved_student(tmp_path):
             DistillConfig(dataset='csbm', setting='inductive', device='cpu'),
             dict(teacher=dict(hidden_channels=16, epochs=5),
                  student=dict(hidden_channels=16, num_experts=3, k=2),
-                 train=dict(epochs=3, pretrain_epochs=1), extras=extras))
+                 train=dict(epochs=3, pretrain_epochs=1), extras=extras,
+                 data=dict(self_loops=self_loops)))
         path = str(tmp_path / 'student.pt')
         run_seed(config, 0, data=data, progress=False, student_path=path)
         return load_student(path), data, config

@@ -90,14 +90,49 @@ def test_onnx_keeps_tied_routing(tmp_path):
     assert np.abs(out - _eager(student, x).numpy()).max() <= 1e-5
 
 
-def test_export_refuses_graph_inputs_and_bad_formats(tmp_path):
+@pytest.mark.parametrize('format', ['exported-program', 'onnx'])
+def test_students_with_graph_inputs_take_them_as_a_second_input(
+        tiny_saved_student, tmp_path, format):
+    if format == 'onnx':
+        ort = pytest.importorskip('onnxruntime')
+        pytest.importorskip('onnxscript')
+    from pyg_rbm.serving import StudentServer
+    student, data, _ = tiny_saved_student(
+        positional_encoding=True, pe_dim=4, pe_walks_per_node=1,
+        label_propagation=True, lp_layers=2)
+    assert student.graph_channels == 4 + student.num_classes
+    pipeline = StudentPipeline(student)
+    assert pipeline.in_channels == data.num_features
+    path = export_student(student, str(tmp_path / f'g.{format}'),
+                          format)
+    inputs = student.dataset_features(data)
+    graph_x = inputs[:, data.num_features:]
+    # New nodes 0-2 with edges to nodes 10-13: the server's columns.
+    server = StudentServer(student, graph=data)
+    new_edges = torch.tensor([[0, 0, 1, 2], [10, 11, 12, 13]])
+    new_graph_x = server.graph_inputs(new_edges, 3)
+    assert torch.equal(server.inputs(data.x[:3], new_edges),
+                       torch.cat([student.preprocess(data.x[:3]),
+                                  new_graph_x], dim=-1))
+    for x, g in ((data.x, graph_x), (data.x[:3], new_graph_x),
+                 (data.x[:1], graph_x[:1])):
+        with torch.no_grad():
+            expected = student.model(torch.cat(
+                [student.preprocess(x), g], dim=-1))
+            assert torch.allclose(pipeline(x, g), expected)
+            if format == 'onnx':
+                out = torch.from_numpy(ort.InferenceSession(path).run(
+                    None, {'x': x.numpy(), 'graph_x': g.numpy()})[0])
+                assert torch.allclose(out, expected, atol=1e-5)
+            else:
+                out = torch.export.load(path).module()(x, g)
+                assert torch.allclose(out, expected, atol=1e-6)
+
+
+def test_export_refuses_bad_formats(tmp_path):
     model = build_student('mlp', 4, 2, hidden_channels=8)
     path = save_student(str(tmp_path / 'g.pt'), model, 'mlp',
                         dict(in_channels=4, out_channels=2,
-                             hidden_channels=8),
-                        feature_state=dict(label_propagation=dict(
-                            num_layers=2, alpha=0.9)))
-    with pytest.raises(ValueError, match='label_propagation inputs'):
-        export_student(load_student(path), str(tmp_path / 'g.onnx'))
+                             hidden_channels=8))
     with pytest.raises(ValueError, match="'format' must be one of"):
         export_student(load_student(path), str(tmp_path / 'g.x'), 'tflite')

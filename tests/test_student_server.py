@@ -30,8 +30,57 @@ def test_plain_and_refused_students(tiny_saved_student):
     student, data, _ = tiny_saved_student()
     server = StudentServer(student)
     assert torch.equal(server.predict(data.x[:5]), student.predict(data.x[:5]))
-    with pytest.raises(ValueError, match='no positional encodings'):
+    with pytest.raises(ValueError, match='no inputs that need the graph'):
         server.predict(data.x[:5], torch.zeros(2, 1, dtype=torch.long))
-    student, _, _ = tiny_saved_student(label_propagation=True, lp_layers=2)
-    with pytest.raises(ValueError, match='label-propagation'):
+    with pytest.raises(ValueError, match="'graph' is given"):
+        StudentServer(student, graph=data)
+    student, data, _ = tiny_saved_student(label_propagation=True, lp_layers=2)
+    with pytest.raises(ValueError, match="give 'graph'"):
         StudentServer(student)
+    with pytest.raises(ValueError, match="must hold 'train_mask'"):
+        StudentServer(student, graph=data.__class__(
+            edge_index=data.edge_index, y=data.y, num_nodes=data.num_nodes))
+
+
+@pytest.mark.parametrize('self_loops', [False, True])
+def test_label_propagation_students_serve_new_nodes(tiny_saved_student,
+                                                    self_loops):
+    student, data, _ = tiny_saved_student(self_loops=self_loops,
+                                          label_propagation=True,
+                                          lp_layers=3)
+    from pyg_rbm.datasets.settings import split_setting
+    held_out = split_setting(data, 'inductive', seed=0).held_out.tolist()
+    # Held-out nodes without edges among them: served together as new
+    # nodes, they join the rest of the graph as they sit in it.
+    src, dst = data.edge_index
+    neighbors_of = [set() for _ in range(data.num_nodes)]
+    for u, v in zip(src.tolist(), dst.tolist()):
+        neighbors_of[u].add(v)
+    new = []
+    for node in held_out:
+        if not neighbors_of[node] & set(new):
+            new.append(node)
+    new = torch.tensor(new)
+    assert new.numel() >= 20
+    inputs = student.dataset_features(data)
+    expected = predict(student.model, inputs)[new]
+    lp_columns = inputs[new][:, -student.num_classes:]
+    assert lp_columns.abs().sum(dim=-1).gt(0).sum() >= 10
+
+    is_new = torch.zeros(data.num_nodes, dtype=torch.bool)
+    is_new[new] = True
+    position = torch.full((data.num_nodes, ), -1, dtype=torch.long)
+    position[new] = torch.arange(new.numel())
+    known = data.clone()
+    known.edge_index = data.edge_index[:, ~is_new[src] & ~is_new[dst]]
+    keep = is_new[dst]
+    neighbors = torch.stack([position[dst[keep]], src[keep]])
+    server = StudentServer(student, graph=known, batch_size=7)
+    assert torch.allclose(server.inputs(data.x[new], neighbors),
+                          inputs[new], atol=1e-6)
+    assert torch.allclose(server.predict(data.x[new], neighbors), expected,
+                          atol=1e-6)
+    # Left in the graph, the new nodes' own edges would count twice.
+    twice = StudentServer(student, graph=data)
+    assert not torch.allclose(twice.inputs(data.x[new], neighbors),
+                              inputs[new], atol=1e-4)

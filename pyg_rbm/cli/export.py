@@ -37,7 +37,12 @@ def run(args: argparse.Namespace) -> int:
         export_student(student, out, args.format)
     except (ValueError, ImportError) as error:
         raise UsageError(error) from error
-    print(f'Wrote {out} ({args.format}: {student.name}, input [batch, '
-          f'{student.kwargs["in_channels"]}] raw features, output [batch, '
-          f'{student.num_classes}] logits)')
+    graph = student.graph_channels
+    inputs = (f'x [batch, {student.kwargs["in_channels"] - graph}] raw '
+              f'features')
+    if graph:
+        inputs += (f' and graph_x [batch, {graph}] '
+                   f'{" and ".join(student.graph_features)} columns')
+    print(f'Wrote {out} ({args.format}: {student.name}, input {inputs}, '
+          f'output [batch, {student.num_classes}] logits)')
     return 0

@@ -20,8 +20,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="node ids of the run's dataset (default: all "
                         'nodes)')
     source.add_argument('--features', default=None, metavar='FILE',
-                        help='raw node features [N, F] as a torch tensor '
-                        '(.pt) or a NumPy array (.npy)')
+                        help='raw node features [N, F] of new nodes as a '
+                        'torch tensor (.pt) or a NumPy array (.npy)')
+    p.add_argument('--neighbors', default=None, metavar='FILE',
+                   help='with --features, for a student with positional '
+                   'encodings or label propagation: the new nodes\' edges '
+                   "[2, E] (row in --features, node id of the run's "
+                   'dataset), .pt or .npy')
     add_device_argument(p)
     p.add_argument('--root', default=None,
                    help="data root (default: the run's)")
@@ -64,35 +69,69 @@ def _student_file(args: argparse.Namespace) -> str:
     return os.path.join(folder, f'{seed}.pt')
 
 
+def _tensor(path: str, option: str) -> torch.Tensor:
+    from pyg_rbm.cli.main import UsageError
+    if path.endswith('.npy'):
+        import numpy as np
+        value = torch.from_numpy(np.load(path))
+    else:
+        value = torch.load(path, weights_only=True)
+    if not isinstance(value, torch.Tensor):
+        raise UsageError(f"'{option}': '{path}' holds no tensor")
+    return value
+
+
+def _dataset(args: argparse.Namespace, student):
+    from pyg_rbm.cli.main import UsageError
+    from pyg_rbm.datasets import load_dataset
+    info = student.info
+    if 'dataset' not in info:
+        raise UsageError("The student does not name its dataset: give "
+                         "'--features'")
+    return load_dataset(info['dataset'], args.root or info.get('root'),
+                        seed=info.get('seed', 0),
+                        **info.get('dataset_options', {}))
+
+
+def _new_nodes(args: argparse.Namespace, student, device) -> torch.Tensor:
+    # The rows of --features as new nodes, with --neighbors for the inputs
+    # that need the graph (see StudentServer).
+    from pyg_rbm.cli.main import UsageError
+    from pyg_rbm.serving import StudentServer
+    x = _tensor(args.features, '--features').float().to(device)
+    if not student.graph_features:
+        if args.neighbors is not None:
+            raise UsageError("'--neighbors' is given but the student takes "
+                             "no inputs that need the graph")
+        return student.predict(x)
+    if args.neighbors is None:
+        raise UsageError(f"The student also takes "
+                         f"{' and '.join(student.graph_features)} inputs: "
+                         f"give '--neighbors', the new nodes' edges to the "
+                         f"dataset's nodes")
+    neighbors = _tensor(args.neighbors, '--neighbors').long().to(device)
+    graph = None
+    if 'label_propagation' in student.graph_features:
+        graph = _dataset(args, student).to(device)
+    return StudentServer(student, graph=graph).predict(x, neighbors)
+
+
 def _logits(args: argparse.Namespace, student, device) -> tuple:
     # The student's logits for the rows of --features, or for --nodes of
     # its dataset (with the inputs that need the graph, as in training).
     from pyg_rbm.cli.main import UsageError
     from pyg_rbm.train.evaluate import predict
     if args.features is not None:
-        if args.features.endswith('.npy'):
-            import numpy as np
-            x = torch.from_numpy(np.load(args.features))
-        else:
-            x = torch.load(args.features, weights_only=True)
-        if not isinstance(x, torch.Tensor):
-            raise UsageError(f"'--features': '{args.features}' holds no "
-                             f"tensor")
-        return student.predict(x.float().to(device)), None
-    from pyg_rbm.datasets import load_dataset
-    info = student.info
-    if 'dataset' not in info:
-        raise UsageError("The student does not name its dataset: give "
-                         "'--features'")
-    data = load_dataset(info['dataset'], args.root or info.get('root'),
-                        seed=info.get('seed', 0),
-                        **info.get('dataset_options', {}))
+        return _new_nodes(args, student, device), None
+    if args.neighbors is not None:
+        raise UsageError("'--neighbors' goes with '--features'")
+    data = _dataset(args, student)
     nodes = (torch.arange(data.num_nodes) if args.nodes is None else
              torch.tensor(args.nodes))
     if nodes.numel() and (int(nodes.min()) < 0
                           or int(nodes.max()) >= data.num_nodes):
         raise UsageError(f"'--nodes' must lie in [0, {data.num_nodes}) for "
-                         f"{info['dataset']}")
+                         f"{student.info['dataset']}")
     if student.graph_features:
         inputs = student.dataset_features(data.to(device))
         return predict(student.model, inputs[nodes.to(device)]), nodes

@@ -357,3 +357,44 @@ def test_csbm_size_from_the_command_line(tmp_path, capsys):
               'data.num_nodes=600', '--out', str(tmp_path / 'x')])
     assert "'data.num_nodes' sets the size of the generated graph 'csbm'" \
         in capsys.readouterr().err
+
+
+def test_predict_new_nodes_of_a_label_propagation_student(tmp_path, capsys):
+    import torch
+
+    from pyg_rbm import load_student
+    from pyg_rbm.datasets import load_dataset
+    from pyg_rbm.serving import StudentServer
+    out = str(tmp_path / 'run')
+    options = dict(num_nodes=300, num_classes=3, num_features=8,
+                   homophily=0.9)
+    argv = ['distill', '--root', str(tmp_path), '--dataset', 'csbm',
+            '--out', out, '--epochs', '2', '--set', 'teacher.epochs=3',
+            '--set', 'extras.label_propagation=true', '--set',
+            'extras.lp_layers=2', '--no-progress', '--no-timing']
+    for key, value in options.items():
+        argv += ['--set', f'data.{key}={value}']
+    assert main(argv) == 0
+    # Two new nodes: the features of nodes 0 and 1, edges to nodes 2-5.
+    data = load_dataset('csbm', str(tmp_path), **options)
+    features, neighbors = tmp_path / 'x.pt', tmp_path / 'edges.pt'
+    torch.save(data.x[:2].clone(), str(features))
+    edges = torch.tensor([[0, 0, 1, 1], [2, 3, 4, 5]])
+    torch.save(edges, str(neighbors))
+    capsys.readouterr()
+    assert main(['predict', out, '--features', str(features), '--neighbors',
+                 str(neighbors)]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()[1:]
+    saved = load_student(os.path.join(out, 'students', '0.pt'))
+    probs = StudentServer(saved, graph=data).predict(
+        data.x[:2], edges).softmax(dim=-1)
+    assert [int(r.split(',')[2]) for r in rows] == \
+        probs.argmax(dim=-1).tolist()
+    assert [float(r.split(',')[3]) for r in rows] == pytest.approx(
+        probs.max(dim=-1).values.tolist(), abs=1e-6)
+    with pytest.raises(SystemExit):
+        main(['predict', out, '--features', str(features)])
+    assert "give '--neighbors'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(['predict', out, '--nodes', '0', '--neighbors', str(neighbors)])
+    assert "'--neighbors' goes with '--features'" in capsys.readouterr().err

@@ -32,10 +32,13 @@ def data_parallel_module(model: torch.nn.Module,
     for module in model.modules():
         if hasattr(module, 'sync_shards'):
             module.sync_shards = True
-    # A routed student leaves its memory keys out of some backward passes.
+    # RbM in pretraining leaves its memory keys out of the backward pass;
+    # the search for such parameters costs every step, so a routed student
+    # is wrapped again at the switch (see `StudentTrainer`).
     return DistributedDataParallel(
         model, device_ids=[device] if device.type == 'cuda' else None,
-        find_unused_parameters=hasattr(model, 'init_routing'))
+        find_unused_parameters=bool(getattr(model, 'in_pretraining',
+                                            False)))
 
 
 def sharded_objective(objective: DistillationObjective, logits: Tensor,

@@ -620,6 +620,9 @@ class StudentTrainer:
             with allow_host_sync():  # the faster paths of the experts
                 self.model.init_routing(x, seed=self.seed)
         distributed.broadcast_module(self.model)
+        if self.distributed:  # every parameter now takes part
+            self._train_module = data_parallel_module(
+                self.model, self.__class__.__name__)
 
     def _on_epoch_start(self, epoch: int, data: Data) -> None:
         if (self.routed and epoch == self.pretrain_epochs

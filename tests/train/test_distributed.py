@@ -68,13 +68,19 @@ def _train(name: str, reliable: bool = False) -> dict:
                              extras, epochs=4, pretrain_epochs=2,
                              patience=None, batch_size=61, seed=3,
                              progress=False)
+    # Whether DistributedDataParallel looks for unused parameters, per
+    # epoch (a cost of every step, needed only in RbM's pretraining).
+    unused = []
+    trainer.callbacks.append(lambda record: unused.append(getattr(
+        trainer._train_module, 'find_unused_parameters', None)))
     result = trainer.fit(data)
     return dict(state={k: v.clone()
                        for k, v in model.state_dict().items()},
                 best_epoch=result.best_epoch,
                 losses=[r.loss for r in result.history],
                 val=[r.metrics['val'] for r in result.history],
-                load=[r.extra.get('expert_load') for r in result.history])
+                load=[r.extra.get('expert_load') for r in result.history],
+                unused=unused)
 
 
 def _worker(rank: int, world_size: int, init_file: str, out: str,
@@ -104,7 +110,10 @@ def test_two_processes_train_as_one(tmp_path, name, reliable):
     torch.set_num_threads(1)
     single = _train(name, reliable)
     ranks = _two_processes(tmp_path, name, reliable)
+    pretraining = 2 if name == 'rbm' else 0
+    assert single['unused'] == [None] * (pretraining + 4)
     for rank in ranks:
+        assert rank['unused'] == [True] * pretraining + [False] * 4
         assert rank['best_epoch'] == single['best_epoch']
         assert rank['val'] == single['val']
         assert rank['losses'] == pytest.approx(single['losses'], rel=1e-5)

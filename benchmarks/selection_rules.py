@@ -23,9 +23,13 @@ A rule still improving when the recorded epochs end is counted as
 would have). Results go to `<out>/<dataset>_<setting>.json` after every
 run (resumable); a table of each rule's mean ± std over the seeds, and of
 RbM - GLNN paired by seed, is printed and written to `<out>/README.md`.
-Transductive cells only (the selected epoch's test accuracy).
+The test accuracy is the setting's headline: test nodes of the training
+graph (transductive), held-out nodes (inductive), or 0.8 x the first +
+0.2 x the second (production). The tables of `<out>/README.md` cover every
+cell of `<out>`, not only those of the command.
 
     python benchmarks/selection_rules.py --datasets citeseer-npz cora
+    python benchmarks/selection_rules.py --datasets cora --settings inductive
 """
 import argparse
 import json
@@ -86,14 +90,27 @@ def apply_rules(epochs: List[Dict[str, float]], decays: Sequence[float],
 
 
 def _metrics(model: torch.nn.Module, x: torch.Tensor, data: Any,
-             batch_size: Optional[int], evaluator: Any) -> Dict[str, float]:
+             batch_size: Optional[int], evaluator: Any, setting: str,
+             held_out: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+             ) -> Dict[str, float]:
+    # Validation scores on the training graph; `test` is the setting's
+    # headline: test nodes of the training graph, held-out nodes, or both.
     from pyg_rbm.train.evaluate import accuracy_metrics, predict
+    from pyg_rbm.train.pipeline import headline
     logits = predict(model, x, batch_size)
-    metrics = accuracy_metrics(logits, data.y, dict(val=data.val_mask,
-                                                    test=data.test_mask),
-                               evaluator)
+    masks = dict(val=data.val_mask)
+    if data.test_mask.any():
+        masks['test'] = data.test_mask
+    metrics = accuracy_metrics(logits, data.y, masks, evaluator)
+    if held_out is not None:
+        held_x, held_y = held_out
+        metrics.update(accuracy_metrics(
+            predict(model, held_x, batch_size), held_y,
+            dict(inductive=torch.ones_like(held_y, dtype=torch.bool)),
+            evaluator))
     metrics['val_loss'] = float(
         F.cross_entropy(logits[data.val_mask], data.y[data.val_mask]))
+    metrics['test'] = headline(metrics, setting)
     return metrics
 
 
@@ -104,7 +121,7 @@ def record_run(run: Any, config: Any, decays: Sequence[float],
     selected."""
     from pyg_rbm.nn import build_student
     from pyg_rbm.train import WeightAverage, distill_student
-    from pyg_rbm.train.pipeline import student_kwargs
+    from pyg_rbm.train.pipeline import headline, student_kwargs
 
     built: List[torch.nn.Module] = []
 
@@ -116,6 +133,10 @@ def record_run(run: Any, config: Any, decays: Sequence[float],
     routed = config.student.name == 'rbm'
     start = config.train.pretrain_epochs if routed else 0
     x, data = features[0], run.split.observed
+    held = run.split.held_out
+    held_out = ((features[1][held], run.split.full.y[held])
+                if held.numel() else None)
+    setting = config.setting
     batch_size = config.train.batch_size
     averages: Dict[float, WeightAverage] = {}
     epochs: List[Dict[str, float]] = []
@@ -127,28 +148,31 @@ def record_run(run: Any, config: Any, decays: Sequence[float],
         if not averages:
             averages.update({d: WeightAverage(model, d) for d in decays})
         row = dict(epoch=entry.epoch,
-                   **_metrics(model, x, data, batch_size, run.evaluator))
+                   **_metrics(model, x, data, batch_size, run.evaluator,
+                              setting, held_out))
         for decay, average in averages.items():
             average.update()
             for key, value in _metrics(average.module, x, data,
-                                       batch_size, run.evaluator).items():
+                                       batch_size, run.evaluator, setting,
+                                       held_out).items():
                 row[f'avg{decay}_{key}'] = value
         epochs.append(row)
 
     _, scores, _, _ = distill_student(run, config, callbacks=[record],
                                       progress=False, student_fn=student_fn,
                                       features=features)
-    return epochs, 100 * scores['test']
+    return epochs, 100 * headline(scores, setting)
 
 
-def run_cell(dataset: str, seeds: int, decays: Sequence[float], root: str,
-             record_patience: int, out_dir: str) -> Dict[str, Any]:
+def run_cell(dataset: str, setting: str, seeds: int, decays: Sequence[float],
+             root: str, record_patience: int,
+             out_dir: str) -> Dict[str, Any]:
     from pyg_rbm.config import load_config, merge_config
     from pyg_rbm.train import prepare_teacher
     from pyg_rbm.train.pipeline import build_features
 
-    path = os.path.join(out_dir, f'{dataset}_transductive.json')
-    results: Dict[str, Any] = dict(dataset=dataset, setting='transductive',
+    path = os.path.join(out_dir, f'{dataset}_{setting}.json')
+    results: Dict[str, Any] = dict(dataset=dataset, setting=setting,
                                    decays=list(decays), runs={})
     if os.path.exists(path):
         with open(path) as f:
@@ -156,7 +180,7 @@ def run_cell(dataset: str, seeds: int, decays: Sequence[float], root: str,
         if results['decays'] != list(decays):
             raise SystemExit(f"'{path}' holds decays {results['decays']}; "
                              f"pass those or another --out")
-    shipped = load_config(dataset=dataset, setting='transductive',
+    shipped = load_config(dataset=dataset, setting=setting,
                           overrides=dict(root=root))
     results['patience'] = shipped.train.patience
     for seed in range(seeds):
@@ -176,7 +200,7 @@ def run_cell(dataset: str, seeds: int, decays: Sequence[float], root: str,
             results['runs'][f'{seed}/{student}'] = dict(
                 rules=kept, recorded_test=selected, epochs=len(epochs),
                 cpu_s=time.process_time() - t0)
-            print(f'{dataset} seed {seed} {student}: ' + ', '.join(
+            print(f'{dataset} {setting} seed {seed} {student}: ' + ', '.join(
                 f"{name} {r['test']:.2f}" for name, r in kept.items()),
                   flush=True)
             results['machine'] = machine_info()
@@ -226,6 +250,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--datasets', nargs='+',
                         default=['citeseer-npz', 'cora'])
+    parser.add_argument('--settings', nargs='+', default=['transductive'],
+                        choices=['transductive', 'inductive', 'production'])
     parser.add_argument('--seeds', type=int, default=10)
     parser.add_argument('--decays', type=float, nargs='+',
                         default=[0.8, 0.9, 0.95])
@@ -247,10 +273,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     torch.set_num_threads(args.threads)
     root = args.root or os.environ.get('PYG_RBM_DATA', 'data')
     os.makedirs(args.out, exist_ok=True)
-    all_results = [
-        run_cell(d, args.seeds, args.decays, root, args.record_patience,
-                 args.out) for d in args.datasets
-    ]
+    for dataset in args.datasets:
+        for setting in args.settings:
+            run_cell(dataset, setting, args.seeds, args.decays, root,
+                     args.record_patience, args.out)
+    all_results = []
+    for name in sorted(os.listdir(args.out)):
+        if name.endswith('.json'):
+            with open(os.path.join(args.out, name)) as f:
+                all_results.append(json.load(f))
     text = format_tables(all_results)
     with open(os.path.join(args.out, 'README.md'), 'w') as f:
         f.write('# Selection rules replayed on recorded epochs\n\n'

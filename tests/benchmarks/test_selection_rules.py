@@ -2,6 +2,7 @@ import os.path as osp
 import sys
 
 import pytest
+import torch
 
 BENCHMARKS = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..',
                       'benchmarks')
@@ -69,3 +70,29 @@ def test_selection_rules_refuses_bad_arguments(tmp_path):
         selection_rules.main(['--decays', '1.0', '--out', str(tmp_path)])
     with pytest.raises(ValueError, match='nope'):
         selection_rules.main(['--datasets', 'nope', '--out', str(tmp_path)])
+
+
+def test_metrics_score_the_settings_headline():
+    from torch_geometric.data import Data
+    eye = torch.eye(3)
+    # Observed nodes: logits one-hot; val 2 of 3 right, test 1 of 2.
+    x = eye[[0, 1, 2, 0, 1]]
+    y = torch.tensor([0, 1, 0, 0, 2])
+    data = Data(x=x, y=y, val_mask=torch.tensor([1, 1, 1, 0, 0]).bool(),
+                test_mask=torch.tensor([0, 0, 0, 1, 1]).bool())
+    held = (eye[[0, 1, 2, 2]], torch.tensor([0, 1, 2, 0]))  # 3 of 4 right
+    model = torch.nn.Identity()
+    out = selection_rules._metrics(model, x, data, None, None,
+                                   'transductive')
+    assert out['val'] == pytest.approx(2 / 3)
+    assert out['test'] == pytest.approx(0.5)
+    assert out['val_loss'] == pytest.approx(float(torch.nn.functional.
+                                                  cross_entropy(x[:3], y[:3])))
+    out = selection_rules._metrics(model, x, data, None, None, 'production',
+                                   held)
+    assert out['inductive'] == pytest.approx(0.75)
+    assert out['test'] == pytest.approx(0.8 * 0.5 + 0.2 * 0.75)
+    data.test_mask[:] = False  # the public split: every test node held out
+    out = selection_rules._metrics(model, x, data, None, None, 'inductive',
+                                   held)
+    assert out['test'] == pytest.approx(0.75)

@@ -218,6 +218,9 @@ def summary_rows(results: Dict[str, Any]) -> List[List[str]]:
         for student in STUDENTS:
             tests = [runs[f'{s}/{student}']['rules'][name]['test']
                      for s in seeds if f'{s}/{student}' in runs]
+            if not tests:  # (a cell interrupted before its first run)
+                row.append('')
+                continue
             unfinished = sum(runs[f'{s}/{student}']['rules'][name]
                              ['unfinished'] for s in seeds
                              if f'{s}/{student}' in runs)

@@ -44,6 +44,10 @@ class StudentPipeline(torch.nn.Module):
     def forward(self, x: Tensor, graph_x: Optional[Tensor] = None) -> Tensor:
         x = self.preprocess(x)
         if self.graph_channels:
+            if graph_x is None or graph_x.size(-1) != self.graph_channels:
+                raise ValueError(f"The student takes 'graph_x' [N, "
+                                 f"{self.graph_channels}], the input "
+                                 f"columns that need the graph")
             x = torch.cat([x, graph_x], dim=-1)
         return self.model(x)
 
@@ -53,9 +57,10 @@ class StudentPipeline(torch.nn.Module):
 
 
 def _example(pipeline: StudentPipeline) -> Tuple[Tensor, ...]:
-    x = torch.rand(8, pipeline.in_channels)
+    device = next(pipeline.model.parameters()).device
+    x = torch.rand(8, pipeline.in_channels, device=device)
     if pipeline.graph_channels:
-        return x, torch.rand(8, pipeline.graph_channels)
+        return x, torch.rand(8, pipeline.graph_channels, device=device)
     return (x, )
 
 

@@ -39,9 +39,12 @@ class StudentServer:
             label-propagation inputs (and only then), the graph the new
             nodes join, with :obj:`edge_index`, :obj:`y` and
             :obj:`train_mask` (the run's split, e.g. from
-            :func:`~pyg_rbm.datasets.load_dataset` with the run's seed); its
-            node ids are those :obj:`neighbor_index` refers to, and it must
-            not already hold the new nodes' edges. (default: :obj:`None`)
+            :func:`~pyg_rbm.datasets.load_dataset` with the run's seed; a
+            boolean mask or node ids); its node ids are those
+            :obj:`neighbor_index` refers to, and it must not already hold
+            the new nodes' edges: nodes of the dataset itself are scored
+            with :meth:`~pyg_rbm.saved_student.SavedStudent.dataset_features`
+            instead. (default: :obj:`None`)
         batch_size (int, optional): Rows per forward pass.
             (default: :obj:`65536`)
     """
@@ -81,9 +84,17 @@ class StudentServer:
             if graph.get(key) is None:
                 raise ValueError(f"'graph' must hold '{key}' for the "
                                  f"label-propagation inputs")
-        mask = graph.train_mask
-        if mask.dtype != torch.bool:
-            mask = torch.zeros(graph.num_nodes, dtype=torch.bool,
+        mask, n = graph.train_mask, graph.num_nodes
+        if mask.dtype == torch.bool:
+            if mask.numel() != n:
+                raise ValueError(f"'graph.train_mask' must have {n} entries "
+                                 f"(got {mask.numel()})")
+        else:
+            if mask.dim() != 1 or (mask.numel() and (
+                    int(mask.min()) < 0 or int(mask.max()) >= n)):
+                raise ValueError(f"'graph.train_mask' must be a boolean mask "
+                                 f"or node ids in [0, {n})")
+            mask = torch.zeros(n, dtype=torch.bool,
                                device=mask.device).index_fill_(0, mask, True)
         graph = graph.__class__(edge_index=graph.edge_index, y=graph.y,
                                 train_mask=mask, num_nodes=graph.num_nodes)
@@ -120,12 +131,12 @@ class StudentServer:
         r"""The input columns that need the graph
         :obj:`[num_nodes, student.graph_channels]` of :obj:`num_nodes` new
         nodes with the edges :obj:`neighbor_index` :obj:`[2, E]` (row: the
-        new node, from 0; column: a node of the dataset, global id), each
-        edge once: what an exported student takes as :obj:`graph_x` (see
-        :class:`~pyg_rbm.export.StudentPipeline`). Ids beyond the training
-        graph (positional encodings) or beyond :obj:`graph` (label
-        propagation) are ignored; a node without such neighbours gets zeros
-        there.
+        new node, from 0; column: a node of the dataset, global id; an edge
+        given twice counts once): what an exported student takes as
+        :obj:`graph_x` (see :class:`~pyg_rbm.export.StudentPipeline`). Ids
+        beyond the training graph (positional encodings) or beyond
+        :obj:`graph` (label propagation) are ignored; a node without such
+        neighbours gets zeros there.
         """
         needs = self.student.graph_features
         if not needs:
@@ -135,11 +146,20 @@ class StudentServer:
             raise ValueError(f"The student takes {' and '.join(needs)} "
                              f"inputs: give 'neighbor_index', the new "
                              f"nodes' edges to the dataset's nodes")
-        if neighbor_index.dim() != 2 or neighbor_index.size(0) != 2:
-            raise ValueError(f"'neighbor_index' must have shape [2, E] (got "
-                             f"{list(neighbor_index.size())})")
+        if (neighbor_index.dim() != 2 or neighbor_index.size(0) != 2
+                or neighbor_index.is_floating_point()
+                or neighbor_index.dtype == torch.bool):
+            raise ValueError(f"'neighbor_index' must be an integer tensor of "
+                             f"shape [2, E] (got {neighbor_index.dtype} of "
+                             f"shape {list(neighbor_index.size())})")
+        if neighbor_index.numel() and (
+                int(neighbor_index.min()) < 0
+                or int(neighbor_index[0].max()) >= num_nodes):
+            raise ValueError(f"'neighbor_index' must hold new nodes in "
+                             f"[0, {num_nodes}) in its first row and "
+                             f"non-negative node ids in its second")
         device = next(self.student.model.parameters()).device
-        row, col = neighbor_index.to(device)
+        row, col = neighbor_index.long().to(device).unique(dim=1)
         parts = []
         if self.table is not None:
             parts.append(self._encodings(row, col, num_nodes))

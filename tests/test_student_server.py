@@ -84,3 +84,39 @@ def test_label_propagation_students_serve_new_nodes(tiny_saved_student,
     twice = StudentServer(student, graph=data)
     assert not torch.allclose(twice.inputs(data.x[new], neighbors),
                               inputs[new], atol=1e-4)
+
+
+def test_bad_neighbors_repeated_edges_and_index_masks(tiny_saved_student):
+    student, data, _ = tiny_saved_student(label_propagation=True,
+                                          lp_layers=2)
+    server = StudentServer(student, graph=data)
+    x = data.x[:2]
+    edges = torch.tensor([[0, 1, 1], [5, 6, 7]])
+    out = server.graph_inputs(edges, 2)
+    assert out.size() == (2, student.num_classes)
+    # An edge given twice counts once; the order of edges does not matter.
+    twice = torch.cat([edges, edges[:, [2, 0]]], dim=1)
+    assert torch.allclose(server.graph_inputs(twice, 2), out, atol=1e-6)
+    # The training nodes as ids instead of a mask: the same graph.
+    by_index = data.clone()
+    by_index.train_mask = data.train_mask.nonzero().view(-1)
+    assert torch.equal(
+        StudentServer(student, graph=by_index).graph_inputs(edges, 2), out)
+    # No edges: zero label-propagation columns.
+    empty = torch.empty(2, 0, dtype=torch.long)
+    assert torch.equal(server.graph_inputs(empty, 2),
+                       torch.zeros(2, student.num_classes))
+    for bad in (torch.tensor([[0], [-1]]), torch.tensor([[2], [5]]),
+                torch.tensor([[-1], [5]])):
+        with pytest.raises(ValueError, match="'neighbor_index' must hold"):
+            server.predict(x, bad)
+    with pytest.raises(ValueError, match='integer tensor of shape'):
+        server.predict(x, edges.float())
+    with pytest.raises(ValueError, match='integer tensor of shape'):
+        server.predict(x, edges[0])
+    by_index.train_mask = torch.tensor([0, data.num_nodes])
+    with pytest.raises(ValueError, match="'graph.train_mask' must be"):
+        StudentServer(student, graph=by_index)
+    by_index.train_mask = data.train_mask[:-1]
+    with pytest.raises(ValueError, match="must have 300 entries"):
+        StudentServer(student, graph=by_index)

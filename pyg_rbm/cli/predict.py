@@ -109,7 +109,11 @@ def _new_nodes(args: argparse.Namespace, student, device) -> torch.Tensor:
                          f"{' and '.join(student.graph_features)} inputs: "
                          f"give '--neighbors', the new nodes' edges to the "
                          f"dataset's nodes")
-    neighbors = _tensor(args.neighbors, '--neighbors').long().to(device)
+    neighbors = _tensor(args.neighbors, '--neighbors')
+    if neighbors.dim() != 2 or neighbors.size(0) != 2:
+        raise UsageError(f"'--neighbors' must hold edges [2, E] (got shape "
+                         f"{list(neighbors.size())})")
+    neighbors = neighbors.to(device)
     graph = None
     if 'label_propagation' in student.graph_features:
         graph = _dataset(args, student).to(device)

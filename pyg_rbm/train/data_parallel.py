@@ -11,7 +11,8 @@ from torch.nn.parallel import DistributedDataParallel
 from pyg_rbm.nn.shard_sum import shard_sum
 from pyg_rbm.train.objective import DistillationObjective
 
-__all__ = ['data_parallel_module', 'sharded_objective', 'global_count']
+__all__ = ['data_parallel_module', 'has_unused_parameters',
+           'sharded_objective', 'global_count']
 
 
 def data_parallel_module(model: torch.nn.Module,
@@ -32,13 +33,24 @@ def data_parallel_module(model: torch.nn.Module,
     for module in model.modules():
         if hasattr(module, 'sync_shards'):
             module.sync_shards = True
-    # RbM in pretraining leaves its memory keys out of the backward pass;
-    # the search for such parameters costs every step, so a routed student
-    # is wrapped again at the switch (see `StudentTrainer`).
     return DistributedDataParallel(
         model, device_ids=[device] if device.type == 'cuda' else None,
-        find_unused_parameters=bool(getattr(model, 'in_pretraining',
-                                            False)))
+        find_unused_parameters=has_unused_parameters(model))
+
+
+def has_unused_parameters(model: torch.nn.Module) -> bool:
+    r"""Whether a training step of :obj:`model` leaves parameters without
+    a gradient: RbM's memory keys take one only from the self-similarity
+    loss of routed layers, so none in pretraining and none where its
+    weight is zero. DistributedDataParallel must then search for them at
+    every step, a cost the trainer avoids by wrapping a routed RbM again
+    at the switch.
+    """
+    if not hasattr(model, 'init_routing'):
+        return False
+    return bool(model.in_pretraining) or any(
+        getattr(module, 'similarity_weight', None) == 0.0
+        for module in model.modules())
 
 
 def sharded_objective(objective: DistillationObjective, logits: Tensor,

@@ -620,7 +620,7 @@ class StudentTrainer:
             with allow_host_sync():  # the faster paths of the experts
                 self.model.init_routing(x, seed=self.seed)
         distributed.broadcast_module(self.model)
-        if self.distributed:  # every parameter now takes part
+        if self.distributed:  # (see `has_unused_parameters`)
             self._train_module = data_parallel_module(
                 self.model, self.__class__.__name__)
 

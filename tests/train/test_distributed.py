@@ -44,8 +44,11 @@ def _student(name: str) -> torch.nn.Module:
     if name == 'moe':
         return MoE(8, 16, NUM_CLASSES, num_layers=2, num_experts=4, k=2,
                    dropout=0.0, noise_std=0.0)
+    # 'rbm-no-similarity': routed steps leave the memory keys without a
+    # gradient too.
     return RbM(8, 16, NUM_CLASSES, num_layers=2, num_experts=4, k=2,
-               dropout=0.0)
+               dropout=0.0,
+               similarity_weight=0.0 if name == 'rbm-no-similarity' else 0.01)
 
 
 def _train(name: str, reliable: bool = False) -> dict:
@@ -105,15 +108,18 @@ def _two_processes(tmp_path, name: str, reliable: bool = False):
 
 
 @pytest.mark.parametrize('name,reliable', [('rbm', False), ('moe', False),
-                                           ('mlp', False), ('rbm', True)])
+                                           ('mlp', False), ('rbm', True),
+                                           ('rbm-no-similarity', False)])
 def test_two_processes_train_as_one(tmp_path, name, reliable):
     torch.set_num_threads(1)
     single = _train(name, reliable)
     ranks = _two_processes(tmp_path, name, reliable)
-    pretraining = 2 if name == 'rbm' else 0
+    pretraining = 2 if name.startswith('rbm') else 0
+    routed_unused = name == 'rbm-no-similarity'
     assert single['unused'] == [None] * (pretraining + 4)
     for rank in ranks:
-        assert rank['unused'] == [True] * pretraining + [False] * 4
+        assert rank['unused'] == ([True] * pretraining +
+                                  [routed_unused] * 4)
         assert rank['best_epoch'] == single['best_epoch']
         assert rank['val'] == single['val']
         assert rank['losses'] == pytest.approx(single['losses'], rel=1e-5)
@@ -125,7 +131,7 @@ def test_two_processes_train_as_one(tmp_path, name, reliable):
     # The processes hold one model: bit for bit, memory keys included.
     for key, value in ranks[0]['state'].items():
         assert torch.equal(ranks[1]['state'][key], value), key
-    if name == 'rbm':
+    if name.startswith('rbm'):
         memory = [k for k in single['state'] if k.endswith('memory')]
         assert len(memory) == 2
         # The memory moved away from its k-means start during training.

@@ -14,7 +14,7 @@ from pyg_rbm.nn.expert_bank import ExpertBank
 from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.nn.kmeans import kmeans, kmeans_sample
 from pyg_rbm.nn.norm import node_norm_kwargs
-from pyg_rbm.nn.shard_sum import shard_max, shard_sum
+from pyg_rbm.nn.shard_sum import shard_sum
 from pyg_rbm.nn.top_k import top_k
 
 __all__ = ['RbM']
@@ -23,16 +23,19 @@ LOG_MAX_SCALE = math.log(100.0)
 MEMORY_UPDATES = ('step', 'forward')
 
 
-def _sharded_softmax_mean(logits: Tensor,
-                          x: Tensor) -> Tuple[Tensor, Tensor]:
-    # The softmax-weighted mean of the rows of `x` per column of `logits`
-    # (-inf: not routed) over the rows of every process, as a softmax over
-    # all rows at once would give it.
-    top = shard_max(logits.max(dim=0).values)
-    weight = (logits - top).exp().nan_to_num(nan=0.0)
-    total = shard_sum(weight.sum(dim=0))
-    mean = shard_sum(weight.t() @ x) / total.clamp(min=1e-30).unsqueeze(-1)
-    return mean, total > 0
+def _softmax_sums(logits: Tensor, x: Tensor) -> Tensor:
+    # Per column of `logits` (gates in [0, 1], -inf: not routed), the sum of
+    # the softmax numerators and the rows of `x` weighted by them, [E, 1 + F]:
+    # summed over the processes' rows, they give the softmax-weighted mean
+    # over all rows at once (`_softmax_mean`). Bounded gates need no shift.
+    weight = logits.exp()
+    return torch.cat([weight.sum(dim=0).unsqueeze(-1), weight.t() @ x],
+                     dim=-1)
+
+
+def _softmax_mean(sums: Tensor) -> Tuple[Tensor, Tensor]:
+    total = sums[:, :1]
+    return sums[:, 1:] / total.clamp(min=1e-30), total.view(-1) > 0
 
 
 class RbMLayer(torch.nn.Module):
@@ -79,11 +82,16 @@ class RbMLayer(torch.nn.Module):
         self.experts = self.expert_bank(num_experts, in_channels,
                                         out_channels, dropout=dropout)
 
-        # (weighted mean of normalised inputs [E, F], expert got rows [E]):
-        self._pending: Optional[Tuple[Tensor, Tensor]] = None
+        # (weighted mean of normalised inputs [E, F], expert got rows [E]),
+        # or with `sync_shards` this process's `_softmax_sums` [E, 1 + F]:
+        self._pending: Optional[Union[Tuple[Tensor, Tensor], Tensor]] = None
         # Set when each process of a multi-process run holds one share of
         # every batch: the auxiliary losses and the memory statistics are
-        # then those of the whole batch (see shard_sum).
+        # then those of the whole batch (see shard_sum). Each collective
+        # costs every process a wait, so `RbM` sums those of all its
+        # layers at once: `forward` then returns this process's
+        # `aux_partials` in place of the auxiliary loss, and pending memory
+        # statistics stay this process's until `RbM.update_memory`.
         self.sync_shards = False
 
         self.reset_parameters()
@@ -141,13 +149,17 @@ class RbMLayer(torch.nn.Module):
         out = self.experts(x, index, gate.detach() * scale, input_scale)
 
         if self.training and self.memory_update == 'forward':
-            self._apply_memory_update(*self._memory_statistics(x, index,
-                                                               gate))
+            stats = self._memory_statistics(x, index, gate)
+            if self.sync_shards:
+                stats = _softmax_mean(shard_sum(stats))
+            self._apply_memory_update(*stats)
         elif self.training and self._pending is None:
             self._pending = self._memory_statistics(x, index, gate)
 
         aux = x.new_zeros(())
-        if return_aux_loss:
+        if return_aux_loss and self.sync_shards:
+            aux = self.aux_partials(sim, index, gate)
+        elif return_aux_loss:
             aux = self.aux_loss(sim, index, gate)
         return out, aux
 
@@ -155,35 +167,59 @@ class RbMLayer(torch.nn.Module):
         r"""The weighted sum of the commitment, self-similarity and load
         balance losses.
         """
+        if self.sync_shards:
+            return self.aux_loss_of_sums(
+                shard_sum(self.aux_partials(sim, index, gate)))
         loss = sim.new_zeros(())
         if self.commitment_weight != 0.0:
-            if self.sync_shards:
-                rows = shard_sum(sim.new_tensor(float(sim.size(0))))
-                commitment = -shard_sum((gate * sim).sum()) / rows
-            else:
-                commitment = -(gate * sim).sum(dim=-1).mean()
+            commitment = -(gate * sim).sum(dim=-1).mean()
             loss = loss + self.commitment_weight * commitment
-        if self.similarity_weight != 0.0:
-            key = F.normalize(self.memory, dim=-1)
-            similarity = (key @ key.detach().t()).mean()
-            loss = loss + self.similarity_weight * similarity
+        loss = loss + self._similarity_loss()
         if self.load_balance_weight != 0.0 and self.num_experts > 1:
             load = gate.new_zeros(self.num_experts)
             load = load.index_add(0, index.reshape(-1), gate.reshape(-1))
-            if self.sync_shards:
-                load = shard_sum(load)
+            balance = load.var() / (load.mean().pow(2) + 1e-10)
+            loss = loss + self.load_balance_weight * balance
+        return loss
+
+    def _similarity_loss(self) -> Tensor:
+        if self.similarity_weight == 0.0:
+            return self.memory.new_zeros(())
+        key = F.normalize(self.memory, dim=-1)
+        return self.similarity_weight * (key @ key.detach().t()).mean()
+
+    def aux_partials(self, sim: Tensor, index: Tensor,
+                     gate: Tensor) -> Tensor:
+        r"""This process's sums behind the batch terms of :meth:`aux_loss`,
+        :obj:`[2 + num_experts]`: the gated similarities, the rows and the
+        expert loads. Summed over the processes, they give
+        :meth:`aux_loss_of_sums` the loss of the whole batch.
+        """
+        load = gate.new_zeros(self.num_experts)
+        load = load.index_add(0, index.reshape(-1), gate.reshape(-1))
+        return torch.cat([(gate * sim).sum().view(1),
+                          sim.new_full((1, ), float(sim.size(0))), load])
+
+    def aux_loss_of_sums(self, sums: Tensor) -> Tensor:
+        r""":meth:`aux_loss` from the :meth:`aux_partials` of a batch."""
+        loss = self._similarity_loss()
+        if self.commitment_weight != 0.0:
+            loss = loss - self.commitment_weight * sums[0] / sums[1]
+        if self.load_balance_weight != 0.0 and self.num_experts > 1:
+            load = sums[2:]
             balance = load.var() / (load.mean().pow(2) + 1e-10)
             loss = loss + self.load_balance_weight * balance
         return loss
 
     @torch.no_grad()
-    def _memory_statistics(self, x: Tensor, index: Tensor,
-                           gate: Tensor) -> Tuple[Tensor, Tensor]:
+    def _memory_statistics(
+            self, x: Tensor, index: Tensor,
+            gate: Tensor) -> Union[Tuple[Tensor, Tensor], Tensor]:
         x = F.normalize(x.detach(), dim=-1)
         logits = x.new_full((x.size(0), self.num_experts), -math.inf)
         logits.scatter_(1, index, gate.detach().to(x.dtype))
         if self.sync_shards:
-            return _sharded_softmax_mean(logits, x)
+            return _softmax_sums(logits, x)
         has_rows = torch.isfinite(logits).any(dim=0)
         # Softmax over the rows routed to each expert (zero for the rest):
         weight = logits.softmax(dim=0).nan_to_num(nan=0.0)
@@ -193,9 +229,10 @@ class RbMLayer(torch.nn.Module):
     def update_memory(self) -> None:
         if self._pending is None:
             return
-        mean, has_rows = self._pending
-        self._pending = None
-        self._apply_memory_update(mean, has_rows)
+        pending, self._pending = self._pending, None
+        if self.sync_shards:
+            pending = _softmax_mean(shard_sum(pending))
+        self._apply_memory_update(*pending)
 
     @torch.no_grad()
     def _apply_memory_update(self, mean: Tensor, has_rows: Tensor) -> None:
@@ -490,13 +527,22 @@ class RbM(torch.nn.Module):
         self._check_input(x, check_finite=self.training)
 
         aux_loss = x.new_zeros(())
+        partials = []  # (see `RbMLayer.sync_shards`)
         for i, layer in enumerate(self.layers):
             x, layer_loss = layer(x, self._in_pretraining, return_aux_loss)
-            if return_aux_loss:
+            if return_aux_loss and layer.sync_shards and \
+                    not self._in_pretraining:
+                partials.append(layer_loss)
+            elif return_aux_loss:
                 aux_loss = aux_loss + layer_loss
             if i < self.num_layers - 1:
                 x = self.act(self.norms[i](x))
 
+        if partials:
+            sums = shard_sum(torch.cat(partials))
+            for layer, part in zip(self.layers,
+                                   sums.split([p.numel() for p in partials])):
+                aux_loss = aux_loss + layer.aux_loss_of_sums(part)
         if return_aux_loss:
             return x, aux_loss
         return x
@@ -510,6 +556,15 @@ class RbM(torch.nn.Module):
         """
         if self._in_pretraining or not self.training:
             return
+        pending = [layer for layer in self.layers
+                   if layer.sync_shards and layer._pending is not None]
+        if pending:  # every layer's statistics in one collective
+            local = [layer._pending for layer in pending]
+            sums = shard_sum(torch.cat([t.view(-1) for t in local]))
+            for layer, t, part in zip(pending, local,
+                                      sums.split([t.numel() for t in local])):
+                layer._pending = None
+                layer._apply_memory_update(*_softmax_mean(part.view_as(t)))
         for layer in self.layers:
             layer.update_memory()
 

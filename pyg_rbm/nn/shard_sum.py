@@ -3,7 +3,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-__all__ = ['shard_sum', 'shard_max']
+__all__ = ['shard_sum']
 
 
 class _AllReduceSum(torch.autograd.Function):
@@ -33,13 +33,3 @@ def shard_sum(tensor: Tensor) -> Tensor:
     gradient of the loss of the whole batch.
     """
     return _AllReduceSum.apply(tensor)
-
-
-@torch.no_grad()
-def shard_max(tensor: Tensor) -> Tensor:
-    r"""The element-wise maximum of :obj:`tensor` over the processes of the
-    default process group (not differentiable).
-    """
-    out = tensor.clone()
-    dist.all_reduce(out, op=dist.ReduceOp.MAX)
-    return out

@@ -59,27 +59,27 @@ def sharded_objective(objective: DistillationObjective, logits: Tensor,
     r"""The :class:`~pyg_rbm.train.DistillationObjective` of the pairs of
     every process's share of a batch, on every process: each term is
     normalised by its count over the whole batch, so that the averaged
-    gradients equal those of one process holding the whole batch.
+    gradients equal those of one process holding the whole batch. The
+    sums and counts of every process travel in one collective.
     """
-    counts = global_count(
-        torch.stack([
-            torch.tensor(logits.size(0), device=logits.device),
-            labeled.sum()
-        ]))
-    pairs, labels = int(counts[0]), int(counts[1])
     kd = objective.kd(logits, teacher_logits) * logits.size(0)
     ce = logits.new_zeros(())
-    if objective.lam > 0 and labels > 0:
+    if objective.lam > 0:
         ce = F.cross_entropy(logits[labeled], y[labeled], reduction='sum')
-    kd, ce = shard_sum(torch.stack([kd, ce]))
-    loss = (1.0 - objective.lam) * kd / max(pairs, 1)
-    if objective.lam > 0 and labels > 0:
-        loss = loss + objective.lam * ce / labels
+    kd, ce, pairs, labels = shard_sum(torch.cat([
+        kd.view(1), ce.view(1),
+        logits.new_full((1, ), float(logits.size(0))),
+        labeled.sum().to(logits.dtype).view(1)
+    ]))
+    # (A term without pairs sums to zero: clamping the count keeps it so.)
+    loss = (1.0 - objective.lam) * kd / pairs.clamp(min=1)
+    if objective.lam > 0:
+        loss = loss + objective.lam * ce / labels.clamp(min=1)
     return loss
 
 
 def global_count(count: Tensor) -> Tensor:
-    r"""The sum of the integer tensor :obj:`count` over every process."""
+    r"""The sum of the tensor :obj:`count` over every process."""
     count = count.clone()
     dist.all_reduce(count)
     return count

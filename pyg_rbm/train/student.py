@@ -492,12 +492,15 @@ class StudentTrainer:
             self.optimizer.step()
             if hasattr(self.model, 'update_memory'):
                 self.model.update_memory()
-            pairs = src.numel()
-            if self.distributed:  # the loss is the whole batch's
-                pairs = int(global_count(torch.tensor(pairs,
-                                                      device=src.device)))
-            total += float(loss.detach()) * pairs
-            count += pairs
+            # The loss is the whole batch's; weighted by this process's
+            # pairs and summed over the processes once an epoch, it is
+            # weighted by the batch's pairs.
+            total += float(loss.detach()) * src.numel()
+            count += src.numel()
+        if self.distributed:
+            total, count = global_count(torch.tensor(
+                [total, count], dtype=torch.float64,
+                device=data.x.device)).tolist()
         return total / max(count, 1)
 
     def _summed_pass(self, xs: Tensor, objective: Callable[[Tensor], Tensor],

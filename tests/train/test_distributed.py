@@ -140,3 +140,58 @@ def test_two_processes_train_as_one(tmp_path, name, reliable):
     error = torch.load(tmp_path / 'error0.pt')
     assert "'AdversarialAugmentation' cannot train on several processes" \
         in error
+
+
+def _count_worker(rank: int, init_file: str, out: str) -> None:
+    # Collectives of each training epoch of RbM with 2 and with 4 layers.
+    torch.set_num_threads(1)
+    dist.init_process_group('gloo', init_method=f'file://{init_file}',
+                            rank=rank, world_size=2)
+    calls: list = []
+    all_reduce = dist.all_reduce
+
+    def counting(*args, **kwargs):
+        if calls:
+            calls[-1] += 1
+        return all_reduce(*args, **kwargs)
+
+    counts = {}
+    try:
+        dist.all_reduce = counting
+        for num_layers in (2, 4):
+            torch.manual_seed(0)
+            model = RbM(8, 16, NUM_CLASSES, num_layers=num_layers,
+                        num_experts=4, k=2, dropout=0.0)
+            trainer = StudentTrainer(
+                model, DistillationObjective(lam=0.3, tau=2.0), epochs=2,
+                pretrain_epochs=1, patience=None, batch_size=61, seed=3,
+                progress=False)
+            train_epoch = trainer._train_epoch
+
+            def counted(epoch, data, train_epoch=train_epoch):
+                calls.append(0)
+                out = train_epoch(epoch, data)
+                counts.setdefault(num_layers, []).append(calls.pop())
+                return out
+
+            trainer._train_epoch = counted
+            trainer.fit(_data())
+    finally:
+        dist.all_reduce = all_reduce
+        dist.destroy_process_group()
+    torch.save(counts, os.path.join(out, f'counts{rank}.pt'))
+
+
+def test_collectives_per_step_do_not_grow_with_depth(tmp_path):
+    # Each collective makes every process wait for the slowest; RbM sums
+    # the auxiliary losses and the memory statistics of all its layers at
+    # once. Per step (4 of 61, 61, 61 and 57 nodes an epoch): the objective
+    # forward and backward, and when routed the auxiliary sums forward and
+    # backward and the memory statistics; one more an epoch for the loss.
+    # (DistributedDataParallel's gradient buckets bypass `all_reduce`.)
+    mp.spawn(_count_worker, args=(str(tmp_path / 'init'), str(tmp_path)),
+             nprocs=2)
+    for rank in range(2):
+        counts = torch.load(tmp_path / f'counts{rank}.pt')
+        assert counts == {2: [4 * 2 + 1, 4 * 5 + 1, 4 * 5 + 1],
+                          4: [4 * 2 + 1, 4 * 5 + 1, 4 * 5 + 1]}

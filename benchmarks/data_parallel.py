@@ -11,7 +11,12 @@ the routing switch, left out), and the speed-up against one process; the
 scores show that the runs learn the same. Each process runs `--threads`
 torch threads, so R processes need R free cores for a fair figure.
 
-    python benchmarks/data_parallel.py --out docs/benchmarks
+`--concurrent R` also runs R independent one-process trainings at once:
+the cores' own limit (memory bandwidth, other load of the host). R times
+the one-process epoch over their epoch is the speed-up no data-parallel
+code could exceed on this host (`ceiling`).
+
+    python benchmarks/data_parallel.py --concurrent 2 --out docs/benchmarks
     python benchmarks/data_parallel.py --nodes 100000 --epochs 2  # quick
 """
 import argparse
@@ -57,9 +62,9 @@ def epoch_seconds(run_dir: str) -> List[float]:
                 if row['phase'] == 'route'][1:]
 
 
-def run_ranks(ranks: int, args: argparse.Namespace, logits: str,
-              out: str) -> Dict[str, Any]:
-    cmd = [
+def distill_command(ranks: int, args: argparse.Namespace, logits: str,
+                    out: str) -> List[str]:
+    return [
         sys.executable, '-m', 'torch.distributed.run', '--standalone',
         '--nproc-per-node', str(ranks), '-m', 'pyg_rbm', 'distill',
         '--dataset', 'csbm', '--root', args.root, '--student', 'rbm',
@@ -69,11 +74,19 @@ def run_ranks(ranks: int, args: argparse.Namespace, logits: str,
         '--set', f'train.pretrain_epochs={args.pretrain_epochs}',
         '--set', f'train.patience={args.epochs}',
     ]
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
-               MKL_NUM_THREADS=str(args.threads))
+
+
+def _env(args: argparse.Namespace) -> Dict[str, str]:
+    return dict(os.environ, OMP_NUM_THREADS=str(args.threads),
+                MKL_NUM_THREADS=str(args.threads))
+
+
+def run_ranks(ranks: int, args: argparse.Namespace, logits: str,
+              out: str) -> Dict[str, Any]:
+    cmd = distill_command(ranks, args, logits, out)
     load = os.getloadavg()
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env)
+    subprocess.run(cmd, check=True, env=_env(args))
     wall = time.perf_counter() - t0
     seconds = epoch_seconds(out)
     with open(osp.join(out, 'results.json')) as f:
@@ -82,6 +95,24 @@ def run_ranks(ranks: int, args: argparse.Namespace, logits: str,
                 routed_epoch_s=seconds,
                 median_epoch_s=statistics.median(seconds),
                 student=student, load_average_before=list(load))
+
+
+def run_concurrent(copies: int, args: argparse.Namespace, logits: str,
+                   out: str) -> Dict[str, Any]:
+    """`copies` one-process trainings started together; the median of all
+    their timed epochs."""
+    outs = [osp.join(out, str(i)) for i in range(copies)]
+    load = os.getloadavg()
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(distill_command(1, args, logits, o),
+                              env=_env(args)) for o in outs]
+    if any(p.wait() != 0 for p in procs):
+        raise RuntimeError('a concurrent one-process run failed')
+    wall = time.perf_counter() - t0
+    seconds = [s for o in outs for s in epoch_seconds(o)]
+    return dict(copies=copies, wall_s=wall, routed_epoch_s=seconds,
+                median_epoch_s=statistics.median(seconds),
+                load_average_before=list(load))
 
 
 def markdown(result: Dict[str, Any]) -> str:
@@ -94,6 +125,13 @@ def markdown(result: Dict[str, Any]) -> str:
             f"{run['speedup']:.2f} | {run['wall_s']:.1f} | "
             f"{100 * run['student']['val']:.2f} | "
             f"{100 * run['student']['test']:.2f} |")
+    concurrent = result.get('concurrent')
+    if concurrent:
+        lines.append(
+            f"| {concurrent['copies']} independent one-process runs at "
+            f"once | {concurrent['median_epoch_s']:.2f} | "
+            f"{concurrent['ceiling']:.2f} (ceiling) | "
+            f"{concurrent['wall_s']:.1f} | | |")
     return '\n'.join(lines) + '\n'
 
 
@@ -105,6 +143,10 @@ def main() -> None:
                         help='routed student epochs (the first is not '
                         'timed)')
     parser.add_argument('--pretrain-epochs', type=int, default=1)
+    parser.add_argument('--concurrent', type=int, default=0, metavar='R',
+                        help='also run R independent one-process trainings '
+                        'at once: the speed-up ceiling of the host '
+                        '(default: 0, not run)')
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads per process')
     parser.add_argument('--root', default=None,
@@ -115,6 +157,8 @@ def main() -> None:
     if min(args.ranks) < 1 or args.nodes < 1000 or args.epochs < 2:
         parser.error("'--ranks' must be positive, '--epochs' at least 2 "
                      "and '--nodes' at least 1000")
+    if args.concurrent == 1 or args.concurrent < 0:
+        parser.error("'--concurrent' must be 0 (not run) or at least 2")
     if 1 not in args.ranks:
         parser.error("'--ranks' must include 1 (the speed-up's reference)")
     args.root = args.root or os.environ.get('PYG_RBM_DATA', 'data')
@@ -130,12 +174,21 @@ def main() -> None:
             print(f'{ranks} process(es)', flush=True)
             runs.append(run_ranks(ranks, args, logits,
                                   osp.join(tmp, f'ranks{ranks}')))
+        concurrent = None
+        if args.concurrent:
+            print(f'{args.concurrent} one-process runs at once', flush=True)
+            concurrent = run_concurrent(args.concurrent, args, logits,
+                                        osp.join(tmp, 'concurrent'))
     reference = next(r['median_epoch_s'] for r in runs if r['ranks'] == 1)
     for run in runs:
         run['speedup'] = reference / run['median_epoch_s']
+    if concurrent:
+        concurrent['ceiling'] = (concurrent['copies'] * reference /
+                                 concurrent['median_epoch_s'])
     result = dict(benchmark='data_parallel', command=' '.join(sys.argv),
                   machine=info, nodes=args.nodes, edges=teacher['edges'],
-                  teacher=teacher['scores'], config=vars(args), runs=runs)
+                  teacher=teacher['scores'], config=vars(args), runs=runs,
+                  concurrent=concurrent)
     os.makedirs(args.out, exist_ok=True)
     write_json(osp.join(args.out, 'data_parallel.json'), result)
     table = markdown(result)

@@ -13,7 +13,8 @@ SCRIPT = osp.normpath(
 def test_data_parallel_benchmark_times_one_and_two_processes(tmp_path):
     subprocess.run([
         sys.executable, SCRIPT, '--nodes', '2000', '--epochs', '3',
-        '--root', str(tmp_path / 'data'), '--out', str(tmp_path)
+        '--concurrent', '2', '--root', str(tmp_path / 'data'), '--out',
+        str(tmp_path)
     ], check=True, capture_output=True)
     with open(tmp_path / 'data_parallel.json') as f:
         result = json.load(f)
@@ -31,7 +32,15 @@ def test_data_parallel_benchmark_times_one_and_two_processes(tmp_path):
     assert one['speedup'] == 1.0
     assert two['speedup'] == pytest.approx(
         one['median_epoch_s'] / two['median_epoch_s'])
-    assert (tmp_path / 'data_parallel.md').read_text().count('| 2 |') == 1
+    table = (tmp_path / 'data_parallel.md').read_text()
+    assert table.count('| 2 |') == 1
+    # Two one-process runs at once: two timed epochs each.
+    concurrent = result['concurrent']
+    assert concurrent['copies'] == 2
+    assert len(concurrent['routed_epoch_s']) == 4
+    assert concurrent['ceiling'] == pytest.approx(
+        2 * one['median_epoch_s'] / concurrent['median_epoch_s'])
+    assert '| 2 independent one-process runs at once |' in table
 
 
 def test_data_parallel_benchmark_refuses_bad_arguments(tmp_path):
@@ -39,4 +48,8 @@ def test_data_parallel_benchmark_refuses_bad_arguments(tmp_path):
                           str(tmp_path)], capture_output=True, text=True)
     assert out.returncode == 2
     assert "'--ranks' must include 1" in out.stderr
+    out = subprocess.run([sys.executable, SCRIPT, '--concurrent', '1',
+                          '--out', str(tmp_path)], capture_output=True,
+                         text=True)
+    assert out.returncode == 2 and "'--concurrent' must be" in out.stderr
     assert not (tmp_path / 'data_parallel.json').exists()

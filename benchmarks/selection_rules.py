@@ -241,9 +241,11 @@ def format_tables(all_results: Sequence[Dict[str, Any]]) -> str:
     parts = []
     for results in all_results:
         seeds = len({k.split('/')[0] for k in results['runs']})
+        cpu = results.get('machine', {}).get('cpu')
         parts.append(
             f"### {results['dataset']}, {results['setting']} "
-            f"({seeds} seeds)\n\n" + markdown_table(
+            f"({seeds} seeds{'; ' + cpu if cpu else ''})\n\n" +
+            markdown_table(
                 ['rule', 'RbM', 'GLNN', 'RbM - GLNN'],
                 summary_rows(results)))
     return '\n\n'.join(parts) + '\n'
@@ -291,7 +293,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 'Written by `benchmarks/selection_rules.py`: test accuracy '
                 '(%) of the epoch each rule keeps, mean ± sample std over the '
                 'seeds, and RbM - GLNN paired by seed (mean ± standard '
-                'error). The shipped rule is `accuracy`.\n\n' + text)
+                'error). The shipped rule is `accuracy`. Each cell names '
+                'the processor it ran on: runs of a seed differ between '
+                'processor models, so compare rules within a cell.\n\n' +
+                text)
     print(text)
     return 0
 

@@ -63,6 +63,9 @@ def test_summary_pairs_the_students_by_seed():
     assert rows['average 0.5 accuracy'][2] == '+1.00 ± 0.00'
     assert '### cora, transductive (3 seeds)' in \
         selection_rules.format_tables([results])
+    results['machine'] = dict(cpu='AMD EPYC')
+    assert '### cora, transductive (3 seeds; AMD EPYC)' in \
+        selection_rules.format_tables([results])
 
 
 def test_selection_rules_refuses_bad_arguments(tmp_path):

@@ -7,21 +7,33 @@ from typing import Any, Dict, Optional, Sequence
 
 import torch
 
-__all__ = ['environment', 'processor_name', 'package_commit']
+__all__ = ['environment', 'processor_name', 'processor_vendor',
+           'package_commit']
+
+
+def _cpuinfo(key: str) -> Optional[str]:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith(key):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return None
 
 
 def processor_name() -> str:
     r"""The processor's model name (a floating-point result may differ
     between processor models).
     """
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown'
+    return _cpuinfo('model name') or platform.processor() or 'unknown'
+
+
+def processor_vendor() -> str:
+    r"""The processor's vendor, such as :obj:`"GenuineIntel"` or
+    :obj:`"AuthenticAMD"` (:obj:`"unknown"` where the system does not say).
+    """
+    return _cpuinfo('vendor_id') or 'unknown'
 
 
 def package_commit(paths: Sequence[str] = ('pyg_rbm', )) -> Optional[str]:

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from pyg_rbm.experiment import MatrixPlan, load_matrix, run_matrix
+from pyg_rbm.experiment.environment import processor_vendor
 from pyg_rbm.experiment.results_file import results_path
 
 
@@ -55,17 +56,6 @@ PINNED_RBM = dict(
 )
 
 
-def cpu_vendor() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('vendor_id'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return 'unknown'
-
-
 @pytest.mark.slow
 def test_run_matrix_keeps_the_pinned_numbers(data_root, tmp_path):
     plan = MatrixPlan(datasets=['cora'], settings=['transductive'],
@@ -76,8 +66,8 @@ def test_run_matrix_keeps_the_pinned_numbers(data_root, tmp_path):
     scores = dict(teacher=run['teacher']['scores'],
                   **{k: v['scores'] for k, v in run['students'].items()})
     pinned = dict(PINNED)
-    if cpu_vendor() in PINNED_RBM:
-        pinned['rbm'] = PINNED_RBM[cpu_vendor()]
+    if processor_vendor() in PINNED_RBM:
+        pinned['rbm'] = PINNED_RBM[processor_vendor()]
     for model, values in pinned.items():
         for key, value in values.items():
             assert scores[model][key] == pytest.approx(value, abs=1e-6)

@@ -1,4 +1,5 @@
 """Data-parallel training on two gloo processes against one process."""
+import gc
 import os
 
 import pytest
@@ -142,8 +143,28 @@ def test_two_processes_train_as_one(tmp_path, name, reliable):
         in error
 
 
+def _count_epochs(num_layers: int, calls: list) -> list:
+    # Collectives of each training epoch of RbM with `num_layers` layers.
+    torch.manual_seed(0)
+    model = RbM(8, 16, NUM_CLASSES, num_layers=num_layers, num_experts=4,
+                k=2, dropout=0.0)
+    trainer = StudentTrainer(model, DistillationObjective(lam=0.3, tau=2.0),
+                             epochs=2, pretrain_epochs=1, patience=None,
+                             batch_size=61, seed=3, progress=False)
+    train_epoch, counts = trainer._train_epoch, []
+
+    def counted(epoch, data):
+        calls.append(0)
+        out = train_epoch(epoch, data)
+        counts.append(calls.pop())
+        return out
+
+    trainer._train_epoch = counted
+    trainer.fit(_data())
+    return counts
+
+
 def _count_worker(rank: int, init_file: str, out: str) -> None:
-    # Collectives of each training epoch of RbM with 2 and with 4 layers.
     torch.set_num_threads(1)
     dist.init_process_group('gloo', init_method=f'file://{init_file}',
                             rank=rank, world_size=2)
@@ -155,29 +176,15 @@ def _count_worker(rank: int, init_file: str, out: str) -> None:
             calls[-1] += 1
         return all_reduce(*args, **kwargs)
 
-    counts = {}
     try:
         dist.all_reduce = counting
-        for num_layers in (2, 4):
-            torch.manual_seed(0)
-            model = RbM(8, 16, NUM_CLASSES, num_layers=num_layers,
-                        num_experts=4, k=2, dropout=0.0)
-            trainer = StudentTrainer(
-                model, DistillationObjective(lam=0.3, tau=2.0), epochs=2,
-                pretrain_epochs=1, patience=None, batch_size=61, seed=3,
-                progress=False)
-            train_epoch = trainer._train_epoch
-
-            def counted(epoch, data, train_epoch=train_epoch):
-                calls.append(0)
-                out = train_epoch(epoch, data)
-                counts.setdefault(num_layers, []).append(calls.pop())
-                return out
-
-            trainer._train_epoch = counted
-            trainer.fit(_data())
+        # (Each trainer, and its DistributedDataParallel, is gone before
+        # the process group.)
+        counts = {n: _count_epochs(n, calls) for n in (2, 4)}
     finally:
         dist.all_reduce = all_reduce
+        gc.collect()
+        dist.barrier()
         dist.destroy_process_group()
     torch.save(counts, os.path.join(out, f'counts{rank}.pt'))
 

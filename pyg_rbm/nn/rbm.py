@@ -14,7 +14,7 @@ from pyg_rbm.nn.expert_bank import ExpertBank
 from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.nn.kmeans import kmeans, kmeans_sample
 from pyg_rbm.nn.norm import node_norm_kwargs
-from pyg_rbm.nn.shard_sum import shard_sum
+from pyg_rbm.nn.shard_sum import shard_sum, shard_sum_each
 from pyg_rbm.nn.top_k import top_k
 
 __all__ = ['RbM']
@@ -539,10 +539,8 @@ class RbM(torch.nn.Module):
                 x = self.act(self.norms[i](x))
 
         if partials:
-            sums = shard_sum(torch.cat(partials))
-            for layer, part in zip(self.layers,
-                                   sums.split([p.numel() for p in partials])):
-                aux_loss = aux_loss + layer.aux_loss_of_sums(part)
+            for layer, sums in zip(self.layers, shard_sum_each(partials)):
+                aux_loss = aux_loss + layer.aux_loss_of_sums(sums)
         if return_aux_loss:
             return x, aux_loss
         return x
@@ -559,12 +557,10 @@ class RbM(torch.nn.Module):
         pending = [layer for layer in self.layers
                    if layer.sync_shards and layer._pending is not None]
         if pending:  # every layer's statistics in one collective
-            local = [layer._pending for layer in pending]
-            sums = shard_sum(torch.cat([t.view(-1) for t in local]))
-            for layer, t, part in zip(pending, local,
-                                      sums.split([t.numel() for t in local])):
+            sums = shard_sum_each([layer._pending for layer in pending])
+            for layer, layer_sums in zip(pending, sums):
                 layer._pending = None
-                layer._apply_memory_update(*_softmax_mean(part.view_as(t)))
+                layer._apply_memory_update(*_softmax_mean(layer_sums))
         for layer in self.layers:
             layer.update_memory()
 

@@ -1,9 +1,11 @@
 """Batch statistics summed over the processes of a multi-process run."""
+from typing import List
+
 import torch
 import torch.distributed as dist
 from torch import Tensor
 
-__all__ = ['shard_sum']
+__all__ = ['shard_sum', 'shard_sum_each']
 
 
 class _AllReduceSum(torch.autograd.Function):
@@ -33,3 +35,12 @@ def shard_sum(tensor: Tensor) -> Tensor:
     gradient of the loss of the whole batch.
     """
     return _AllReduceSum.apply(tensor)
+
+
+def shard_sum_each(tensors: List[Tensor]) -> List[Tensor]:
+    r""":func:`shard_sum` of each of :obj:`tensors` (shapes kept), in one
+    collective: each one makes every process wait for the slowest.
+    """
+    sums = shard_sum(torch.cat([t.reshape(-1) for t in tensors]))
+    return [part.view_as(t) for part, t in zip(
+        sums.split([t.numel() for t in tensors]), tensors)]

@@ -13,7 +13,11 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
 
-from pyg_rbm.experiment.environment import package_commit, processor_name
+from pyg_rbm.experiment.environment import (
+    blas_architecture,
+    package_commit,
+    processor_name,
+)
 
 __all__ = [
     'machine_info',
@@ -42,6 +46,7 @@ def machine_info() -> Dict[str, Any]:
         torch=torch.__version__,
         torch_geometric=torch_geometric.__version__,
         cpu=processor_name(),
+        blas=blas_architecture(),
         cpu_count=os.cpu_count(),
         memory_gib=round(mem / 2**30, 1) if mem else None,
         torch_threads=torch.get_num_threads(),

@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional, Sequence
 import torch
 
 __all__ = ['environment', 'processor_name', 'processor_vendor',
-           'package_commit']
+           'blas_architecture', 'package_commit']
 
 
 def _cpuinfo(key: str) -> Optional[str]:
@@ -36,6 +36,20 @@ def processor_vendor() -> str:
     return _cpuinfo('vendor_id') or 'unknown'
 
 
+def blas_architecture() -> str:
+    r"""The kernels of the BLAS that NumPy and scikit-learn (RbM's
+    :math:`k`-means) call, such as :obj:`"Haswell"` for OpenBLAS (set by
+    :obj:`OPENBLAS_CORETYPE`, else detected): like the processor, they
+    change the rounding and so the runs.
+    """
+    import numpy  # noqa: F401 (loads its BLAS)
+    from threadpoolctl import threadpool_info
+    kinds = sorted({str(info.get('architecture'))
+                    for info in threadpool_info()
+                    if info.get('user_api') == 'blas'})
+    return '+'.join(kinds) or 'unknown'
+
+
 def package_commit(paths: Sequence[str] = ('pyg_rbm', )) -> Optional[str]:
     r"""The commit of the checkout the package runs from, with a :obj:`+`
     when :obj:`paths` of it hold uncommitted changes; :obj:`None` outside
@@ -57,7 +71,8 @@ def package_commit(paths: Sequence[str] = ('pyg_rbm', )) -> Optional[str]:
 
 def environment(device: Optional[torch.device] = None) -> Dict[str, Any]:
     r"""The package version and commit, Python, torch and PyG versions, the
-    torch CPU threads, the processor and the device of a run.
+    torch CPU threads, the processor, the BLAS kernels and the device of a
+    run.
 
     Args:
         device (torch.device, optional): The device the run used; the GPU
@@ -72,7 +87,8 @@ def environment(device: Optional[torch.device] = None) -> Dict[str, Any]:
         python=sys.version.split()[0], torch=torch.__version__,
         torch_geometric=torch_geometric.__version__,
         torch_threads=torch.get_num_threads(), processor=processor_name(),
-        cpu_count=os.cpu_count(), device=str(device))
+        blas=blas_architecture(), cpu_count=os.cpu_count(),
+        device=str(device))
     if device.type == 'cuda':
         out['gpu'] = torch.cuda.get_device_name(device)
     return out

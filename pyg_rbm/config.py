@@ -160,7 +160,7 @@ class TrainConfig:
         "epoch: 'accuracy' (or the dataset's metric), or 'loss' (the "
         'cross-entropy against the labels)', choices=SELECTIONS)
     weight_average: float = param(
-        0.0, 'evaluate and select an exponential moving average of the '
+        0.9, 'evaluate and select an exponential moving average of the '
         'weights with this decay per selectable epoch; 0: the weights as '
         'trained', ge=0, lt=1)
 

@@ -185,7 +185,10 @@ class StudentTrainer:
             instead of building Adam. (default: :obj:`None`)
         evaluator (callable, optional): :obj:`(y_true, y_pred) -> float`
             replacing plain accuracy (e.g. OGB's). (default: :obj:`None`)
-        callbacks (list, optional): Called with each epoch's record.
+        callbacks (list, optional): Called with each epoch's record; one
+            with an :obj:`on_fit_start(trainer)` method is given the trainer
+            when :meth:`fit` starts (e.g. to evaluate
+            :attr:`evaluated_model` itself).
         checkpoint_path (str, optional): Save checkpoints here.
         checkpoint_every (int, optional): Epochs between checkpoints.
             (default: :obj:`1`)
@@ -568,9 +571,11 @@ class StudentTrainer:
             self.model.update_memory()
         return total
 
-    def _evaluated(self) -> torch.nn.Module:
-        # What epochs are evaluated and selected on: the model, or the
-        # average of its weights.
+    @property
+    def evaluated_model(self) -> torch.nn.Module:
+        r"""The module epochs are evaluated and selected on: the model as
+        trained, or the average of its weights (see :obj:`weight_average`).
+        """
         return self.model if self.average is None else self.average.module
 
     def _predict(self, x: Tensor, classes: bool = False,
@@ -587,7 +592,7 @@ class StudentTrainer:
 
     def _evaluate(self, data: Data, held_out_x: Optional[Tensor],
                   held_out_y: Optional[Tensor]) -> Dict[str, float]:
-        model = self._evaluated()
+        model = self.evaluated_model
         if self._load.model is not model:
             self._load = ExpertLoad(model)
         loss = self.selection == 'loss'
@@ -678,6 +683,9 @@ class StudentTrainer:
                 self.average.update()
             return loss
 
+        for callback in self.callbacks:
+            if hasattr(callback, 'on_fit_start'):
+                callback.on_fit_start(self)
         callbacks = self.callbacks  # (they see the rate the epoch ran at)
         if self.lr_decay is not None:
             callbacks = callbacks + [decay_lr]
@@ -695,7 +703,8 @@ class StudentTrainer:
             observe=self._observe,
             extra_state=_ExtraState(self.sampler, self.lr_decay,
                                     self.average),
-            selected=self._evaluated, monitor=self._monitor, mode=self._mode,
+            selected=lambda: self.evaluated_model, monitor=self._monitor,
+            mode=self._mode,
             checkpoint_path=self.checkpoint_path,
             checkpoint_every=self.checkpoint_every, resume=self.resume,
             fingerprint=(self._fingerprint(data)

@@ -8,7 +8,7 @@ sys.path.insert(0, osp.normpath(BENCHMARKS))
 
 import authors_ablation  # noqa: E402
 import pyg_rbm.train as train  # noqa: E402
-from pyg_rbm.config import load_config  # noqa: E402
+from pyg_rbm.config import load_config, merge_config  # noqa: E402
 
 
 def test_each_option_alone():
@@ -18,8 +18,14 @@ def test_each_option_alone():
     assert (default.teacher.name, default.train.kd_variant) == ('sage',
                                                                 'hinton')
     assert configs['authors protocol'].protocol == 'authors'
-    assert configs['default'] == load_config(dataset='cora-npz',
-                                             setting='inductive')
+    # The default of the ablation's time: today's, selecting the weights
+    # as trained; no variant averages them.
+    assert configs['default'] == merge_config(
+        load_config(dataset='cora-npz', setting='inductive'),
+        dict(train=dict(weight_average=0.0)))
+    assert load_config(dataset='cora-npz',
+                       setting='inductive').train.weight_average == 0.9
+    assert {c.train.weight_average for c in configs.values()} == {0.0}
     for name, config in configs.items():
         if name in ('baseline', 'authors values', 'authors protocol',
                     'default'):

@@ -45,23 +45,23 @@ def test_matrix_file_with_unknown_keys(tmp_path):
 # Per-seed scores of a short run (Cora, public split, transductive, seed 0,
 # 3 student and 5 teacher epochs), pinned before the runner moved from
 # benchmarks/accuracy.py into pyg_rbm.experiment: the refactor kept them.
-# RbM's were pinned again when its dropout masks changed (dropout_mask).
+# RbM's were pinned again when its dropout masks changed (dropout_mask),
+# and when the default began to select the average of the weights
+# (train.weight_average=0.9; the teacher's and MLP's numbers held).
 # RbM's rounding, and with it its routing, depends on the processor and on
 # the BLAS kernels of its k-means (this sandbox sets
 # OPENBLAS_CORETYPE=Haswell): its numbers are pinned per (vendor, kernels)
-# seen, Intel's in earlier sessions under the sandbox's setting, and left
-# unchecked elsewhere.
+# seen since that change, and left unchecked elsewhere (Intel's pins,
+# 0.522 / 0.560 with the weights as trained, predate it).
 PINNED = dict(
     teacher=dict(val=0.7919999957084656, test=0.7850000262260437),
     mlp=dict(val=0.16200000047683716, test=0.14900000393390656),
 )
 PINNED_RBM = {
-    ('GenuineIntel', 'Haswell'): dict(val=0.5220000147819519,
-                                      test=0.5600000023841858),
-    ('AuthenticAMD', 'Haswell'): dict(val=0.527999997138977,
-                                      test=0.5630000233650208),
-    ('AuthenticAMD', 'SkylakeX'): dict(val=0.5220000147819519,
-                                       test=0.5619999766349792),
+    ('AuthenticAMD', 'Haswell'): dict(val=0.41999998688697815,
+                                      test=0.42800000309944153),
+    ('AuthenticAMD', 'SkylakeX'): dict(val=0.4180000126361847,
+                                       test=0.42899999022483826),
 }
 
 

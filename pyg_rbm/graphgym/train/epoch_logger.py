@@ -11,6 +11,7 @@ from torch_geometric.graphgym.loss import compute_loss
 from torch_geometric.graphgym.utils.comp_budget import params_count
 
 from pyg_rbm.train.loop import EpochRecord
+from pyg_rbm.train.student import StudentTrainer
 
 SPLITS = ('train', 'val', 'test', 'inductive', 'observed_test')
 
@@ -24,8 +25,10 @@ class EpochLogger:
     :class:`~torch_geometric.graphgym.logger.Logger` objects.
 
     After each epoch the GraphGym network (set as :obj:`network` once
-    built) is evaluated on :obj:`batch` with :obj:`batch.split` set to
-    each split that has nodes; predictions, labels and the registered loss
+    built), holding the student the core evaluates (its weights as trained,
+    or their average, :attr:`~pyg_rbm.train.StudentTrainer.evaluated_model`),
+    is evaluated on :obj:`batch` with :obj:`batch.split` set to each split
+    that has nodes; predictions, labels and the registered loss
     (:func:`~torch_geometric.graphgym.loss.compute_loss`) go to
     :meth:`Logger.update_stats`, then :meth:`Logger.write_epoch` with the
     core's epoch index. Epochs of the core's pretraining phase, which
@@ -72,6 +75,13 @@ class EpochLogger:
         self.pretrain_epochs = 0
         self.last_epoch = -1
         self.val_history: List[Tuple[int, float]] = []
+        self.trainer: Optional[StudentTrainer] = None
+
+    def on_fit_start(self, trainer: StudentTrainer) -> None:
+        r"""Called by :class:`~pyg_rbm.train.StudentTrainer` as training
+        starts: epochs are then logged with the module it evaluates.
+        """
+        self.trainer = trainer
 
     @property
     def best_epoch(self) -> int:
@@ -104,6 +114,9 @@ class EpochLogger:
                              "set it once the student is built")
         network = self.network
         training = network.training
+        trained = network.model
+        if self.trainer is not None:
+            network.model = self.trainer.evaluated_model
         network.eval()
         out: _Evaluation = {}
         try:
@@ -115,6 +128,7 @@ class EpochLogger:
                 out[split] = (true, score, float(loss),
                               time.perf_counter() - t0)
         finally:
+            network.model = trained
             network.train(training)
         return out
 

@@ -489,8 +489,34 @@ def describe_protocol(results: Results) -> List[str]:
         student = p.get('student_epochs') or 'the shipped config\'s (500)'
         teacher = p.get('teacher_epochs') or 'the shipped config\'s (500)'
         lines.append(f'- Student epochs after pretraining: {student}; '
-                     f'teacher epochs at most: {teacher}; early stopping '
-                     f'with patience 50 on validation accuracy.')
+                     f'teacher epochs at most: {teacher}.')
+    return lines
+
+
+def describe_selection(results: Results) -> List[str]:
+    """One line per distinct rule that selected the students' epochs in
+    :obj:`results` (stored hyperparameters; files written before weight
+    averaging lack it: the weights as trained), naming its students."""
+    rules: Dict[Tuple[str, float, int], List[str]] = {}
+    for r in results.values():
+        for student, hparams in r['hyperparameters'].items():
+            train = hparams['train']
+            key = (train.get('selection', 'accuracy'),
+                   float(train.get('weight_average', 0.0)),
+                   int(train['patience']))
+            name = MODEL_LABELS.get(student, student)
+            users = rules.setdefault(key, [])
+            if name not in users:
+                users.append(name)
+    lines = []
+    for (selection, decay, patience), users in sorted(rules.items()):
+        model = ('the weights as trained' if decay == 0 else
+                 f'an exponential moving average of the weights (decay '
+                 f'{decay:g} per epoch, `train.weight_average`)')
+        lines.append(f'- Students ({", ".join(users)}): each epoch evaluates '
+                     f'{model}; the epoch of best validation {selection} '
+                     f'is kept, with early stopping after {patience} epochs '
+                     f'without a better one.')
     return lines
 
 
@@ -715,7 +741,7 @@ def render_report(results: Results, folder: str,
         'production columns come from the same runs.', ''
     ]
     protocol = (describe_pipeline(results) + describe_protocol(results) +
-                describe_adversarial(results))
+                describe_selection(results) + describe_adversarial(results))
     out += protocol + [''] if protocol else []
     if plot:
         out += [f'![Test accuracy per seed, mean and std, per setting and '

@@ -962,3 +962,24 @@ def test_describe_retrained_teachers():
     del res['runs']['1']['students']['rbm-extras']['teacher_scores']
     del res['runs']['2']['students']['rbm-extras']['teacher_scores']
     assert report.describe_retrained_teachers(results) == []
+
+
+def test_describe_selection():
+    results = {}
+    for dataset in ('cora', 'actor'):
+        res = rf.new_results(dataset, 'transductive', PROTOCOL)
+        for student in ('mlp', 'rbm'):
+            res['hyperparameters'][student] = rf.hparams_of(
+                MATRIX.student_config(dataset, 'transductive', student))
+        results[dataset] = res
+    # Files written before weight averaging lack it: the weights as trained.
+    del results['actor']['hyperparameters']['rbm']['train']['weight_average']
+    assert report.describe_selection(results) == [
+        "- Students (RbM): each epoch evaluates the weights as trained; the "
+        "epoch of best validation accuracy is kept, with early stopping "
+        "after 50 epochs without a better one.",
+        "- Students (MLP (GLNN), RbM): each epoch evaluates an exponential "
+        "moving average of the weights (decay 0.9 per epoch, "
+        "`train.weight_average`); the epoch of best validation accuracy is "
+        "kept, with early stopping after 50 epochs without a better one.",
+    ]

@@ -118,6 +118,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    'docs/benchmarks/accuracy-quick with --quick)')
     p.add_argument('--root', default=None,
                    help='data root (default: $PYG_RBM_DATA or ./data)')
+    p.add_argument('--teacher-cache', default=None,
+                   help='folder of trained teachers: students planned by a '
+                   'later command (e.g. --students moe after --students mlp '
+                   'rbm) distil the same teachers without training them '
+                   'again (default: none)')
     p.add_argument('--threads', type=int, default=None,
                    help='torch CPU threads (default: torch\'s choice)')
     p.add_argument('--replace', nargs='+', choices=STUDENTS + ABLATIONS,
@@ -165,7 +170,8 @@ def plan_of(args: argparse.Namespace) -> MatrixPlan:
                       students=args.students, seeds=args.seeds,
                       first_seed=args.first_seed,
                       extras_seeds=args.extras_seeds, epochs=args.epochs,
-                      teacher_epochs=args.teacher_epochs, root=args.root)
+                      teacher_epochs=args.teacher_epochs, root=args.root,
+                      teacher_cache=args.teacher_cache)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -44,6 +44,11 @@ class MatrixPlan:
         teacher_epochs (int, optional): Maximum teacher epochs instead of
             the shipped ones. (default: :obj:`None`)
         root (str, optional): The data root. (default: :obj:`None`)
+        teacher_cache (str, optional): A folder of trained teachers
+            (:func:`~pyg_rbm.train.pipeline.prepare_teacher`'s
+            :obj:`cache_dir`), so that students planned later, by another
+            command, distil the same teachers without training them again.
+            (default: :obj:`None`)
     """
     datasets: List[str]
     settings: List[str]
@@ -54,6 +59,7 @@ class MatrixPlan:
     epochs: Optional[int] = None
     teacher_epochs: Optional[int] = None
     root: Optional[str] = None
+    teacher_cache: Optional[str] = None
 
     @property
     def protocol(self) -> Dict[str, Any]:
@@ -69,7 +75,8 @@ def run_group_seed(group: RunGroup, seed: int, students: Sequence[str],
                    without_teacher: Sequence[str],
                    targets: Dict[str, Dict[str, Any]], paths: Dict[str, str],
                    info: Dict[str, Any], bar: Any,
-                   verbose: bool = False) -> None:
+                   verbose: bool = False,
+                   teacher_cache: Optional[str] = None) -> None:
     r"""Trains one teacher and distils each of :obj:`students` from it,
     saving the results of every setting in :obj:`targets` after each.
     """
@@ -82,7 +89,7 @@ def run_group_seed(group: RunGroup, seed: int, students: Sequence[str],
     data = load_dataset(group.dataset, root, seed=seed)
     start, cpu = time.perf_counter(), time.process_time()
     run = prepare_teacher(configs[(group, students[0])], seed, data,
-                          progress=verbose)
+                          progress=verbose, cache_dir=teacher_cache)
     times = (time.perf_counter() - start, time.process_time() - cpu)
     processor, commit = info.get('cpu'), info.get('commit')
     retrained: Dict[str, Dict[str, float]] = {}
@@ -251,6 +258,7 @@ def run_matrix(matrix: Matrix, plan: MatrixPlan, out: str,
                 run_group_seed(group, seed, todo, configs, without_teacher,
                                targets,
                                {s: paths[(group.dataset, s)]
-                                for s in targets}, info, bar, verbose)
+                                for s in targets}, info, bar, verbose,
+                               plan.teacher_cache)
     bar.close()
     return results

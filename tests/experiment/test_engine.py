@@ -87,3 +87,31 @@ def test_run_matrix_keeps_the_pinned_numbers(data_root, tmp_path):
     # Run again: everything is stored, nothing trains.
     again = run_matrix(load_matrix(), plan, str(tmp_path), info={})
     assert again[('cora', 'transductive')]['runs']['0'] == run
+
+
+@pytest.mark.slow
+def test_later_students_distil_the_cached_teachers(data_root, tmp_path,
+                                                   monkeypatch):
+    import pyg_rbm.train.pipeline as pipeline
+    trained = []
+    train_teacher = pipeline.train_teacher
+    monkeypatch.setattr(pipeline, 'train_teacher', lambda *args, **kwargs:
+                        trained.append(1) or train_teacher(*args, **kwargs))
+    cache = str(tmp_path / 'teachers')
+
+    def plan(students):
+        return MatrixPlan(datasets=['cora'], settings=['transductive'],
+                          students=students, seeds=2, epochs=2,
+                          teacher_epochs=3, root=data_root,
+                          teacher_cache=cache)
+
+    first = run_matrix(load_matrix(), plan(['mlp']), str(tmp_path), info={})
+    assert len(trained) == 2  # one teacher per seed
+    later = run_matrix(load_matrix(), plan(['mlp', 'rbm']), str(tmp_path),
+                       info={})
+    assert len(trained) == 2  # none again
+    runs = later[('cora', 'transductive')]['runs']
+    for seed in ('0', '1'):
+        assert runs[seed]['teacher'] == \
+            first[('cora', 'transductive')]['runs'][seed]['teacher']
+        assert set(runs[seed]['students']) == {'mlp', 'rbm'}

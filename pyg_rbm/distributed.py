@@ -5,6 +5,7 @@ exists, e.g. when :obj:`torchrun --nproc-per-node N -m pyg_rbm distill`
 started it (:func:`init_from_env` then creates the group). Every rank holds
 the whole training graph; rank 0 alone writes files and shows progress.
 """
+import gc
 import os
 from typing import Any, List
 
@@ -45,6 +46,10 @@ def shutdown() -> None:
     that exits while others still hold the group aborts in gloo).
     """
     if dist.is_available() and dist.is_initialized():
+        # What still holds the group, such as the DistributedDataParallel of
+        # a trainer in a reference cycle, goes first: freed after the group,
+        # its reducer aborts the process.
+        gc.collect()
         dist.barrier()
         dist.destroy_process_group()
 

@@ -1,5 +1,4 @@
 """Data-parallel training on two gloo processes against one process."""
-import gc
 import os
 
 import pytest
@@ -8,6 +7,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch_geometric.data import Data
 
+from pyg_rbm.distributed import shutdown
 from pyg_rbm.nn import MLPStudent, MoE, RbM
 from pyg_rbm.train import (
     AdversarialAugmentation,
@@ -99,7 +99,7 @@ def _worker(rank: int, world_size: int, init_file: str, out: str,
         except ValueError as error:
             torch.save(str(error), os.path.join(out, f'error{rank}.pt'))
     finally:
-        dist.destroy_process_group()
+        shutdown()  # (after the trainer's DistributedDataParallel is gone)
 
 
 def _two_processes(tmp_path, name: str, reliable: bool = False):
@@ -183,9 +183,7 @@ def _count_worker(rank: int, init_file: str, out: str) -> None:
         counts = {n: _count_epochs(n, calls) for n in (2, 4)}
     finally:
         dist.all_reduce = all_reduce
-        gc.collect()
-        dist.barrier()
-        dist.destroy_process_group()
+        shutdown()
     torch.save(counts, os.path.join(out, f'counts{rank}.pt'))
 
 

@@ -277,3 +277,86 @@ def test_expert_linear_validation():
     with pytest.raises(ValueError, match="'index' must lie in \\[0, 3\\)"):
         lin(x_sparse, index + 1, gate)
     assert lin(x[:0], index[:0], gate[:0]).size() == (0, 2)
+
+
+def _count_grouped_calls(monkeypatch):
+    calls = []
+    grouped_mm = torch._grouped_mm
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].size())
+        return grouped_mm(*args, **kwargs)
+
+    monkeypatch.setattr(torch, '_grouped_mm', counting)
+    return calls
+
+
+@pytest.mark.parametrize('in_channels,out_channels', [(6, 5), (8, 12)])
+@pytest.mark.parametrize('scaled', [True, False])
+def test_expert_linear_grouped_eval_path_matches_naive(
+        monkeypatch, num_threads, in_channels, out_channels, scaled):
+    # Eval without autograd on CPU float32: the grouped path, with its
+    # sizes padded to multiples of 4 and rows in chunks of 7.
+    calls = _count_grouped_calls(monkeypatch)
+    torch.manual_seed(3)
+    lin = ExpertLinear(5, in_channels, out_channels).eval()
+    force_path(lin, dense=False)
+    lin.chunk_size = lin.threaded_chunk_size = 7
+    x = torch.randn(30, in_channels)
+    index, gate = random_routing(30, 5, 2)
+    index[index == 4] = 3  # expert 4 gets no row (an empty group)
+    index[:, 1] = torch.where(index[:, 0] == 3, 0, 3)  # distinct slots
+    scale = torch.rand(5, in_channels) + 0.5 if scaled else None
+    with torch.no_grad():
+        out = lin(x, index, gate, scale)
+    assert lin.use_grouped(x)
+    assert len(calls) == 5  # ceil(30 / 7) chunks
+    assert calls[0] == (14, in_channels + (-in_channels % 4))
+    assert torch.allclose(out, naive(lin, x, index, gate, scale), atol=1e-5)
+
+
+def test_expert_linear_grouped_path_makes_no_host_sync(monkeypatch):
+    lin = ExpertLinear(4, 16, 32).eval()
+    force_path(lin, dense=False)
+    x = torch.randn(50, 16)
+    index, gate = random_routing(50, 4, 3)
+    expected = naive(lin, x, index, gate)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError('host synchronisation')
+
+    for name in ('tolist', 'item', '__int__', '__bool__', 'nonzero'):
+        monkeypatch.setattr(torch.Tensor, name, refuse)
+    monkeypatch.setattr(torch, 'count_nonzero', refuse)
+    with torch.no_grad():
+        out = lin(x, index, gate)
+    monkeypatch.undo()
+    assert torch.allclose(out, expected, atol=1e-5)
+
+
+def test_expert_linear_grouped_path_only_for_cpu_float32(monkeypatch):
+    calls = _count_grouped_calls(monkeypatch)
+    lin = ExpertLinear(4, 8, 16).double().eval()
+    force_path(lin, dense=False)
+    x = torch.randn(20, 8, dtype=torch.float64)
+    index, gate = random_routing(20, 4, 2)
+    assert not lin.use_grouped(x)
+    with torch.no_grad():
+        out = lin(x, index, gate.double())  # the dense path
+    assert calls == []
+    assert torch.allclose(out, naive(lin, x, index, gate.double()))
+    # With autograd the sorted or dense paths run:
+    lin = ExpertLinear(4, 8, 16).eval()
+    force_path(lin, dense=False)
+    lin(x.float(), index, gate)
+    assert calls == []
+
+
+def test_expert_linear_grouped_path_uses_the_one_thread_gather_cost():
+    old = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        lin = ExpertLinear(4, 16, 256)  # waste 256 against 32 * 3 or 256 * 3
+        assert lin.use_dense(3) and not lin.use_dense(3, grouped=True)
+    finally:
+        torch.set_num_threads(old)

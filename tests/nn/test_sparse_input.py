@@ -65,6 +65,30 @@ def test_sparse_input_density_threshold():
     assert sparse_input(x, min_rows=1) is None
 
 
+def test_sparse_input_rules_out_dense_input_from_a_sample(monkeypatch):
+    counted = []
+    count_nonzero = torch.count_nonzero
+
+    def counting(t):
+        counted.append(t.numel())
+        return count_nonzero(t)
+
+    monkeypatch.setattr(torch, 'count_nonzero', counting)
+    x = torch.randn(4096, 20).relu()  # about half non-zeros
+    assert sparse_input(x, min_rows=1) is None
+    assert counted == [64 * 20]  # every 64th row, never the whole input
+    counted.clear()
+    x = bag_of_words(num_rows=4096, num_cols=20)
+    assert sparse_input(x) is not None
+    assert counted == [64 * 20, 4096 * 20]  # sample, then every entry
+    # The sample decides: its rows (every 15th of 1000) are full, the others
+    # empty; 67 of 1000 rows, a share below 0.15 that is not counted.
+    x = torch.zeros(1000, 10)
+    x[::15] = 1.0
+    assert sparse_input(x) is None
+    assert sparse_input(x[1:]) is not None  # the sample misses the rows
+
+
 def test_sparse_input_cache_follows_in_place_changes():
     x = bag_of_words()
     assert sparse_input(x) is sparse_input(x)

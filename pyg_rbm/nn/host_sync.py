@@ -5,10 +5,11 @@ synchronisation, so that it runs asynchronously on a GPU and compiles into
 one graph (``torch.compile(fullgraph=True)``): mixture layers multiply the
 routed rows grouped by expert with group ends on the device (float32 on the
 CPU) or compute every expert densely and keep the chosen ones, and sparse
-inputs are multiplied as dense ones. Entry points that see a whole input at once, such as
-:func:`pyg_rbm.train.evaluate.predict` and :meth:`pyg_rbm.nn.RbM.init_routing`,
-allow the faster paths that count rows per expert or non-zeros on the host
-(with identical choices of experts; outputs equal up to float rounding).
+inputs are multiplied as dense ones. Entry points that see a whole input at
+once, such as :func:`pyg_rbm.train.evaluate.predict` and
+:meth:`pyg_rbm.nn.RbM.init_routing`, allow the faster paths that count rows
+per expert or non-zeros on the host (with identical choices of experts;
+outputs equal up to float rounding).
 A training forward always may.
 """
 from contextlib import contextmanager

@@ -182,6 +182,9 @@ class ExtrasConfig:
     pe_walk_length: int = param(50, 'DeepWalk walk length', ge=1)
     pe_walks_per_node: int = param(5, 'DeepWalk walks per node', ge=1)
     pe_window: int = param(5, 'DeepWalk context window', ge=1)
+    pe_scale: float = param(
+        0.0, "positional encodings rescaled to this multiple of the "
+        "features' mean row L2 norm; 0 keeps DeepWalk's scale", ge=0)
     adversarial: bool = param(
         False, 'adversarial (PGD) feature augmentation (NOSMOG)')
     adv_epsilon: float = param(0.04, 'radius of the perturbation ball', gt=0)

@@ -7,9 +7,9 @@ from pyg_rbm.config import DistillConfig, load_config, merge_config
 
 @pytest.mark.parametrize('dataset,setting,pe_dim,epsilon,tau', [
     ('cora', 'transductive', 64, 0.04, 1.29),
-    ('citeseer', 'transductive', 16, 0.045, 1.19),
-    ('citeseer', 'inductive', 16, 0.045, 0.55),
-    ('citeseer-npz', 'transductive', 16, 0.045, 1.19),
+    ('citeseer', 'transductive', 16, 0.0015, 1.19),
+    ('citeseer', 'inductive', 16, 0.0015, 0.55),
+    ('citeseer-npz', 'transductive', 16, 0.0015, 1.19),
 ])
 def test_shipped_defaults_follow_the_reference(dataset, setting, pe_dim,
                                                epsilon, tau):
@@ -153,7 +153,7 @@ def test_preset_rbm_extras():
     assert (e.adv_steps, e.adv_step_ratio, e.adv_fraction) == (1, 1.25,
                                                               0.125)
     # On top of the dataset's defaults, under a file and overrides.
-    assert config.train.tau == 0.55 and e.adv_epsilon == 0.045
+    assert config.train.tau == 0.55 and e.adv_epsilon == 0.0015
     config = load_config(dataset='cora', preset='rbm-extras',
                          overrides=dict(extras=dict(adv_fraction=1.0)))
     assert config.extras.adv_fraction == 1.0

@@ -108,6 +108,10 @@ def _with_best_over_epochs(scores: Dict[str, float],
     return scores
 
 
+def _mean_row_norm(x: Tensor) -> Tensor:
+    return torch.linalg.vector_norm(x, dim=-1).mean()
+
+
 def build_features(split: Any, config: DistillConfig,
                    seed: int) -> Tuple[Tensor, Tensor]:
     """Student inputs of the training graph and of the full graph.
@@ -130,6 +134,9 @@ def build_features(split: Any, config: DistillConfig,
                                  walk_length=extras.pe_walk_length,
                                  walks_per_node=extras.pe_walks_per_node,
                                  window_size=extras.pe_window, seed=seed)
+        if extras.pe_scale > 0:
+            pe = pe * (extras.pe_scale * _mean_row_norm(observed.x) /
+                       _mean_row_norm(pe).clamp(min=1e-12))
         obs_parts.append(pe)
         full_parts.append(
             extend_to_unseen(pe, split.node_ids, full.edge_index,

@@ -81,7 +81,7 @@ def test_student_config_matrix():
     citeseer = MATRIX.student_config('citeseer', 'inductive',
                                      'rbm-extras').extras
     assert citeseer.adv_step_ratio == 1.25
-    assert citeseer.adv_epsilon == 0.045
+    assert citeseer.adv_epsilon == 0.0015
 
 
 def test_ablation_students_add_one_extra_each():
@@ -107,7 +107,7 @@ def test_ablation_students_add_one_extra_each():
     assert (adv.adv_steps, adv.adv_step_ratio, adv.adv_weight,
             adv.adv_fraction) == (extras.adv_steps, extras.adv_step_ratio,
                                   extras.adv_weight, extras.adv_fraction)
-    assert (adv.adv_step_ratio, adv.adv_epsilon) == (1.25, 0.045)
+    assert (adv.adv_step_ratio, adv.adv_epsilon) == (1.25, 0.0015)
     # Everything else is RbM's:
     for st in accuracy.ABLATIONS:
         assert configs[st].student == configs['rbm'].student

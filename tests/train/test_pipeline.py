@@ -159,6 +159,25 @@ def test_adversarial_options_reach_pgd(teacher_run, monkeypatch):
     assert calls == [(0.2, 1, 0.05, n) for n in (64, 64, 64, 58)]
 
 
+def test_positional_encodings_rescaled_to_the_features(teacher_run,
+                                                      monkeypatch):
+    import pyg_rbm.train.extras as extras
+    from pyg_rbm.train.pipeline import build_features
+    table = torch.tensor([[3.0, 4.0], [0.0, 1.0]]).repeat(500, 1)  # norms 5, 1
+    monkeypatch.setattr(extras, 'deepwalk_embeddings',
+                        lambda *args, **kwargs: table)
+    x = teacher_run.split.observed.x
+    feature_norm = x.norm(dim=-1).mean()
+    for scale, expected in ((0.0, 3.0), (2.0, 2.0 * feature_norm)):
+        config = _config(positional_encoding=True, pe_dim=2, pe_scale=scale)
+        x_obs, _ = build_features(teacher_run.split, config, 0)
+        assert torch.equal(x_obs[:, :16], x)
+        pe = x_obs[:, 16:]
+        assert torch.allclose(pe.norm(dim=-1).mean(), torch.tensor(
+            float(expected)))
+        assert torch.allclose(pe / pe.norm(dim=-1).mean(), table / 3.0)
+
+
 def test_run_seed_builds_the_student_inputs_once(graph, monkeypatch):
     import pyg_rbm.train.extras as extras
     calls = []

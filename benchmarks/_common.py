@@ -20,6 +20,7 @@ from pyg_rbm.experiment.environment import (
 )
 
 __all__ = [
+    'RBM_OVER_K_MLP_TARGET',
     'machine_info',
     'median_time',
     'peak_rss_bytes',
@@ -28,6 +29,10 @@ __all__ = [
     'write_json',
     'loglog_panels',
 ]
+
+# Issue 22's goal for RbM's evaluation time over that of k same-width MLPs
+# (batches >= 256), reported by latency.py and student_throughput.py.
+RBM_OVER_K_MLP_TARGET = 1.2
 
 
 def machine_info() -> Dict[str, Any]:

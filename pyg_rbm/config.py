@@ -202,6 +202,17 @@ class ExtrasConfig:
     lp_alpha: float = param(0.9, 'label-propagation alpha', ge=0, le=1)
 
 
+# Each extra's switch and the prefix of the settings that only it reads: a
+# setting of an extra that is off changes nothing in a run.
+EXTRA_SETTINGS = {
+    'reliable_sampling': 'rs_',
+    'positional_encoding': 'pe_',
+    'adversarial': 'adv_',
+    'similarity': 'rsd_',
+    'label_propagation': 'lp_',
+}
+
+
 @dataclass
 class DistillConfig:
     """A whole run: data, setting, teacher, student, training, extras."""

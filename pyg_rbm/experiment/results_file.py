@@ -152,11 +152,24 @@ def stale_students(results: Dict[str, Any],
     current = {st: {k: v for k, v in json.loads(json.dumps(h)).items()
                     if k != 'preset'}
                for st, h in hyperparameters.items()}
-    stale = {st for st, hparams in current.items()
-             if st in stored and stored[st] != hparams}
+    stale = {st for st, hparams in current.items() if st in stored and
+             _in_effect(stored[st]) != _in_effect(hparams)}
     if teacher_changed(results, hyperparameters):
         stale |= set(stored)
     return sorted(stale)
+
+
+def _in_effect(hparams: Dict[str, Any]) -> Dict[str, Any]:
+    # Without the settings of the extras that are off: changing those
+    # leaves a run as it was.
+    from pyg_rbm.config import EXTRA_SETTINGS
+    extras = hparams.get('extras')
+    if not extras:
+        return hparams
+    idle = tuple(prefix for switch, prefix in EXTRA_SETTINGS.items()
+                 if not extras.get(switch))
+    return dict(hparams, extras={k: v for k, v in extras.items()
+                                 if not k.startswith(idle)})
 
 
 def teacher_changed(results: Dict[str, Any],

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os.path as osp
 import sys
@@ -71,8 +72,8 @@ def test_student_config_matrix():
     assert (extras.reliable_sampling, extras.positional_encoding,
             extras.adversarial, extras.similarity) == (True, True, True, False)
     assert not configs['rbm'].extras.reliable_sampling
-    # One fast-adversarial-training step of 1.25 epsilon (cora: 0.04):
-    assert (extras.adv_steps, extras.adv_epsilon) == (1, 0.04)
+    # One fast-adversarial-training step of 1.25 epsilon (cora: 0.0024):
+    assert (extras.adv_steps, extras.adv_epsilon) == (1, 0.0024)
     assert extras.adv_step_ratio == 1.25
     assert configs['rbm'].extras.adv_steps == 5
     # ... on an eighth of each batch's nodes (the library default is all):
@@ -625,7 +626,8 @@ def test_stale_runs_are_refused_or_replaced(data_root, tmp_path, monkeypatch):
     # ... nor one that wrote the PGD step as a size (None: epsilon / 4):
     stored['hyperparameters']['rbm']['extras']['adv_step_size'] = None
     assert rf.stale_students(stored, current) == []
-    stored['hyperparameters']['rbm']['extras']['adv_step_size'] = 0.05
+    eps = stored['hyperparameters']['rbm']['extras']['adv_epsilon']
+    stored['hyperparameters']['rbm']['extras']['adv_step_size'] = 1.25 * eps
     assert rf.stale_students(stored, current) == ['rbm']
     current['rbm']['extras']['adv_step_ratio'] = 1.25
     assert rf.stale_students(stored, current) == []
@@ -648,6 +650,47 @@ def test_stale_runs_are_refused_or_replaced(data_root, tmp_path, monkeypatch):
         results = json.load(f)
     assert results['hyperparameters']['rbm']['train']['lr'] == 0.01
     assert results['summary']['rbm']['n'] == 2
+
+
+def test_settings_of_an_extra_that_is_off_leave_runs_current(
+        data_root, tmp_path, monkeypatch):
+    _fake_training(monkeypatch, lambda config: config.student.name,
+                   dict(val=0.5, test=0.6))
+    out = str(tmp_path / 'acc')
+    accuracy.main([
+        '--datasets', 'cora-npz', '--settings', 'transductive', '--students',
+        'rbm', 'rbm-extras', '--seeds', '1', '--out', out, '--root', data_root
+    ])
+    with open(rf.results_path(out, 'cora-npz', 'transductive')) as f:
+        stored = json.load(f)
+    current = {
+        st:
+        rf.hparams_of(
+            MATRIX.student_config('cora-npz', 'transductive', st,
+                                  root=data_root))
+        for st in ('rbm', 'rbm-extras')
+    }
+    for st in ('rbm', 'rbm-extras'):
+        current[st]['extras']['adv_epsilon'] *= 2
+        current[st]['extras']['lp_alpha'] = 0.5
+    # RbM attacks nothing and propagates no labels; RbM + extras attacks:
+    assert not current['rbm']['extras']['adversarial']
+    assert current['rbm-extras']['extras']['adversarial']
+    assert rf.stale_students(stored, current) == ['rbm-extras']
+    current['rbm']['extras']['adversarial'] = True
+    assert rf.stale_students(stored, current) == ['rbm', 'rbm-extras']
+
+
+def test_every_extra_setting_belongs_to_one_switch():
+    from pyg_rbm.config import EXTRA_SETTINGS, ExtrasConfig
+    names = [f.name for f in dataclasses.fields(ExtrasConfig)]
+    switches = [n for n in names if n in EXTRA_SETTINGS]
+    assert switches == list(EXTRA_SETTINGS)
+    for name in names:
+        if name not in EXTRA_SETTINGS:
+            owners = [s for s, prefix in EXTRA_SETTINGS.items()
+                      if name.startswith(prefix)]
+            assert len(owners) == 1, name
 
 
 def test_rerun_trains_the_named_students_again(data_root, tmp_path,

@@ -14,6 +14,7 @@ from pyg_rbm.cli import (
     predict,
     show,
 )
+from pyg_rbm.heap import retain_freed_memory
 
 COMMANDS = dict(distill=distill, show=show, predict=predict, export=export,
                 analyze=analyze, data=data, grid=grid, bench=bench)
@@ -35,6 +36,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     for name, module in COMMANDS.items():
         module.add_parser(sub)
     args = parser.parse_args(argv)
+    retain_freed_memory()  # a process of its own: see pyg_rbm.heap
     try:
         return COMMANDS[args.command].run(args) or 0
     except UsageError as error:

@@ -83,7 +83,8 @@ class RbMLayer(torch.nn.Module):
                                         out_channels, dropout=dropout)
 
         # (weighted mean of normalised inputs [E, F], expert got rows [E]),
-        # or with `sync_shards` this process's `_softmax_sums` [E, 1 + F]:
+        # or with `sync_shards` this process's `_softmax_sums` [E, 1 + F]
+        # until `RbM.forward` sums them over the processes:
         self._pending: Optional[Union[Tuple[Tensor, Tensor], Tensor]] = None
         # Set when each process of a multi-process run holds one share of
         # every batch: the auxiliary losses and the memory statistics are
@@ -230,7 +231,7 @@ class RbMLayer(torch.nn.Module):
         if self._pending is None:
             return
         pending, self._pending = self._pending, None
-        if self.sync_shards:
+        if isinstance(pending, Tensor):  # this process's sums
             pending = _softmax_mean(shard_sum(pending))
         self._apply_memory_update(*pending)
 
@@ -539,8 +540,16 @@ class RbM(torch.nn.Module):
                 x = self.act(self.norms[i](x))
 
         if partials:
-            for layer, sums in zip(self.layers, shard_sum_each(partials)):
-                aux_loss = aux_loss + layer.aux_loss_of_sums(sums)
+            # The memory statistics this forward recorded travel in the
+            # same collective: `update_memory` then needs none.
+            pending = [layer for layer in self.layers
+                       if isinstance(layer._pending, Tensor)]
+            sums = shard_sum_each(
+                partials + [layer._pending for layer in pending])
+            for layer, layer_sums in zip(self.layers, sums):
+                aux_loss = aux_loss + layer.aux_loss_of_sums(layer_sums)
+            for layer, layer_sums in zip(pending, sums[len(partials):]):
+                layer._pending = _softmax_mean(layer_sums.detach())
         if return_aux_loss:
             return x, aux_loss
         return x
@@ -554,8 +563,8 @@ class RbM(torch.nn.Module):
         """
         if self._in_pretraining or not self.training:
             return
-        pending = [layer for layer in self.layers
-                   if layer.sync_shards and layer._pending is not None]
+        pending = [layer for layer in self.layers if layer.sync_shards
+                   and isinstance(layer._pending, Tensor)]
         if pending:  # every layer's statistics in one collective
             sums = shard_sum_each([layer._pending for layer in pending])
             for layer, layer_sums in zip(pending, sums):

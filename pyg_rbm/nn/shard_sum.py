@@ -19,9 +19,10 @@ class _AllReduceSum(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> Tensor:
-        grad = grad.clone()
-        dist.all_reduce(grad)
-        return grad
+        # Every process computes the same function of the same sums, so
+        # `grad` is the same everywhere: its sum over the processes needs
+        # no collective.
+        return grad * dist.get_world_size()
 
 
 def shard_sum(tensor: Tensor) -> Tensor:
@@ -32,7 +33,11 @@ def shard_sum(tensor: Tensor) -> Tensor:
     gradient that reaches each process's share is the sum of every
     process's upstream gradient, so that the averaging of
     :class:`~torch.nn.parallel.DistributedDataParallel` yields the
-    gradient of the loss of the whole batch.
+    gradient of the loss of the whole batch. The sums must enter the same
+    computation on every process (as a loss of the whole batch does): the
+    upstream gradient is then the same everywhere, and the backward
+    multiplies it by the number of processes instead of summing it in a
+    second collective.
     """
     return _AllReduceSum.apply(tensor)
 

@@ -33,9 +33,13 @@ def data_parallel_module(model: torch.nn.Module,
     for module in model.modules():
         if hasattr(module, 'sync_shards'):
             module.sync_shards = True
+    # Buffers change identically on every process (SyncBatchNorm's
+    # statistics) or only at the routing switch, which broadcasts the whole
+    # module: no broadcast before every forward (a collective a step).
     return DistributedDataParallel(
         model, device_ids=[device] if device.type == 'cuda' else None,
-        find_unused_parameters=has_unused_parameters(model))
+        find_unused_parameters=has_unused_parameters(model),
+        broadcast_buffers=False)
 
 
 def has_unused_parameters(model: torch.nn.Module) -> bool:

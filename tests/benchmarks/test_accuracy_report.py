@@ -600,6 +600,17 @@ def test_describe_processors_lists_the_seeds_of_other_models():
     assert report.describe_processors(results) == []
 
 
+def _current_hparams(students, data_root):
+    # The hyperparameters each student of CPF Cora, transductive, has now.
+    return {
+        st:
+        rf.hparams_of(
+            MATRIX.student_config('cora-npz', 'transductive', st,
+                                  root=data_root))
+        for st in students
+    }
+
+
 def test_stale_runs_are_refused_or_replaced(data_root, tmp_path, monkeypatch):
     runs = _fake_training(monkeypatch, lambda config: config.student.name,
                           dict(val=0.5, test=0.6))
@@ -614,13 +625,7 @@ def test_stale_runs_are_refused_or_replaced(data_root, tmp_path, monkeypatch):
     with open(path) as f:
         stored = json.load(f)
     # A file written before an option existed is not stale:
-    current = {
-        st:
-        rf.hparams_of(
-            MATRIX.student_config('cora-npz', 'transductive', st,
-                                  root=data_root))
-        for st in ('mlp', 'rbm')
-    }
+    current = _current_hparams(('mlp', 'rbm'), data_root)
     del stored['hyperparameters']['rbm']['extras']['adv_step_ratio']
     assert rf.stale_students(stored, current) == []
     # ... nor one that wrote the PGD step as a size (None: epsilon / 4):
@@ -663,13 +668,7 @@ def test_settings_of_an_extra_that_is_off_leave_runs_current(
     ])
     with open(rf.results_path(out, 'cora-npz', 'transductive')) as f:
         stored = json.load(f)
-    current = {
-        st:
-        rf.hparams_of(
-            MATRIX.student_config('cora-npz', 'transductive', st,
-                                  root=data_root))
-        for st in ('rbm', 'rbm-extras')
-    }
+    current = _current_hparams(('rbm', 'rbm-extras'), data_root)
     for st in ('rbm', 'rbm-extras'):
         current[st]['extras']['adv_epsilon'] *= 2
         current[st]['extras']['lp_alpha'] = 0.5

@@ -626,6 +626,9 @@ def test_stale_runs_are_refused_or_replaced(data_root, tmp_path, monkeypatch):
         stored = json.load(f)
     # A file written before an option existed is not stale:
     current = _current_hparams(('mlp', 'rbm'), data_root)
+    # (With the attack on: the settings of an extra that is off count not.)
+    stored['hyperparameters']['rbm']['extras']['adversarial'] = True
+    current['rbm']['extras']['adversarial'] = True
     del stored['hyperparameters']['rbm']['extras']['adv_step_ratio']
     assert rf.stale_students(stored, current) == []
     # ... nor one that wrote the PGD step as a size (None: epsilon / 4):
@@ -638,6 +641,7 @@ def test_stale_runs_are_refused_or_replaced(data_root, tmp_path, monkeypatch):
     assert rf.stale_students(stored, current) == []
     del stored['hyperparameters']['rbm']['extras']['adv_step_size']
     current['rbm']['extras']['adv_step_ratio'] = 0.25
+    stored['hyperparameters']['rbm']['extras']['adversarial'] = False
     stored['hyperparameters']['rbm']['train']['lr'] = 0.5
     with open(path, 'w') as f:
         json.dump(stored, f)

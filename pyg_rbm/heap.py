@@ -7,7 +7,7 @@ __all__ = ['retain_freed_memory']
 # mallopt(3) parameters of glibc's malloc.h.
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
-_MOST = 32 << 20  # glibc's largest mmap threshold on 64-bit systems
+_MAX_MMAP_THRESHOLD = 32 << 20  # glibc's largest, on 64-bit systems
 
 
 def retain_freed_memory(mmap_threshold: int = 32 << 20,
@@ -19,9 +19,10 @@ def retain_freed_memory(mmap_threshold: int = 32 << 20,
     (an RbM layer of width 512 over Cora's 2708 nodes with :math:`k = 3`
     gathers 16 MiB per copy). By default glibc serves such blocks from
     fresh :obj:`mmap` pages, or trims them off the heap when they are
-    freed, so every step faults its pages in again; this set the cost of
-    elementwise operations on them, and cost 16% of a routed RbM epoch on
-    Cora (0.365 against 0.307 CPU seconds, one thread). Blocks below
+    freed, so every step faults its pages in again: 16% of a routed RbM
+    epoch on Cora and 41% on CiteSeer under :obj:`protocol: authors`
+    (0.365 against 0.307 and 0.382 against 0.227 CPU seconds, one
+    thread). Blocks below
     :obj:`mmap_threshold` bytes come from the heap, which is trimmed only
     when more than :obj:`trim_threshold` bytes at its top are free; the
     process then keeps up to its peak heap until it exits.
@@ -40,8 +41,9 @@ def retain_freed_memory(mmap_threshold: int = 32 << 20,
         :obj:`True` if glibc took both settings, :obj:`False` elsewhere
         (another C library or system), where nothing changes.
     """
-    for name, value, most in (('mmap_threshold', mmap_threshold, _MOST),
-                              ('trim_threshold', trim_threshold, None)):
+    for name, value, most in (
+            ('mmap_threshold', mmap_threshold, _MAX_MMAP_THRESHOLD),
+            ('trim_threshold', trim_threshold, None)):
         if (isinstance(value, bool) or not isinstance(value, int)
                 or value < 0 or (most is not None and value > most)):
             bound = '' if most is None else f' of at most {most}'

@@ -12,7 +12,7 @@ from pyg_rbm.nn.shard_sum import shard_sum
 from pyg_rbm.train.objective import DistillationObjective
 
 __all__ = ['data_parallel_module', 'has_unused_parameters',
-           'sharded_objective', 'global_count']
+           'keeps_running_statistics', 'sharded_objective', 'global_count']
 
 
 def data_parallel_module(model: torch.nn.Module,
@@ -33,13 +33,24 @@ def data_parallel_module(model: torch.nn.Module,
     for module in model.modules():
         if hasattr(module, 'sync_shards'):
             module.sync_shards = True
-    # Buffers change identically on every process (SyncBatchNorm's
-    # statistics) or only at the routing switch, which broadcasts the whole
-    # module: no broadcast before every forward (a collective a step).
+    # RbM's buffer changes only at the routing switch, which broadcasts the
+    # whole module, and SyncBatchNorm's statistics are the whole batch's:
+    # DDP broadcasts buffers before every forward (a collective a step) only
+    # for statistics each process would keep of its own share.
     return DistributedDataParallel(
         model, device_ids=[device] if device.type == 'cuda' else None,
         find_unused_parameters=has_unused_parameters(model),
-        broadcast_buffers=False)
+        broadcast_buffers=keeps_running_statistics(model))
+
+
+def keeps_running_statistics(model: torch.nn.Module) -> bool:
+    r"""Whether a normalisation layer of :obj:`model` other than
+    :class:`~torch.nn.SyncBatchNorm` keeps running statistics, which each
+    process of a multi-process run would update from its own share.
+    """
+    return any(getattr(module, 'track_running_stats', False)
+               and not isinstance(module, torch.nn.SyncBatchNorm)
+               for module in model.modules())
 
 
 def has_unused_parameters(model: torch.nn.Module) -> bool:

@@ -201,3 +201,21 @@ def test_collectives_per_step_do_not_grow_with_depth(tmp_path):
         counts = torch.load(tmp_path / f'counts{rank}.pt')
         assert counts == {2: [4 * 1 + 1, 4 * 2 + 1, 4 * 2 + 1],
                           4: [4 * 1 + 1, 4 * 2 + 1, 4 * 2 + 1]}
+
+
+def test_buffers_are_broadcast_only_for_running_statistics():
+    from torch_geometric.nn.norm import InstanceNorm
+
+    from pyg_rbm.train.data_parallel import keeps_running_statistics
+
+    # RbM's only buffer changes at the routing switch (broadcast there):
+    assert not keeps_running_statistics(_student('rbm'))
+    assert not keeps_running_statistics(
+        MLPStudent(8, 16, NUM_CLASSES, num_layers=2, norm='layer'))
+    batch = MLPStudent(8, 16, NUM_CLASSES, num_layers=2, norm='batch')
+    assert keeps_running_statistics(batch)
+    # SyncBatchNorm's statistics are the whole batch's on every process:
+    assert not keeps_running_statistics(
+        torch.nn.SyncBatchNorm.convert_sync_batchnorm(batch))
+    assert keeps_running_statistics(
+        torch.nn.Sequential(InstanceNorm(16, track_running_stats=True)))

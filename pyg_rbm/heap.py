@@ -22,10 +22,10 @@ def retain_freed_memory(mmap_threshold: int = 32 << 20,
     freed, so every step faults its pages in again: 16% of a routed RbM
     epoch on Cora and 41% on CiteSeer under :obj:`protocol: authors`
     (0.365 against 0.307 and 0.382 against 0.227 CPU seconds, one
-    thread). Blocks below
-    :obj:`mmap_threshold` bytes come from the heap, which is trimmed only
-    when more than :obj:`trim_threshold` bytes at its top are free; the
-    process then keeps up to its peak heap until it exits.
+    thread). Blocks below :obj:`mmap_threshold` bytes come from the heap,
+    which is trimmed only when more than :obj:`trim_threshold` bytes at its
+    top are free; the process then keeps up to its peak heap until it
+    exits.
 
     The command line (:obj:`pyg-rbm`) and the benchmarks call it at start;
     a library import does not.

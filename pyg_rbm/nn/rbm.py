@@ -1,5 +1,5 @@
 import math
-from typing import Any, Callable, Dict, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -542,8 +542,7 @@ class RbM(torch.nn.Module):
         if partials:
             # The memory statistics this forward recorded travel in the
             # same collective: `update_memory` then needs none.
-            pending = [layer for layer in self.layers
-                       if isinstance(layer._pending, Tensor)]
+            pending = self._layers_with_local_statistics()
             sums = shard_sum_each(
                 partials + [layer._pending for layer in pending])
             for layer, layer_sums in zip(self.layers, sums):
@@ -554,6 +553,12 @@ class RbM(torch.nn.Module):
             return x, aux_loss
         return x
 
+    def _layers_with_local_statistics(self) -> List[RbMLayer]:
+        # The layers whose pending memory statistics are this process's
+        # sums, not yet summed over the processes (see `sync_shards`).
+        return [layer for layer in self.layers
+                if isinstance(layer._pending, Tensor)]
+
     @torch.no_grad()
     def update_memory(self) -> None:
         r"""Applies the memory moving-average update with the routing
@@ -563,8 +568,7 @@ class RbM(torch.nn.Module):
         """
         if self._in_pretraining or not self.training:
             return
-        pending = [layer for layer in self.layers if layer.sync_shards
-                   and isinstance(layer._pending, Tensor)]
+        pending = self._layers_with_local_statistics()
         if pending:  # every layer's statistics in one collective
             sums = shard_sum_each([layer._pending for layer in pending])
             for layer, layer_sums in zip(pending, sums):

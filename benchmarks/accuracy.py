@@ -15,8 +15,9 @@ distilled from it with :func:`~pyg_rbm.train.pipeline.distill_student`:
   on a random eighth of each batch's nodes, for cost).
 
 On request (``--students``), ``rbm-krd``, ``rbm-pe`` and ``rbm-adv`` add one
-extra each to RbM, to tell which of them helps or hurts (an ablation; the
-report then shows a table of them).
+extra each to RbM, and ``rbm-krd-adv`` all of them but the positional
+encodings, to tell which of them helps or hurts (an ablation; the report
+then shows a table of them).
 
 Accuracy is test accuracy at the best validation epoch (never the best
 test accuracy over epochs), in percent. Hyperparameters are the shipped
@@ -90,8 +91,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    f'{" ".join(QUICK["settings"])})')
     p.add_argument('--students', nargs='+', choices=STUDENTS + ABLATIONS,
                    help=f'default: {" ".join(STUDENTS)} (with --quick: all '
-                   f'but rbm-extras); {", ".join(ABLATIONS)} add one extra '
-                   'each to RbM')
+                   f'but rbm-extras); {", ".join(ABLATIONS)}: RbM with some '
+                   'of the extras, an ablation')
     p.add_argument('--seeds', type=int, default=None,
                    help=f'number of seeds, 0..N-1 (default: {SEEDS}, '
                    f'{QUICK["seeds"]} with --quick)')

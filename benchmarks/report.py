@@ -10,8 +10,9 @@ Every (setting, split protocol) gets a table of mean +- std test accuracy
 results read "not run". The published numbers of the peers (GLNN,
 NOSMOG, VQGraph) sit beside ours in the table of the same protocol, labelled as
 published. The figure shows every seed (``benchmarks/accuracy_plot.py``).
-Where the ablation students ran (RbM with one extra each), a table compares
-them with RbM and RbM + extras on the seeds they share.
+Where the ablation students ran (RbM with one extra each, or with all but
+the positional encodings), a table compares them with RbM and RbM + extras
+on the seeds they share.
 """
 import argparse
 import datetime
@@ -244,7 +245,7 @@ ABLATION_COLUMNS = ('rbm', ) + ABLATIONS + ('rbm-extras', )
 
 
 def ablation_table(results: Results) -> Optional[str]:
-    """RbM, RbM with one extra each and RbM + extras (columns) on every
+    """RbM, the ablation students and RbM + extras (columns) on every
     (dataset, setting) where an ablation student ran (rows); :obj:`None`
     where none ran.
 
@@ -784,7 +785,8 @@ def render_report(results: Results, folder: str,
         out += ['## Ablation of the extras', '',
                 'RbM, RbM with one of the three extras (reliable neighbour '
                 'distillation, positional encodings, adversarial '
-                'augmentation) and RbM with all three, each row on the '
+                'augmentation), with all but the encodings and with all '
+                'three, each row on the '
                 'seeds where all of its models ran (same teachers).', '',
                 ablation, '']
     if authors_check:

@@ -288,6 +288,24 @@ def ablation_table(results: Results) -> Optional[str]:
     return markdown_table(header, rows)
 
 
+# What each extra adds to RbM, in the order of the extras' switches.
+EXTRA_PHRASES = dict(reliable_sampling='reliable neighbour distillation',
+                     positional_encoding='DeepWalk positional encodings',
+                     adversarial='adversarial feature augmentation',
+                     similarity='representation-similarity distillation',
+                     label_propagation='label-propagation features')
+
+
+def describe_extras_student(student: str = 'rbm-extras') -> str:
+    """The label of :obj:`student` in bold and the extras its config
+    switches on, e.g. ``**RbM + KRD, adv.** (RbM with reliable neighbour
+    distillation and adversarial feature augmentation)``."""
+    extras = MATRIX.student_config(DATASETS[0], SETTINGS[0], student).extras
+    on = [p for flag, p in EXTRA_PHRASES.items() if getattr(extras, flag)]
+    listed = ', '.join(on[:-1]) + ' and ' + on[-1] if len(on) > 1 else on[0]
+    return f'**{MODEL_LABELS[student]}** (RbM with {listed})'
+
+
 def teacher_of(run: Dict[str, Any],
                model: str) -> Optional[Dict[str, float]]:
     """The scores of the teacher :obj:`model` learned from in :obj:`run`:
@@ -726,9 +744,7 @@ def render_report(results: Results, folder: str,
         '(dataset, split, setting, seed) serves all students.', '',
         'Students: **MLP, no teacher** (labels only), **MLP (GLNN)** '
         '(distilled MLP), **MoE** (learned router, same width, depth, E and '
-        'k as RbM), **RbM**, and **RbM + KRD, PE, adv.** (RbM with reliable '
-        'neighbour distillation, DeepWalk positional encodings and '
-        'adversarial feature augmentation).', '',
+        'k as RbM), **RbM**, and ' + describe_extras_student() + '.', '',
         'Hyperparameters: the shipped defaults of `pyg_rbm/configs/` for '
         'every student (' + ', '.join(
             f'{DATASET_LABELS[d]} reuses {DATASET_LABELS[s]}\'s values'
@@ -785,8 +801,8 @@ def render_report(results: Results, folder: str,
         out += ['## Ablation of the extras', '',
                 'RbM, RbM with one of the three extras (reliable neighbour '
                 'distillation, positional encodings, adversarial '
-                'augmentation), with all but the encodings and with all '
-                'three, each row on the '
+                'augmentation), with all three, and RbM + extras (the '
+                'preset), each row on the '
                 'seeds where all of its models ran (same teachers).', '',
                 ablation, '']
     if authors_check:

@@ -149,7 +149,8 @@ def test_preset_rbm_extras():
                          preset='rbm-extras')
     e = config.extras
     assert config.preset == 'rbm-extras' and config.student.name == 'rbm'
-    assert e.reliable_sampling and e.positional_encoding and e.adversarial
+    assert e.reliable_sampling and e.adversarial
+    assert not e.positional_encoding  # (it costs the observed nodes)
     assert (e.adv_steps, e.adv_step_ratio, e.adv_fraction) == (1, 1.25,
                                                               0.125)
     # On top of the dataset's defaults, under a file and overrides.

@@ -110,8 +110,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "options back (default: default)")
     p.add_argument('--preset', default=None, choices=presets(),
                    help='a shipped configuration on top of the dataset '
-                   "defaults, e.g. 'rbm-extras' (RbM with KRD, positional "
-                   'encodings and adversarial augmentation); '
+                   "defaults, e.g. 'rbm-extras' (RbM with KRD and "
+                   'adversarial augmentation; add --positional-encoding '
+                   'where most test nodes are new); '
                    'pyg_rbm/configs/presets/')
     p.add_argument('--seeds', type=int, default=None,
                    help='number of seeds, 0..N-1 (default: 1)')

@@ -70,7 +70,8 @@ def test_student_config_matrix():
         assert config.setting == 'transductive'
     extras = configs['rbm-extras'].extras
     assert (extras.reliable_sampling, extras.positional_encoding,
-            extras.adversarial, extras.similarity) == (True, True, True, False)
+            extras.adversarial, extras.similarity) == (True, False, True,
+                                                       False)
     assert not configs['rbm'].extras.reliable_sampling
     # One fast-adversarial-training step of 1.25 epsilon (cora: 0.0024):
     assert (extras.adv_steps, extras.adv_epsilon) == (1, 0.0024)
@@ -83,6 +84,21 @@ def test_student_config_matrix():
                                      'rbm-extras').extras
     assert citeseer.adv_step_ratio == 1.25
     assert citeseer.adv_epsilon == 0.0015
+
+
+def test_extras_student_described_from_its_config():
+    from pyg_rbm.config import EXTRA_SETTINGS
+    assert list(report.EXTRA_PHRASES) == list(EXTRA_SETTINGS)
+    assert report.describe_extras_student() == (
+        '**RbM + KRD, adv.** (RbM with reliable neighbour distillation and '
+        'adversarial feature augmentation)')
+    assert report.describe_extras_student('rbm-krd-pe-adv') == (
+        '**RbM + KRD, PE, adv.** (RbM with reliable neighbour distillation, '
+        'DeepWalk positional encodings and adversarial feature '
+        'augmentation)')
+    assert report.describe_extras_student('rbm-pe') == (
+        '**RbM + PE** (RbM with DeepWalk positional encodings)')
+    assert report.describe_extras_student() in report.render_report({}, 'f')
 
 
 def test_ablation_students_switch_on_their_extras_only():
@@ -98,11 +114,11 @@ def test_ablation_students_switch_on_their_extras_only():
     }
     assert on == {
         'rbm': [],
-        'rbm-extras': list(flags[:3]),
+        'rbm-extras': ['reliable_sampling', 'adversarial'],
         'rbm-krd': ['reliable_sampling'],
         'rbm-pe': ['positional_encoding'],
         'rbm-adv': ['adversarial'],
-        'rbm-krd-adv': ['reliable_sampling', 'adversarial'],
+        'rbm-krd-pe-adv': list(flags[:3]),
     }
     # The adversarial ablation attacks exactly as RbM + extras does:
     adv, extras = configs['rbm-adv'].extras, configs['rbm-extras'].extras
@@ -127,6 +143,12 @@ def test_student_config_defaults_per_dataset_and_setting():
     assert (actor.student.num_layers, actor.train.tau) == (3, 1.29)
     assert (actor.teacher.name, actor.teacher.hidden_channels) == ('sage', 512)
     assert not (actor.data.normalize_features or actor.data.self_loops)
+    # ... nor the adversarial ball set for its features (raw here):
+    extras = MATRIX.student_config('actor', 'inductive', 'rbm-extras').extras
+    assert extras.adversarial and extras.adv_epsilon == 0.04
+    assert MATRIX.student_config('cora', 'inductive',
+                                 'rbm-extras').extras.adv_epsilon == 0.0024
+    assert extras.pe_dim == 64  # (Cora's, the default too)
     cora = MATRIX.student_config('cora', 'transductive', 'rbm')
     assert cora.teacher.name == 'sage-gcn' and cora.data.self_loops
     # Production uses the inductive hyperparameters, split as production:
@@ -268,7 +290,7 @@ def test_describe_adversarial():
     del old['hyperparameters']['rbm-extras']['extras']['adv_step_ratio']
     del old['hyperparameters']['rbm-extras']['extras']['adv_fraction']
     assert report.describe_adversarial({'a': new}) == [
-        '- Adversarial augmentation of RbM + KRD, PE, adv.: 1 '
+        '- Adversarial augmentation of RbM + KRD, adv.: 1 '
         'signed-gradient step(s) of 1.25 epsilon from a random start in the '
         'epsilon ball (epsilon from the shipped configs), loss weight 0.05, '
         "on a random share of 0.125 of each batch's nodes (drawn per "
@@ -286,7 +308,7 @@ def test_describe_adversarial():
     lines = report.describe_adversarial({'a': new})
     assert len(lines) == 1
     assert lines[0].startswith('- Adversarial augmentation of RbM + KRD, '
-                               'PE, adv. and RbM + adv.: 1 signed-gradient')
+                               'adv. and RbM + adv.: 1 signed-gradient')
     assert report.describe_adversarial(_results()) == []
 
 
@@ -909,8 +931,8 @@ def test_ablation_table_compares_shared_seeds():
     results = _ablation_results()
     lines = report.ablation_table(results).split('\n')
     assert lines[0] == ('| dataset, setting | seeds | RbM | RbM + KRD | '
-                        'RbM + PE | RbM + adv. | RbM + KRD, adv. | '
-                        'RbM + KRD, PE, adv. |')
+                        'RbM + PE | RbM + adv. | RbM + KRD, PE, adv. | '
+                        'RbM + KRD, adv. |')
     # Seeds 0 and 1 are the ones every model with runs has:
     assert lines[2:] == [
         '| Actor (fixed), inductive | 2 | 37.00 ± 1.41 | 31.00 ± 1.41 | '
@@ -1001,7 +1023,7 @@ def test_describe_retrained_teachers():
     results = {('cora', 'inductive'): res}
     lines = report.describe_retrained_teachers(results)
     assert lines[2:] == [
-        '- Cora (public), inductive: RbM + KRD, PE, adv., seeds 1–2: '
+        '- Cora (public), inductive: RbM + KRD, adv., seeds 1–2: '
         'teacher inductive accuracy 76.50 (mean), where the stored teacher '
         'has 80.00'
     ]

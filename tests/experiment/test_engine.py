@@ -24,7 +24,7 @@ def test_shipped_matrix():
     assert matrix.models == ('teacher', 'mlp-no-teacher', 'mlp', 'moe',
                              'rbm', 'rbm-extras')
     assert [k for k, s in matrix.all_students.items() if s.extras] == [
-        'rbm-extras', 'rbm-krd', 'rbm-pe', 'rbm-adv', 'rbm-krd-adv'
+        'rbm-extras', 'rbm-krd', 'rbm-pe', 'rbm-adv', 'rbm-krd-pe-adv'
     ]
     assert matrix.students['mlp-no-teacher'].without_teacher
     assert matrix.labels['mlp'] == 'MLP (GLNN)'

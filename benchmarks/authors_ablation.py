@@ -169,14 +169,22 @@ def summary_rows(results: Dict[str, Any]) -> List[List[str]]:
     return rows
 
 
+# Marks the stored rows that are no variant of the cell any more: an
+# option on top of an earlier default that the default has since taken.
+STALE_MARK = ' (earlier default)'
+
+
 def format_tables(all_results: List[Dict[str, Any]]) -> str:
     lines = []
     for results in all_results:
+        current = variants(results['dataset'], results['setting'])
         lines += [f"### {results['dataset']}, {results['setting']}", '',
                   '| option | seeds | teacher | RbM | RbM - baseline | '
                   'RbM - default |', '|---|---|---|---|---|---|']
-        lines += ['| ' + ' | '.join(row) + ' |'
-                  for row in summary_rows(results)]
+        for row in summary_rows(results):
+            if row[0] not in current:
+                row[0] += STALE_MARK
+            lines.append('| ' + ' | '.join(row) + ' |')
         lines.append('')
     return '\n'.join(lines)
 
@@ -234,7 +242,10 @@ def main() -> None:
                 'validation epoch, mean ± std over the seeds, and the '
                 'change against the baseline (and, for the default and '
                 'the options on top of it, against the default) on the '
-                'same seeds.\n\n'
+                f'same seeds. Rows marked "{STALE_MARK.strip()}" put an '
+                'option on top of an earlier default that has taken it '
+                'since; their "RbM - default" is against the runs of the '
+                'current default.\n\n'
                 + text)
 
 

@@ -98,6 +98,13 @@ def test_runs_share_teachers_and_resume(tmp_path, monkeypatch):
     assert rows['baseline'][4] == '0.00 ± 0.00'
     with open(path) as f:
         assert set(json.load(f)['runs']) == set(names)
+    # A stored row that is no variant any more (the default took its
+    # option since) is marked as such:
+    results['runs']['default + data.self_loops=True'] = results['runs'][
+        'default + train.ties=last']
+    table = authors_ablation.format_tables([results])
+    assert '| default + data.self_loops=True (earlier default) | 2 |' in table
+    assert '| default + train.ties=last | 2 |' in table
     # Finished runs are skipped when run again:
     authors_ablation.run_cell('cora', 'inductive', 2, 'data', path)
     assert len(students) == 2 * len(names)

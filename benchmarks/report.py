@@ -747,7 +747,9 @@ def render_report(results: Results, folder: str,
         'k as RbM), **RbM**, and ' + describe_extras_student() + '.', '',
         'Hyperparameters: the shipped defaults of `pyg_rbm/configs/` for '
         'every student (' + ', '.join(
-            f'{DATASET_LABELS[d]} reuses {DATASET_LABELS[s]}\'s values'
+            f'{DATASET_LABELS[d]} reuses {DATASET_LABELS[s]}\'s values '
+            f'except the adversarial ball, set for {DATASET_LABELS[s]}\'s '
+            'features'
             for d, s in MATRIX.defaults_from.items()) +
         '; the production setting uses the '
         f'{MATRIX.hyperparameters_of["production"]} ones). '

@@ -8,16 +8,16 @@ distilled from it with :func:`~pyg_rbm.train.pipeline.distill_student`:
 - ``mlp``: the same MLP distilled from the teacher (GLNN);
 - ``moe``: the MoE baseline student (same width, depth, E and k as RbM);
 - ``rbm``: the RbM student;
-- ``rbm-extras``: RbM with reliable neighbour sampling, positional
-  encodings and adversarial augmentation, the shipped preset
+- ``rbm-extras``: RbM with reliable neighbour sampling and adversarial
+  augmentation, the shipped preset
   ``pyg_rbm/configs/presets/rbm-extras.yaml`` (one signed-gradient step of
   1.25 epsilon from a random start instead of the authors' 5 PGD steps,
   on a random eighth of each batch's nodes, for cost).
 
 On request (``--students``), ``rbm-krd``, ``rbm-pe`` and ``rbm-adv`` add one
-extra each to RbM, and ``rbm-krd-adv`` all of them but the positional
-encodings, to tell which of them helps or hurts (an ablation; the report
-then shows a table of them).
+extra each to RbM, and ``rbm-krd-pe-adv`` all three (the preset with the
+positional encodings), to tell which of them helps or hurts (an ablation;
+the report then shows a table of them).
 
 Accuracy is test accuracy at the best validation epoch (never the best
 test accuracy over epochs), in percent. Hyperparameters are the shipped

@@ -10,9 +10,9 @@ Every (setting, split protocol) gets a table of mean +- std test accuracy
 results read "not run". The published numbers of the peers (GLNN,
 NOSMOG, VQGraph) sit beside ours in the table of the same protocol, labelled as
 published. The figure shows every seed (``benchmarks/accuracy_plot.py``).
-Where the ablation students ran (RbM with one extra each, or with all but
-the positional encodings), a table compares them with RbM and RbM + extras
-on the seeds they share.
+Where the ablation students ran (RbM with one extra each, or with all
+three), a table compares them with RbM and RbM + extras on the seeds they
+share.
 """
 import argparse
 import datetime

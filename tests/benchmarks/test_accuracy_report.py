@@ -101,6 +101,19 @@ def test_extras_student_described_from_its_config():
     assert report.describe_extras_student() in report.render_report({}, 'f')
 
 
+def test_extras_students_labels_name_their_extras():
+    # A label that outlived a change of its student's extras would mislead
+    # every table: each lists exactly the extras its config switches on.
+    short = dict(reliable_sampling='KRD', positional_encoding='PE',
+                 adversarial='adv.')
+    for name, student in MATRIX.all_students.items():
+        if not student.extras:
+            continue
+        extras = MATRIX.student_config('cora', 'transductive', name).extras
+        on = [abbr for flag, abbr in short.items() if getattr(extras, flag)]
+        assert student.label == 'RbM + ' + ', '.join(on), name
+
+
 def test_ablation_students_switch_on_their_extras_only():
     flags = ('reliable_sampling', 'positional_encoding', 'adversarial',
              'similarity')

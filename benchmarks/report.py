@@ -26,6 +26,7 @@ from collections import Counter
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from pyg_rbm.config import EXTRA_SETTINGS, config_field  # noqa: E402
 from pyg_rbm.datasets.registry import dataset_info  # noqa: E402
 from pyg_rbm.experiment import RunGroup, load_matrix  # noqa: E402
 from pyg_rbm.experiment.results_file import aggregate  # noqa: E402
@@ -288,20 +289,14 @@ def ablation_table(results: Results) -> Optional[str]:
     return markdown_table(header, rows)
 
 
-# What each extra adds to RbM, in the order of the extras' switches.
-EXTRA_PHRASES = dict(reliable_sampling='reliable neighbour distillation',
-                     positional_encoding='DeepWalk positional encodings',
-                     adversarial='adversarial feature augmentation',
-                     similarity='representation-similarity distillation',
-                     label_propagation='label-propagation features')
-
-
 def describe_extras_student(student: str = 'rbm-extras') -> str:
     """The label of :obj:`student` in bold and the extras its config
-    switches on, e.g. ``**RbM + KRD, adv.** (RbM with reliable neighbour
-    distillation and adversarial feature augmentation)``."""
+    switches on, each as its config key's help, e.g. ``**RbM + KRD, adv.**
+    (RbM with reliable neighbour distillation (KRD) and adversarial (PGD)
+    feature augmentation (NOSMOG))``."""
     extras = MATRIX.student_config(DATASETS[0], SETTINGS[0], student).extras
-    on = [p for flag, p in EXTRA_PHRASES.items() if getattr(extras, flag)]
+    on = [config_field(f'extras.{flag}').metadata['help']
+          for flag in EXTRA_SETTINGS if getattr(extras, flag)]
     listed = ', '.join(on[:-1]) + ' and ' + on[-1] if len(on) > 1 else on[0]
     return f'**{MODEL_LABELS[student]}** (RbM with {listed})'
 

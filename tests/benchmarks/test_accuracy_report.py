@@ -87,17 +87,15 @@ def test_student_config_matrix():
 
 
 def test_extras_student_described_from_its_config():
-    from pyg_rbm.config import EXTRA_SETTINGS
-    assert list(report.EXTRA_PHRASES) == list(EXTRA_SETTINGS)
     assert report.describe_extras_student() == (
-        '**RbM + KRD, adv.** (RbM with reliable neighbour distillation and '
-        'adversarial feature augmentation)')
+        '**RbM + KRD, adv.** (RbM with reliable neighbour distillation (KRD) '
+        'and adversarial (PGD) feature augmentation (NOSMOG))')
     assert report.describe_extras_student('rbm-krd-pe-adv') == (
-        '**RbM + KRD, PE, adv.** (RbM with reliable neighbour distillation, '
-        'DeepWalk positional encodings and adversarial feature '
-        'augmentation)')
+        '**RbM + KRD, PE, adv.** (RbM with reliable neighbour distillation '
+        '(KRD), DeepWalk positional encodings (NOSMOG) and adversarial (PGD) '
+        'feature augmentation (NOSMOG))')
     assert report.describe_extras_student('rbm-pe') == (
-        '**RbM + PE** (RbM with DeepWalk positional encodings)')
+        '**RbM + PE** (RbM with DeepWalk positional encodings (NOSMOG))')
     assert report.describe_extras_student() in report.render_report({}, 'f')
 
 

@@ -7,7 +7,7 @@ the whole training graph; rank 0 alone writes files and shows progress.
 """
 import gc
 import os
-from typing import Any, List
+from typing import Any, List, Tuple
 
 import torch
 import torch.distributed as dist
@@ -23,8 +23,16 @@ __all__ = [
     'broadcast_object',
     'broadcast_module',
     'shard',
+    'shard_range',
     'gather_shards',
+    'polls_collectives',
+    'wait',
+    'all_reduce',
 ]
+
+# How a process waits for a collective of the gloo backend (see `wait`).
+WAIT_ENV = 'PYG_RBM_COLLECTIVE_WAIT'
+WAIT_MODES = ('poll', 'block')
 
 
 def init_from_env(device: torch.device) -> bool:
@@ -99,6 +107,16 @@ def broadcast_module(module: torch.nn.Module, src: int = 0) -> None:
     module.load_state_dict(state)
 
 
+def shard_range(num_rows: int) -> Tuple[int, int]:
+    r"""The rows :obj:`[start, end)` of this rank's :func:`shard` of a
+    tensor of :obj:`num_rows` rows.
+    """
+    size, index = world_size(), rank()
+    base, extra = divmod(num_rows, size)
+    start = index * base + min(index, extra)
+    return start, start + base + (index < extra)
+
+
 def shard(tensor: Tensor) -> Tensor:
     r"""This rank's share of :obj:`tensor`'s rows: contiguous parts whose
     sizes differ by at most one, rank 0 first (the whole tensor outside a
@@ -106,7 +124,49 @@ def shard(tensor: Tensor) -> Tensor:
     """
     if not is_distributed():
         return tensor
-    return tensor.tensor_split(world_size())[rank()]
+    start, end = shard_range(tensor.size(0))
+    return tensor[start:end]
+
+
+def polls_collectives() -> bool:
+    r"""Whether :func:`wait` polls: in a multi-process run on the gloo
+    backend, unless the environment variable
+    :obj:`PYG_RBM_COLLECTIVE_WAIT` is :obj:`"block"`.
+
+    A process blocked in a gloo collective sleeps until gloo's threads
+    wake it; on the 2-core virtual machine of the benchmarks, a third of
+    the all-reduces of a few values then took 2 to 4 ms instead of 0.3.
+    Polling keeps the waiting process on its core (which it would leave
+    idle) and took a data-parallel RbM epoch 8% faster there
+    (:obj:`benchmarks/data_parallel.py`). NCCL's collectives do not block
+    the host, so they are waited for as PyTorch does.
+    """
+    mode = os.environ.get(WAIT_ENV, 'poll')
+    if mode not in WAIT_MODES:
+        raise ValueError(f"The environment variable '{WAIT_ENV}' must be "
+                         f"one of {WAIT_MODES} (got '{mode}')")
+    return (mode == 'poll' and is_distributed()
+            and dist.get_backend() == 'gloo')
+
+
+def wait(work: Any) -> None:
+    r"""Waits for the asynchronous collective :obj:`work` (the handle that
+    an :obj:`async_op=True` call returns), by polling where
+    :func:`polls_collectives`, otherwise by :meth:`work.wait`.
+    """
+    if polls_collectives():
+        while not work.is_completed():
+            os.sched_yield()  # (gloo's threads may share this core)
+    work.wait()
+
+
+def all_reduce(tensor: Tensor) -> Tensor:
+    r"""Sums :obj:`tensor` over the processes in place (as
+    :func:`torch.distributed.all_reduce`), waiting by :func:`wait`;
+    returns it.
+    """
+    wait(dist.all_reduce(tensor, async_op=True))
+    return tensor
 
 
 def gather_shards(part: Tensor, num_rows: int) -> Tensor:
@@ -120,5 +180,5 @@ def gather_shards(part: Tensor, num_rows: int) -> Tensor:
     padded = part.new_zeros((max(sizes), ) + tuple(part.shape[1:]))
     padded[:part.size(0)] = part
     out = [torch.empty_like(padded) for _ in range(size)]
-    dist.all_gather(out, padded)
+    wait(dist.all_gather(out, padded, async_op=True))
     return torch.cat([chunk[:n] for chunk, n in zip(out, sizes)])

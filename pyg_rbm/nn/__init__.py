@@ -1,3 +1,5 @@
+from pyg_rbm.distributed import wait
+
 from .build import build_student
 from .expert_bank import ExpertBank
 from .expert_linear import ExpertLinear
@@ -6,6 +8,7 @@ from .kmeans import kmeans
 from .mlp_student import MLPStudent
 from .moe import MoE
 from .rbm import RbM, RbMLayer
+from .shard_sum import _AllReduceSum
 from .sparse_input import SparseInputLinear
 from .student_protocol import Student, StudentAdapter, check_student
 
@@ -13,6 +16,8 @@ from .student_protocol import Student, StudentAdapter, check_student
 # its layers the CPU-tuned experts, as `torch_geometric.backend` switches
 # the kernels of PyG's HeteroLinear.
 RbMLayer.expert_bank = ExpertLinear
+# ... and polls for their multi-process sums on gloo (see `wait`).
+_AllReduceSum.wait = staticmethod(wait)
 
 __all__ = [
     'ExpertBank',

@@ -1,9 +1,10 @@
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from pyg_rbm.nn.derived import derived
 from pyg_rbm.nn.dropout_mask import dropout_mask
 from pyg_rbm.nn.expert_bank import ExpertBank
 from pyg_rbm.nn.host_sync import host_sync_allowed
@@ -159,7 +160,7 @@ class ExpertLinear(ExpertBank):
         path = self._forward_sorted
         if grouped:
             path = self._forward_grouped
-            weight = _pad_to_multiple_of_4(weight)
+            weight = self._derived(weight, 'padded', _pad_to_multiple_of_4)
 
         chunk = self.chunk_size
         if torch.get_num_threads() > 1 and not grouped:
@@ -181,10 +182,17 @@ class ExpertLinear(ExpertBank):
                        weight: Tensor, track: bool) -> Tensor:
         N, k = index.size()
         E, C = self.num_experts, self.out_channels
-        flat = weight.permute(1, 0, 2).reshape(self.in_channels, E * C)
-        out = (x @ flat).view(N * E, C)
+        out = (x @ self._derived(weight, 'flat', _side_by_side)).view(N * E, C)
         pos = index + torch.arange(0, N * E, E, device=x.device).view(-1, 1)
         return self._combine(out, pos, index, gate, track)
+
+    def _derived(self, weight: Tensor, name: str,
+                 fn: Callable[[Tensor], Tensor]) -> Tensor:
+        # `fn(weight)`, reused while the weight is unchanged when it is the
+        # parameter itself (not scaled by an input attention).
+        if weight is self.weight:
+            return derived(weight, name, fn)
+        return fn(weight)
 
     def _forward_grouped(self, x: Tensor, index: Tensor, gate: Tensor,
                          weight: Tensor, track: bool) -> Tensor:
@@ -297,6 +305,12 @@ class ExpertLinear(ExpertBank):
             return src * dropout_mask(src.shape, self.dropout, src.dtype,
                                       src.device)
         return src
+
+
+def _side_by_side(weight: Tensor) -> Tensor:
+    # [E, F, C] -> [F, E * C]: every expert's map in one product.
+    E, F_in, C = weight.size()
+    return weight.permute(1, 0, 2).reshape(F_in, E * C)
 
 
 def _pad_to_multiple_of_4(weight: Tensor) -> Tensor:

@@ -10,6 +10,7 @@ from torch_geometric.nn.resolver import (
     normalization_resolver,
 )
 
+from pyg_rbm.nn.derived import derived
 from pyg_rbm.nn.expert_bank import ExpertBank
 from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.nn.kmeans import kmeans, kmeans_sample
@@ -31,6 +32,22 @@ def _softmax_sums(logits: Tensor, x: Tensor) -> Tensor:
     weight = logits.exp()
     return torch.cat([weight.sum(dim=0).unsqueeze(-1), weight.t() @ x],
                      dim=-1)
+
+
+def _bounded_exp(log_scale: Tensor) -> Tensor:
+    return log_scale.clamp(max=LOG_MAX_SCALE).exp()
+
+
+def _unit_rows(memory: Tensor) -> Tensor:
+    return F.normalize(memory.detach(), dim=-1)
+
+
+def _bounded_softmax(sim: Tensor) -> Tensor:
+    # The softmax over the last dimension of cosine similarities: bounded,
+    # they need no shift, and for a few columns this is several times
+    # faster than `Tensor.softmax` on the CPU.
+    weight = sim.exp()
+    return weight / weight.sum(dim=-1, keepdim=True)
 
 
 def _softmax_mean(sums: Tensor) -> Tuple[Tensor, Tensor]:
@@ -108,10 +125,10 @@ class RbMLayer(torch.nn.Module):
         self._pending = None
 
     def _scales(self) -> Tuple[Tensor, Optional[Tensor]]:
-        scale = self.log_scale.clamp(max=LOG_MAX_SCALE).exp()
+        scale = derived(self.log_scale, 'scale', _bounded_exp)
         input_scale = None
         if self.attention is not None:
-            input_scale = self.attention.clamp(max=LOG_MAX_SCALE).exp()
+            input_scale = derived(self.attention, 'scale', _bounded_exp)
         return scale, input_scale
 
     def forward_pretraining(self, x: Tensor) -> Tensor:
@@ -129,7 +146,7 @@ class RbMLayer(torch.nn.Module):
         r"""Returns the cosine similarities of the top-:obj:`k` memory keys
         and their indices, both of shape :obj:`[N, k]`.
         """
-        key = F.normalize(self.memory.detach(), dim=-1)
+        key = derived(self.memory, 'key', _unit_rows)
         # The row norm does not change the ranking: divide after top-k.
         score, index = top_k(x @ key.t(), self.k)
         norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
@@ -140,12 +157,15 @@ class RbMLayer(torch.nn.Module):
         x: Tensor,
         pretraining: bool = False,
         return_aux_loss: bool = False,
-    ) -> Tuple[Tensor, Tensor]:
+    ) -> Tuple[Tensor, Optional[Tensor]]:
+        # The output, and with `return_aux_loss` the auxiliary loss (zero in
+        # pretraining) or with `sync_shards` its `aux_partials`.
         if pretraining:
-            return self.forward_pretraining(x), x.new_zeros(())
+            aux = x.new_zeros(()) if return_aux_loss else None
+            return self.forward_pretraining(x), aux
 
         sim, index = self.route(x)
-        gate = sim.softmax(dim=-1)
+        gate = _bounded_softmax(sim)
         scale, input_scale = self._scales()
         out = self.experts(x, index, gate.detach() * scale, input_scale)
 
@@ -157,12 +177,11 @@ class RbMLayer(torch.nn.Module):
         elif self.training and self._pending is None:
             self._pending = self._memory_statistics(x, index, gate)
 
-        aux = x.new_zeros(())
-        if return_aux_loss and self.sync_shards:
-            aux = self.aux_partials(sim, index, gate)
-        elif return_aux_loss:
-            aux = self.aux_loss(sim, index, gate)
-        return out, aux
+        if not return_aux_loss:
+            return out, None
+        if self.sync_shards:
+            return out, self.aux_partials(sim, index, gate)
+        return out, self.aux_loss(sim, index, gate)
 
     def aux_loss(self, sim: Tensor, index: Tensor, gate: Tensor) -> Tensor:
         r"""The weighted sum of the commitment, self-similarity and load
@@ -527,7 +546,7 @@ class RbM(torch.nn.Module):
         """
         self._check_input(x, check_finite=self.training)
 
-        aux_loss = x.new_zeros(())
+        aux_loss = x.new_zeros(()) if return_aux_loss else None
         partials = []  # (see `RbMLayer.sync_shards`)
         for i, layer in enumerate(self.layers):
             x, layer_loss = layer(x, self._in_pretraining, return_aux_loss)

@@ -1,5 +1,5 @@
 """Batch statistics summed over the processes of a multi-process run."""
-from typing import List
+from typing import Any, List
 
 import torch
 import torch.distributed as dist
@@ -8,13 +8,22 @@ from torch import Tensor
 __all__ = ['shard_sum', 'shard_sum_each']
 
 
+def _block(work: Any) -> None:
+    work.wait()
+
+
 class _AllReduceSum(torch.autograd.Function):
     # torch.distributed.nn.functional.all_reduce does the same but is
     # deprecated; its suggested successor is private.
+
+    # How a process waits for the collective's handle; a backend may
+    # replace it, as `RbMLayer.expert_bank`.
+    wait = staticmethod(_block)
+
     @staticmethod
     def forward(ctx, tensor: Tensor) -> Tensor:
         out = tensor.clone()
-        dist.all_reduce(out)
+        _AllReduceSum.wait(dist.all_reduce(out, async_op=True))
         return out
 
     @staticmethod

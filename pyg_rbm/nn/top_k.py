@@ -10,7 +10,8 @@ __all__ = ['top_k']
 def top_k(score: Tensor, k: int) -> Tuple[Tensor, Tensor]:
     r"""The :obj:`k` largest entries of each row of a two-dimensional
     :obj:`score` and their indices, largest first; of tied entries the one
-    of lower index comes first.
+    of lower index comes first. Eagerly, both are views of a sorted copy,
+    not contiguous unless :obj:`k` is the row length.
 
     :func:`torch.topk` leaves ties unspecified (on the CPU it may pick
     either); this rule is ONNX's ``TopK``, so an exported model routes as
@@ -22,7 +23,7 @@ def top_k(score: Tensor, k: int) -> Tuple[Tensor, Tensor]:
     """
     if not torch.compiler.is_exporting():
         score, index = torch.sort(score, dim=-1, descending=True, stable=True)
-        return score[..., :k].contiguous(), index[..., :k].contiguous()
+        return score[..., :k], index[..., :k]
     return _top_k_by_rank(score, k)
 
 

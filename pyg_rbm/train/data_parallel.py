@@ -1,6 +1,8 @@
 """Data-parallel student training: each process takes one share of every
 global batch (see :class:`~pyg_rbm.train.StudentTrainer`).
 """
+from typing import Any, Optional
+
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -8,11 +10,13 @@ from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.parallel import DistributedDataParallel
 
+from pyg_rbm import distributed
 from pyg_rbm.nn.shard_sum import shard_sum
 from pyg_rbm.train.objective import DistillationObjective
 
 __all__ = ['data_parallel_module', 'has_unused_parameters',
-           'keeps_running_statistics', 'sharded_objective', 'global_count']
+           'keeps_running_statistics', 'polled_mean_hook',
+           'sharded_objective', 'global_count']
 
 
 def data_parallel_module(model: torch.nn.Module,
@@ -37,10 +41,30 @@ def data_parallel_module(model: torch.nn.Module,
     # whole module, and SyncBatchNorm's statistics are the whole batch's:
     # DDP broadcasts buffers before every forward (a collective a step) only
     # for statistics each process would keep of its own share.
-    return DistributedDataParallel(
+    module = DistributedDataParallel(
         model, device_ids=[device] if device.type == 'cuda' else None,
         find_unused_parameters=has_unused_parameters(model),
         broadcast_buffers=keeps_running_statistics(model))
+    if distributed.polls_collectives():
+        module.register_comm_hook(None, polled_mean_hook)
+    return module
+
+
+def polled_mean_hook(
+        state: Any,
+        bucket: dist.GradBucket) -> torch.futures.Future[torch.Tensor]:
+    r"""A communication hook of
+    :class:`~torch.nn.parallel.DistributedDataParallel`: the mean of a
+    gradient bucket over the processes, as DDP's own, waited for by
+    :func:`pyg_rbm.distributed.wait` (polling on gloo) before the backward
+    goes on. A CPU process runs its backward and gloo's threads on the
+    same cores, so little overlap is lost.
+    """
+    tensor = bucket.buffer().div_(dist.get_world_size())
+    distributed.wait(dist.all_reduce(tensor, async_op=True))
+    future: torch.futures.Future[Tensor] = torch.futures.Future()
+    future.set_result(tensor)
+    return future
 
 
 def keeps_running_statistics(model: torch.nn.Module) -> bool:
@@ -69,23 +93,34 @@ def has_unused_parameters(model: torch.nn.Module) -> bool:
 
 
 def sharded_objective(objective: DistillationObjective, logits: Tensor,
-                      teacher_logits: Tensor, y: Tensor,
-                      labeled: Tensor) -> Tensor:
+                      teacher_logits: Tensor, y: Tensor, labeled: Tensor,
+                      counts: Optional[Tensor] = None) -> Tensor:
     r"""The :class:`~pyg_rbm.train.DistillationObjective` of the pairs of
-    every process's share of a batch, on every process: each term is
-    normalised by its count over the whole batch, so that the averaged
-    gradients equal those of one process holding the whole batch. The
-    sums and counts of every process travel in one collective.
+    every process's share of a batch: each term is normalised by its count
+    over the whole batch, so that the averaged gradients equal those of one
+    process holding the whole batch.
+
+    Without :obj:`counts`, the sums and counts of every process travel in
+    one collective, and every process returns the whole batch's
+    objective. With :obj:`counts`, the whole batch's numbers of pairs and
+    of labelled pairs (a tensor of two, which every process can count from
+    the global batch), there is no collective: each process returns its
+    own sums over those counts, times the number of processes, whose mean
+    over the processes is the whole batch's objective.
     """
     kd = objective.kd(logits, teacher_logits) * logits.size(0)
     ce = logits.new_zeros(())
     if objective.lam > 0:
         ce = F.cross_entropy(logits[labeled], y[labeled], reduction='sum')
-    kd, ce, pairs, labels = shard_sum(torch.cat([
-        kd.view(1), ce.view(1),
-        logits.new_full((1, ), float(logits.size(0))),
-        labeled.sum().to(logits.dtype).view(1)
-    ]))
+    if counts is None:
+        kd, ce, pairs, labels = shard_sum(torch.cat([
+            kd.view(1), ce.view(1),
+            logits.new_full((1, ), float(logits.size(0))),
+            labeled.sum().to(logits.dtype).view(1)
+        ]))
+    else:
+        kd, ce = kd * dist.get_world_size(), ce * dist.get_world_size()
+        pairs, labels = counts.to(logits.dtype).unbind()
     # (A term without pairs sums to zero: clamping the count keeps it so.)
     loss = (1.0 - objective.lam) * kd / pairs.clamp(min=1)
     if objective.lam > 0:
@@ -95,6 +130,4 @@ def sharded_objective(objective: DistillationObjective, logits: Tensor,
 
 def global_count(count: Tensor) -> Tensor:
     r"""The sum of the tensor :obj:`count` over every process."""
-    count = count.clone()
-    dist.all_reduce(count)
-    return count
+    return distributed.all_reduce(count.clone())

@@ -393,9 +393,14 @@ class StudentTrainer:
                              f"'data' in '{name}' (KnowledgeDistillation "
                              f"with store_hidden=True)")
 
-    def _batches(self, data: Data) -> Iterator[Tuple[Tensor, Tensor, Tensor]]:
-        # Yields (nodes, src, dst): a shuffled batch of nodes and its
-        # distillation pairs, src as positions in the batch.
+    def _batches(
+        self, data: Data
+    ) -> Iterator[Tuple[Tensor, Tensor, Tensor, Optional[Tensor]]]:
+        # Yields (nodes, src, dst, counts): this process's share of a
+        # shuffled batch of nodes and its distillation pairs, src as
+        # positions in the share; in a multi-process run, counts holds the
+        # whole batch's pairs and labelled pairs (see `sharded_objective`),
+        # else None.
         device = data.x.device
         if self.objective.lam == 1.0:  # labels only: no teacher term to distil
             nodes = data.train_mask.nonzero().view(-1)
@@ -408,16 +413,26 @@ class StudentTrainer:
             position = torch.full((data.num_nodes, ), -1, dtype=torch.long,
                                   device=device)
         for batch in nodes.split(self.batch_size or max(nodes.numel(), 1)):
-            batch = distributed.shard(batch)
-            src, dst = torch.arange(batch.numel(), device=device), batch
-            if edges is not None:
+            src = torch.arange(batch.numel(), device=device)
+            if edges is not None:  # the sampled edges leaving the batch
                 position[batch] = src
                 pos = position[edges[0]]
+                position[batch] = -1
                 kept = pos >= 0
+            counts = None
+            if self.distributed:
+                leaving = None if edges is None else edges[:, kept]
+                counts = _pair_counts(data.train_mask, batch, leaving)
+                start, end = distributed.shard_range(batch.numel())
+                batch, src = batch[start:end], src[:end - start]
+                if edges is not None:
+                    kept &= (pos >= start) & (pos < end)
+                    pos = pos - start
+            dst = batch
+            if edges is not None:
                 src = torch.cat([src, pos[kept]])
                 dst = torch.cat([dst, edges[1, kept]])
-                position[batch] = -1
-            yield batch, src, dst
+            yield batch, src, dst, counts
 
     def _hidden_hook(self, store: List[Tensor]):
         def hook(module: torch.nn.Module, inputs: Any) -> None:
@@ -426,17 +441,18 @@ class StudentTrainer:
         return self.model.output_layer.register_forward_pre_hook(hook)
 
     def _objective(self, logits: Tensor, data: Data, src: Tensor,
-                   dst: Tensor, labeled: Tensor) -> Tensor:
+                   dst: Tensor, labeled: Tensor,
+                   counts: Optional[Tensor] = None) -> Tensor:
         # The distillation objective of the pairs (src, dst), src indexing
-        # the rows of `logits`.
+        # the rows of `logits`; `counts` as `_batches` yields them.
         args = (logits[src], data[self.objective.logits_key][dst],
                 data.y[dst], labeled)
-        if self.distributed:
-            return sharded_objective(self.objective, *args)
+        if counts is not None:
+            return sharded_objective(self.objective, *args, counts)
         return self.objective(*args)
 
     def _batch_loss(self, x: Tensor, data: Data, nodes: Tensor, src: Tensor,
-                    dst: Tensor) -> Tensor:
+                    dst: Tensor, counts: Optional[Tensor] = None) -> Tensor:
         labeled = (nodes[src] == dst) & data.train_mask[dst]
         hidden: List[Tensor] = []
         handle = (self._hidden_hook(hidden)
@@ -445,7 +461,8 @@ class StudentTrainer:
         logits, aux = self._train_module(xs, return_aux_loss=True)
         if handle is not None:
             handle.remove()
-        loss = self._objective(logits, data, src, dst, labeled) + aux
+        loss = self._objective(logits, data, src, dst, labeled,
+                               counts) + aux
         if handle is not None:
             loss = loss + self.similarity.weight * \
                 representation_similarity_loss(
@@ -488,18 +505,21 @@ class StudentTrainer:
             return self._train_epoch_summed(data)
         self.model.train()
         total, count = 0.0, 0
-        for nodes, src, dst in self._batches(data):
+        for nodes, src, dst, counts in self._batches(data):
             self.optimizer.zero_grad()
-            loss = self._batch_loss(data.x, data, nodes, src, dst)
+            loss = self._batch_loss(data.x, data, nodes, src, dst, counts)
             loss.backward()
             self.optimizer.step()
             if hasattr(self.model, 'update_memory'):
                 self.model.update_memory()
-            # The loss is the whole batch's; weighted by this process's
-            # pairs and summed over the processes once an epoch, it is
-            # weighted by the batch's pairs.
-            total += float(loss.detach()) * src.numel()
-            count += src.numel()
+            # Each batch's loss weighted by its pairs; in a multi-process
+            # run, the processes' losses average to the batch's, so each
+            # takes its share of the weight and the sums over the processes
+            # are taken once an epoch.
+            weight = float(src.numel() if counts is None else counts[0] /
+                           distributed.world_size())
+            total += float(loss.detach()) * weight
+            count += weight
         if self.distributed:
             total, count = global_count(torch.tensor(
                 [total, count], dtype=torch.float64,
@@ -712,3 +732,18 @@ class StudentTrainer:
             progress=self.progress and distributed.is_main_process(),
             write_checkpoints=distributed.is_main_process(),
             desc=f'student ({self.model.__class__.__name__})')
+
+
+def _pair_counts(train_mask: Tensor, batch: Tensor,
+                 edges: Optional[Tensor]) -> Tensor:
+    # The numbers of distillation pairs and of labelled pairs (v, v) of
+    # training nodes of a whole batch: its nodes and the sampled `edges`
+    # leaving them.
+    pairs = batch.new_full((), batch.numel())
+    labeled = train_mask[batch].sum()
+    if edges is not None:
+        pairs = pairs + edges.size(1)
+        loops = edges[0] == edges[1]
+        labeled = labeled + (loops & train_mask[edges[1]]).sum()
+    return torch.stack([pairs, labeled])
+

@@ -7,6 +7,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch_geometric.data import Data
 
+from pyg_rbm import distributed
 from pyg_rbm.distributed import shutdown
 from pyg_rbm.nn import MLPStudent, MoE, RbM
 from pyg_rbm.train import (
@@ -164,7 +165,8 @@ def _count_epochs(num_layers: int, calls: list) -> list:
     return counts
 
 
-def _count_worker(rank: int, init_file: str, out: str) -> None:
+def _count_worker(rank: int, init_file: str, out: str, wait: str) -> None:
+    os.environ['PYG_RBM_COLLECTIVE_WAIT'] = wait
     torch.set_num_threads(1)
     dist.init_process_group('gloo', init_method=f'file://{init_file}',
                             rank=rank, world_size=2)
@@ -187,20 +189,68 @@ def _count_worker(rank: int, init_file: str, out: str) -> None:
     torch.save(counts, os.path.join(out, f'counts{rank}.pt'))
 
 
-def test_collectives_per_step_do_not_grow_with_depth(tmp_path):
+@pytest.mark.parametrize('wait', ['poll', 'block'])
+def test_collectives_per_step_do_not_grow_with_depth(tmp_path, wait):
     # Each collective makes every process wait for the slowest; RbM sums
     # the auxiliary losses and the memory statistics of all its layers in
-    # one collective. Per step (4 of 61, 61, 61 and 57 nodes an epoch):
-    # the objective's sums, and when routed RbM's; their backward needs
-    # none (every process computes the same loss of the sums); one more an
-    # epoch for the loss. (DistributedDataParallel's gradient buckets
-    # bypass `all_reduce`.)
-    mp.spawn(_count_worker, args=(str(tmp_path / 'init'), str(tmp_path)),
-             nprocs=2)
+    # one collective, and the objective needs none (each process knows the
+    # whole batch's counts). Per step (4 of 61, 61, 61 and 57 nodes an
+    # epoch): RbM's sums when routed (their backward needs none: every
+    # process computes the same loss of the sums) and, when polled,
+    # DistributedDataParallel's gradients (its own all-reduce bypasses
+    # `all_reduce`); one more an epoch for the loss.
+    mp.spawn(_count_worker, args=(str(tmp_path / 'init'), str(tmp_path),
+                                  wait), nprocs=2)
+    polled = wait == 'poll'
+    pretraining, routed = 4 * polled + 1, 4 * (1 + polled) + 1
     for rank in range(2):
         counts = torch.load(tmp_path / f'counts{rank}.pt')
-        assert counts == {2: [4 * 1 + 1, 4 * 2 + 1, 4 * 2 + 1],
-                          4: [4 * 1 + 1, 4 * 2 + 1, 4 * 2 + 1]}
+        assert counts == {2: [pretraining, routed, routed],
+                          4: [pretraining, routed, routed]}
+
+
+def _wait_worker(rank: int, init_file: str, out: str) -> None:
+    dist.init_process_group('gloo', init_method=f'file://{init_file}',
+                            rank=rank, world_size=2)
+    try:
+        polls = distributed.polls_collectives()
+        total = distributed.all_reduce(torch.tensor([rank + 1.0, 10.0]))
+        parts = distributed.gather_shards(
+            distributed.shard(torch.arange(7.0)), 7)
+        os.environ['PYG_RBM_COLLECTIVE_WAIT'] = 'block'
+        blocks = not distributed.polls_collectives()
+    finally:
+        shutdown()
+    torch.save(dict(polls=polls, total=total, parts=parts, blocks=blocks),
+               os.path.join(out, f'wait{rank}.pt'))
+
+
+def test_collectives_are_polled_on_gloo(tmp_path):
+    mp.spawn(_wait_worker, args=(str(tmp_path / 'init'), str(tmp_path)),
+             nprocs=2)
+    for rank in range(2):
+        result = torch.load(tmp_path / f'wait{rank}.pt')
+        assert result['polls'] and result['blocks']
+        assert result['total'].tolist() == [3.0, 20.0]
+        assert result['parts'].tolist() == list(range(7))
+
+
+@pytest.mark.parametrize('num_rows,size', [(7, 2), (8, 2), (2, 3), (10, 4)])
+def test_shard_range_splits_as_tensor_split(monkeypatch, num_rows, size):
+    parts = torch.arange(num_rows).tensor_split(size)
+    monkeypatch.setattr(distributed, 'world_size', lambda: size)
+    for index in range(size):
+        monkeypatch.setattr(distributed, 'rank', lambda: index)
+        start, end = distributed.shard_range(num_rows)
+        assert torch.arange(num_rows)[start:end].tolist() == \
+            parts[index].tolist()
+
+
+def test_collective_wait_must_be_known(monkeypatch):
+    monkeypatch.setenv('PYG_RBM_COLLECTIVE_WAIT', 'spin')
+    with pytest.raises(ValueError, match="'PYG_RBM_COLLECTIVE_WAIT' must "
+                       "be one of"):
+        distributed.polls_collectives()
 
 
 def test_buffers_are_broadcast_only_for_running_statistics():

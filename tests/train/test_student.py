@@ -255,10 +255,11 @@ def test_neighbour_pairs_ride_with_their_source_node():
                              [ReliableNeighbours(_FixedSampler(edges))],
                              batch_size=4, progress=False)
     batches = list(trainer._batches(data))
-    seen = torch.cat([nodes for nodes, _, _ in batches])
+    seen = torch.cat([nodes for nodes, _, _, _ in batches])
     assert sorted(seen.tolist()) == list(range(10))  # each node once
     pairs = set()
-    for nodes, src, dst in batches:
+    for nodes, src, dst, counts in batches:
+        assert counts is None  # (one process)
         assert nodes.numel() <= 4
         # Self pairs first, then the kept edges leaving the batch's nodes:
         assert torch.equal(dst[:nodes.numel()], nodes)
@@ -285,7 +286,7 @@ def _hand_case(*extras):
 def test_batch_loss_with_neighbour_pairs_by_hand():
     from pyg_rbm.train.loss import distillation_objective
     data, model, trainer = _hand_case()
-    nodes, src, dst = next(trainer._batches(data))
+    nodes, src, dst, _ = next(trainer._batches(data))
     loss = trainer._batch_loss(data.x, data, nodes, src, dst)
 
     out = model(data.x)
@@ -305,7 +306,7 @@ def test_adversarial_fraction_by_hand():
     rows_seen = []
     model.register_forward_pre_hook(
         lambda module, inputs: rows_seen.append(inputs[0].size(0)))
-    nodes, src, dst = next(trainer._batches(data))
+    nodes, src, dst, _ = next(trainer._batches(data))
     state = trainer.generator.get_state()
     loss = trainer._batch_loss(data.x, data, nodes, src, dst)
     assert rows_seen == [6, 3]  # the batch, then half of it

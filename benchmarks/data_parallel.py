@@ -10,13 +10,17 @@ run's `history/0/student.csv`; the first routed epoch, which also runs
 the routing switch, left out), and the speed-up against one process; the
 scores show that the runs learn the same. Each process runs `--threads`
 torch threads, so R processes need R free cores for a fair figure.
+`--collective-wait poll block` times each multi-process run both ways a
+process may wait for gloo's collectives (`PYG_RBM_COLLECTIVE_WAIT`; poll,
+the default, and PyTorch's blocking wait).
 
 `--concurrent R` also runs R independent one-process trainings at once:
 the cores' own limit (memory bandwidth, other load of the host). R times
 the one-process epoch over their epoch is the speed-up no data-parallel
 code could exceed on this host (`ceiling`).
 
-    python benchmarks/data_parallel.py --concurrent 2 --out docs/benchmarks
+    python benchmarks/data_parallel.py --concurrent 2 \
+        --collective-wait poll block --out docs/benchmarks
     python benchmarks/data_parallel.py --nodes 100000 --epochs 2  # quick
 """
 import argparse
@@ -76,22 +80,24 @@ def distill_command(ranks: int, args: argparse.Namespace, logits: str,
     ]
 
 
-def _env(args: argparse.Namespace) -> Dict[str, str]:
+def _env(args: argparse.Namespace, wait: str = 'poll') -> Dict[str, str]:
     return dict(os.environ, OMP_NUM_THREADS=str(args.threads),
-                MKL_NUM_THREADS=str(args.threads))
+                MKL_NUM_THREADS=str(args.threads),
+                PYG_RBM_COLLECTIVE_WAIT=wait)
 
 
-def run_ranks(ranks: int, args: argparse.Namespace, logits: str,
-              out: str) -> Dict[str, Any]:
+def run_ranks(ranks: int, args: argparse.Namespace, logits: str, out: str,
+              wait: str = 'poll') -> Dict[str, Any]:
     cmd = distill_command(ranks, args, logits, out)
     load = os.getloadavg()
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, env=_env(args))
+    subprocess.run(cmd, check=True, env=_env(args, wait))
     wall = time.perf_counter() - t0
     seconds = epoch_seconds(out)
     with open(osp.join(out, 'results.json')) as f:
         student = json.load(f)['per_seed'][0]['student']
-    return dict(ranks=ranks, command=' '.join(cmd[1:]), wall_s=wall,
+    return dict(ranks=ranks, collective_wait=wait if ranks > 1 else None,
+                command=' '.join(cmd[1:]), wall_s=wall,
                 routed_epoch_s=seconds,
                 median_epoch_s=statistics.median(seconds),
                 student=student, load_average_before=list(load))
@@ -116,12 +122,13 @@ def run_concurrent(copies: int, args: argparse.Namespace, logits: str,
 
 
 def markdown(result: Dict[str, Any]) -> str:
-    lines = ['| processes | median routed epoch s | speed-up | wall s '
-             '(whole command) | student val | student test |',
-             '|---|---|---|---|---|---|']
+    lines = ['| processes | collective wait | median routed epoch s | '
+             'speed-up | wall s (whole command) | student val | '
+             'student test |', '|---|---|---|---|---|---|---|']
     for run in result['runs']:
         lines.append(
-            f"| {run['ranks']} | {run['median_epoch_s']:.2f} | "
+            f"| {run['ranks']} | {run['collective_wait'] or ''} | "
+            f"{run['median_epoch_s']:.2f} | "
             f"{run['speedup']:.2f} | {run['wall_s']:.1f} | "
             f"{100 * run['student']['val']:.2f} | "
             f"{100 * run['student']['test']:.2f} |")
@@ -129,7 +136,7 @@ def markdown(result: Dict[str, Any]) -> str:
     if concurrent:
         lines.append(
             f"| {concurrent['copies']} independent one-process runs at "
-            f"once | {concurrent['median_epoch_s']:.2f} | "
+            f"once | | {concurrent['median_epoch_s']:.2f} | "
             f"{concurrent['ceiling']:.2f} (ceiling) | "
             f"{concurrent['wall_s']:.1f} | | |")
     return '\n'.join(lines) + '\n'
@@ -147,6 +154,11 @@ def main() -> None:
                         help='also run R independent one-process trainings '
                         'at once: the speed-up ceiling of the host '
                         '(default: 0, not run)')
+    parser.add_argument('--collective-wait', nargs='+', default=['poll'],
+                        choices=['poll', 'block'],
+                        help='how the processes of each multi-process run '
+                        'wait for gloo collectives, one run per choice '
+                        '(default: poll)')
     parser.add_argument('--threads', type=int, default=1,
                         help='torch threads per process')
     parser.add_argument('--root', default=None,
@@ -171,9 +183,12 @@ def main() -> None:
         teacher = write_teacher_logits(logits, args.nodes, args.root)
         runs = []
         for ranks in sorted(set(args.ranks)):
-            print(f'{ranks} process(es)', flush=True)
-            runs.append(run_ranks(ranks, args, logits,
-                                  osp.join(tmp, f'ranks{ranks}')))
+            for wait in (dict.fromkeys(args.collective_wait)
+                         if ranks > 1 else ['poll']):
+                print(f'{ranks} process(es), {wait}', flush=True)
+                runs.append(run_ranks(ranks, args, logits,
+                                      osp.join(tmp, f'ranks{ranks}{wait}'),
+                                      wait))
         concurrent = None
         if args.concurrent:
             print(f'{args.concurrent} one-process runs at once', flush=True)

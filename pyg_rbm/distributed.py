@@ -25,6 +25,7 @@ __all__ = [
     'shard',
     'shard_range',
     'gather_shards',
+    'collective_wait',
     'polls_collectives',
     'wait',
     'all_reduce',
@@ -42,6 +43,7 @@ def init_from_env(device: torch.device) -> bool:
     it joined (then :func:`shutdown` leaves at the end); does nothing
     outside :obj:`torchrun` or when a group exists already.
     """
+    collective_wait()  # (a bad value fails before any work)
     if int(os.environ.get('WORLD_SIZE', '1')) <= 1 or dist.is_initialized():
         return False
     backend = 'nccl' if device.type == 'cuda' else 'gloo'
@@ -128,24 +130,32 @@ def shard(tensor: Tensor) -> Tensor:
     return tensor[start:end]
 
 
-def polls_collectives() -> bool:
-    r"""Whether :func:`wait` polls: in a multi-process run on the gloo
-    backend, unless the environment variable
-    :obj:`PYG_RBM_COLLECTIVE_WAIT` is :obj:`"block"`.
-
-    A process blocked in a gloo collective sleeps until gloo's threads
-    wake it; on the 2-core virtual machine of the benchmarks, a third of
-    the all-reduces of a few values then took 2 to 4 ms instead of 0.3.
-    Polling keeps the waiting process on its core (which it would leave
-    idle) and took a data-parallel RbM epoch 8% faster there
-    (:obj:`benchmarks/data_parallel.py`). NCCL's collectives do not block
-    the host, so they are waited for as PyTorch does.
+def collective_wait() -> str:
+    r"""How a process waits for a gloo collective: the environment variable
+    :obj:`PYG_RBM_COLLECTIVE_WAIT`, :obj:`"poll"` (the default) or
+    :obj:`"block"` (PyTorch's wait); any other value is refused.
     """
     mode = os.environ.get(WAIT_ENV, 'poll')
     if mode not in WAIT_MODES:
         raise ValueError(f"The environment variable '{WAIT_ENV}' must be "
                          f"one of {WAIT_MODES} (got '{mode}')")
-    return (mode == 'poll' and is_distributed()
+    return mode
+
+
+def polls_collectives() -> bool:
+    r"""Whether :func:`wait` polls: in a multi-process run on the gloo
+    backend, unless :func:`collective_wait` is :obj:`"block"`.
+
+    A process blocked in a gloo collective sleeps until gloo's threads
+    wake it; on the 2-core virtual machine of the benchmarks, a quarter of
+    the all-reduces of a few values then took 2 to 4 ms instead of 0.3 to
+    0.4. Polling keeps the waiting process on its core (which it would
+    leave idle) and took a two-process RbM epoch 15 to 20% faster there
+    (:obj:`benchmarks/data_parallel.py --collective-wait poll block`).
+    NCCL's collectives do not block the host, so they are waited for as
+    PyTorch does.
+    """
+    return (collective_wait() == 'poll' and is_distributed()
             and dist.get_backend() == 'gloo')
 
 

@@ -1,7 +1,7 @@
 """Data-parallel student training: each process takes one share of every
 global batch (see :class:`~pyg_rbm.train.StudentTrainer`).
 """
-from typing import Any, Optional
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -11,7 +11,6 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.parallel import DistributedDataParallel
 
 from pyg_rbm import distributed
-from pyg_rbm.nn.shard_sum import shard_sum
 from pyg_rbm.train.objective import DistillationObjective
 
 __all__ = ['data_parallel_module', 'has_unused_parameters',
@@ -94,37 +93,24 @@ def has_unused_parameters(model: torch.nn.Module) -> bool:
 
 def sharded_objective(objective: DistillationObjective, logits: Tensor,
                       teacher_logits: Tensor, y: Tensor, labeled: Tensor,
-                      counts: Optional[Tensor] = None) -> Tensor:
+                      counts: Tensor) -> Tensor:
     r"""The :class:`~pyg_rbm.train.DistillationObjective` of the pairs of
-    every process's share of a batch: each term is normalised by its count
-    over the whole batch, so that the averaged gradients equal those of one
-    process holding the whole batch.
-
-    Without :obj:`counts`, the sums and counts of every process travel in
-    one collective, and every process returns the whole batch's
-    objective. With :obj:`counts`, the whole batch's numbers of pairs and
-    of labelled pairs (a tensor of two, which every process can count from
-    the global batch), there is no collective: each process returns its
-    own sums over those counts, times the number of processes, whose mean
-    over the processes is the whole batch's objective.
+    every process's share of a batch, with no collective: each term is
+    this process's sum normalised by its count over the whole batch
+    (:obj:`counts`, the numbers of pairs and of labelled pairs, which every
+    process counts from the global batch), times the number of processes.
+    The mean over the processes is the whole batch's objective, so that
+    the averaged gradients equal those of one process holding the whole
+    batch.
     """
+    world = dist.get_world_size()
+    pairs, labels = counts.to(logits.dtype).unbind()
+    # (A term without pairs sums to zero: clamping the count keeps it so.)
     kd = objective.kd(logits, teacher_logits) * logits.size(0)
-    ce = logits.new_zeros(())
+    loss = (1.0 - objective.lam) * world * kd / pairs.clamp(min=1)
     if objective.lam > 0:
         ce = F.cross_entropy(logits[labeled], y[labeled], reduction='sum')
-    if counts is None:
-        kd, ce, pairs, labels = shard_sum(torch.cat([
-            kd.view(1), ce.view(1),
-            logits.new_full((1, ), float(logits.size(0))),
-            labeled.sum().to(logits.dtype).view(1)
-        ]))
-    else:
-        kd, ce = kd * dist.get_world_size(), ce * dist.get_world_size()
-        pairs, labels = counts.to(logits.dtype).unbind()
-    # (A term without pairs sums to zero: clamping the count keeps it so.)
-    loss = (1.0 - objective.lam) * kd / pairs.clamp(min=1)
-    if objective.lam > 0:
-        loss = loss + objective.lam * ce / labels.clamp(min=1)
+        loss = loss + objective.lam * world * ce / labels.clamp(min=1)
     return loss
 
 

@@ -251,6 +251,13 @@ def test_collective_wait_must_be_known(monkeypatch):
     with pytest.raises(ValueError, match="'PYG_RBM_COLLECTIVE_WAIT' must "
                        "be one of"):
         distributed.polls_collectives()
+    # The command line's entry refuses it before joining any group:
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    with pytest.raises(ValueError, match="'PYG_RBM_COLLECTIVE_WAIT'"):
+        distributed.init_from_env(torch.device('cpu'))
+    assert not dist.is_initialized()
+    monkeypatch.setenv('PYG_RBM_COLLECTIVE_WAIT', 'block')
+    assert distributed.collective_wait() == 'block'
 
 
 def test_buffers_are_broadcast_only_for_running_statistics():

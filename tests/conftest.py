@@ -50,3 +50,20 @@ def tiny_saved_student(tmp_path):
         return load_student(path), data, config
 
     return train
+
+
+@pytest.fixture
+def cpu_linear(monkeypatch):
+    r"""Sets the kernels of :mod:`pyg_rbm.nn.cpu_linear` for one test:
+    :obj:`cpu_linear('mkl')` or :obj:`cpu_linear('onednn')` (then for
+    products of any size, so that small test inputs take them too).
+    """
+    from pyg_rbm.nn import cpu_linear as module
+
+    def use(value: str) -> None:
+        monkeypatch.setenv('PYG_RBM_CPU_LINEAR', value)
+        monkeypatch.setattr(module, 'MIN_MULTIPLY_ADDS', 0)
+        module.uses_onednn.cache_clear()
+
+    yield use
+    module.uses_onednn.cache_clear()  # re-read once the variable is restored

@@ -4,6 +4,7 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import MLP
 
+from pyg_rbm.nn.cpu_linear import CPULinear
 from pyg_rbm.nn.norm import node_norm_kwargs
 from pyg_rbm.nn.sparse_input import SparseInputLinear
 
@@ -21,7 +22,9 @@ class MLPStudent(torch.nn.Module):
     loss is always zero. Unlike those students, dropout is applied to every
     hidden representation (not to the input). Its first layer is a
     :class:`~pyg_rbm.nn.SparseInputLinear`, which multiplies sparse node
-    features (such as bag-of-words) in their non-zeros.
+    features (such as bag-of-words) in their non-zeros, and the others are
+    :class:`~pyg_rbm.nn.cpu_linear.CPULinear` layers, which take the CPU's
+    faster kernels.
 
     Args:
         in_channels (int): Size of each input sample.
@@ -80,11 +83,12 @@ class MLPStudent(torch.nn.Module):
             norm_kwargs=node_norm_kwargs(norm, norm_kwargs),
             plain_last=True,
         )
-        # Bag-of-words inputs are ~1% non-zeros: multiply them as sparse.
-        first = self.mlp.lins[0]
-        self.mlp.lins[0] = SparseInputLinear(first.in_channels,
-                                             first.out_channels,
-                                             bias=first.bias is not None)
+        # Bag-of-words inputs are ~1% non-zeros: multiply them as sparse;
+        # the other layers take the CPU's faster kernels.
+        for i, lin in enumerate(self.mlp.lins):
+            cls = SparseInputLinear if i == 0 else CPULinear
+            self.mlp.lins[i] = cls(lin.in_channels, lin.out_channels,
+                                   bias=lin.bias is not None)
 
         self.reset_parameters()
 

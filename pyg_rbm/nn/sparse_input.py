@@ -4,10 +4,10 @@ from collections import OrderedDict
 from typing import Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
-from torch_geometric.nn.dense.linear import Linear, is_uninitialized_parameter
+from torch_geometric.nn.dense.linear import is_uninitialized_parameter
 
+from pyg_rbm.nn.cpu_linear import CPULinear, linear
 from pyg_rbm.nn.host_sync import host_sync_allowed
 
 __all__ = [
@@ -216,16 +216,17 @@ def sparse_input_linear(x: Tensor, weight: Tensor,
     """
     csr = sparse_input(x, max_density, min_rows)
     if csr is None:
-        return F.linear(x, weight, bias)
+        return linear(x, weight, bias)
     if bias is None:
         return torch.sparse.mm(csr, weight.t())
     return torch.addmm(bias, csr, weight.t())
 
 
-class SparseInputLinear(Linear):
+class SparseInputLinear(CPULinear):
     r"""A :class:`torch_geometric.nn.dense.Linear` layer that multiplies a
     sparse constant input, such as bag-of-words node features, as a sparse
-    CSR matrix (see :func:`sparse_input`), and any other input as usual.
+    CSR matrix (see :func:`sparse_input`), and any other input as
+    :class:`~pyg_rbm.nn.cpu_linear.CPULinear` does.
 
     It takes the arguments of :class:`~torch_geometric.nn.dense.Linear`,
     holds the same parameters and computes the same function up to float

@@ -26,6 +26,12 @@ def force_path(lin, dense):
     lin.gather_cost = lin.threaded_gather_cost = 10**9 if dense else 0
 
 
+@pytest.fixture(params=['mkl', 'onednn'])
+def backend(request, cpu_linear):
+    cpu_linear(request.param)
+    return request.param
+
+
 @pytest.fixture(params=[1, 2])
 def num_threads(request):
     old = torch.get_num_threads()
@@ -50,10 +56,11 @@ def random_routing(num_rows, num_experts, k, seed=0):
 @pytest.mark.parametrize('bias', [True, False])
 @pytest.mark.parametrize('scaled', [True, False])
 def test_expert_linear_matches_naive(num_experts, k, out_channels, bias,
-                                     scaled, num_threads):
+                                     scaled, num_threads, backend):
     torch.manual_seed(12345)
     lin = ExpertLinear(num_experts, 6, out_channels, bias=bias)
-    lin.chunk_size = 7  # Chunked with one thread, on a small input.
+    # Chunked with one thread, on a small input:
+    lin.chunk_size = lin.onednn_chunk_size = 7
     x = torch.randn(30, 6)
     index, gate = random_routing(30, num_experts, k)
     scale = torch.rand(num_experts, 6) + 0.5 if scaled else None
@@ -67,7 +74,7 @@ def test_expert_linear_matches_naive(num_experts, k, out_channels, bias,
                               atol=1e-5)
 
 
-def test_expert_linear_paths_agree(num_threads):
+def test_expert_linear_paths_agree(num_threads, backend):
     torch.manual_seed(0)
     lin = ExpertLinear(5, 8, 12)
     x = torch.randn(40, 8)
@@ -89,7 +96,8 @@ def test_expert_linear_paths_agree(num_threads):
 
 
 @pytest.mark.parametrize('max_padding', [0.0, 100.0])
-def test_expert_linear_gradients_match_naive(num_threads, max_padding):
+def test_expert_linear_gradients_match_naive(num_threads, max_padding,
+                                            backend):
     torch.manual_seed(1)
     x = torch.randn(12, 4)
     index, gate = random_routing(12, 4, 2)
@@ -213,12 +221,12 @@ def test_expert_linear_dropout_per_slot(in_channels, nonzeros):
     assert torch.equal(out, torch.cat([torch.zeros(2, in_channels), x[2:]]))
 
 
-def test_expert_linear_batch_size_invariance(num_threads):
+def test_expert_linear_batch_size_invariance(num_threads, backend):
     torch.manual_seed(0)
     for dense in (True, False):
         lin = ExpertLinear(6, 32, 8).eval()
         force_path(lin, dense)
-        lin.chunk_size = 16
+        lin.chunk_size = lin.onednn_chunk_size = 16
         x = torch.randn(50, 32)
         index, gate = random_routing(50, 6, 2)
         with torch.no_grad():
@@ -294,9 +302,11 @@ def _count_grouped_calls(monkeypatch):
 @pytest.mark.parametrize('in_channels,out_channels', [(6, 5), (8, 12)])
 @pytest.mark.parametrize('scaled', [True, False])
 def test_expert_linear_grouped_eval_path_matches_naive(
-        monkeypatch, num_threads, in_channels, out_channels, scaled):
-    # Eval without autograd on CPU float32: the grouped path, with its
-    # sizes padded to multiples of 4 and rows in chunks of 7.
+        monkeypatch, num_threads, in_channels, out_channels, scaled,
+        cpu_linear):
+    # Eval without autograd on CPU float32 (PyTorch's kernels): the grouped
+    # path, with its sizes padded to multiples of 4 and rows in chunks of 7.
+    cpu_linear('mkl')
     calls = _count_grouped_calls(monkeypatch)
     torch.manual_seed(3)
     lin = ExpertLinear(5, in_channels, out_channels).eval()
@@ -316,7 +326,9 @@ def test_expert_linear_grouped_eval_path_matches_naive(
     assert torch.allclose(out, naive(lin, x, index, gate, scale), atol=1e-5)
 
 
-def test_expert_linear_grouped_path_makes_no_host_sync(monkeypatch):
+def test_expert_linear_grouped_path_makes_no_host_sync(monkeypatch,
+                                                       cpu_linear):
+    cpu_linear('mkl')
     lin = ExpertLinear(4, 16, 32).eval()
     force_path(lin, dense=False)
     x = torch.randn(50, 16)
@@ -351,6 +363,45 @@ def test_expert_linear_grouped_path_only_for_cpu_float32(monkeypatch):
     force_path(lin, dense=False)
     lin(x.float(), index, gate)
     assert calls == []
+
+
+def test_expert_linear_onednn_evaluation_paths(monkeypatch, cpu_linear):
+    # Where oneDNN's kernels are taken, the default evaluation forward runs
+    # the dense path (no host synchronisation, no grouped product), and a
+    # forward that may synchronise the sorted one, a product per expert.
+    from pyg_rbm.nn import allow_host_sync
+    from pyg_rbm.nn import cpu_linear as module
+    cpu_linear('onednn')
+    grouped = _count_grouped_calls(monkeypatch)
+    products = []
+    onednn_linear = module.onednn_linear
+    monkeypatch.setattr(module, 'onednn_linear', lambda *args: (
+        products.append(args[0].size(0)) or onednn_linear(*args)))
+    torch.manual_seed(4)
+    lin = ExpertLinear(4, 16, 32).eval()
+    force_path(lin, dense=False)
+    x = torch.randn(50, 16)
+    index, gate = random_routing(50, 4, 3)
+    expected = naive(lin, x, index, gate)
+    assert not lin.use_grouped(x)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError('host synchronisation')
+
+    with monkeypatch.context() as m:
+        for name in ('tolist', 'item', '__int__', '__bool__', 'nonzero'):
+            m.setattr(torch.Tensor, name, refuse)
+        with torch.no_grad():
+            out = lin(x, index, gate)
+    assert torch.allclose(out, expected, atol=1e-5)
+    assert grouped == [] and products == [50]  # all experts side by side
+
+    products.clear()
+    with torch.no_grad(), allow_host_sync():
+        out = lin(x, index, gate)
+    assert torch.allclose(out, expected, atol=1e-5)
+    counts = torch.bincount(index.view(-1), minlength=4)
+    assert products == counts[counts > 0].tolist()
 
 
 def test_expert_linear_grouped_path_uses_the_one_thread_gather_cost():

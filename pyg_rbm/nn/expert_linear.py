@@ -59,12 +59,15 @@ class ExpertLinear(ExpertBank):
     kernels where MKL's are slow (processors other than Intel's with
     AVX-512). :func:`torch._grouped_mm` has no such kernel: where oneDNN's
     are taken, the evaluation forward takes the dense path instead of the
-    grouped one (4 experts, :math:`k = 3`, 128 features, width 256, one
-    thread: 1.2 against 2.0 ms for 256 rows, 17 against 30 for 4096, 595
-    against 565 for 65536), and a forward that may count rows on the
-    host the sorted path, one product per expert, in chunks of
-    :obj:`onednn_chunk_size` rows without autograd and without
-    :meth:`torch.bmm`'s padding.
+    grouped one (4 experts, :math:`k = 3`, 128 features, two layers of
+    width 256, one thread: 1.2 against 2.0 ms for 256 rows, 17 against 30
+    for 4096, 595 against 565 for 65536), and a forward that may count
+    rows on the host weighs the dense path against the sorted one (one
+    product per expert, in chunks of :obj:`onednn_chunk_size` rows without
+    autograd, without :meth:`torch.bmm`'s padding) with
+    :obj:`onednn_gather_cost = 128`: with 4 experts, dense took 1.5, 19
+    and 587 ms against 2.3, 22 and 411 for the sorted path, with 8
+    experts 2.7, 77 and 1163 against 2.8, 24 and 435.
 
     Without autograd on the CPU, the grouped path takes the rows in chunks
     of :obj:`chunk_size`, and the sorted path in chunks of
@@ -96,6 +99,7 @@ class ExpertLinear(ExpertBank):
     """
     gather_cost: int = 32
     threaded_gather_cost: int = 256
+    onednn_gather_cost: int = 128
     chunk_size: int = 1024
     threaded_chunk_size: Optional[int] = None
     onednn_chunk_size: Optional[int] = 4096
@@ -110,7 +114,9 @@ class ExpertLinear(ExpertBank):
         if self.training and self.dropout > 0.0:
             return False  # Dense rows share one input, hence one mask.
         cost = self.gather_cost
-        if torch.get_num_threads() > 1 and not grouped:
+        if not grouped and uses_onednn():
+            cost = self.onednn_gather_cost
+        elif torch.get_num_threads() > 1 and not grouped:
             cost = self.threaded_gather_cost
         waste = (self.num_experts - k) * self.out_channels
         return waste <= cost * k
@@ -164,26 +170,32 @@ class ExpertLinear(ExpertBank):
             t is not None and t.requires_grad
             for t in (x, weight, gate, self.bias))
         grouped = not track and self.use_grouped(x)
-        if not sync and not grouped:  # the others count on the host
-            return self._forward_dense(x, index, gate, weight, track)
+        # oneDNN's products are chunked on every path: a [65536, 4 * 256]
+        # dense product out of cache measured 1.4x the time of its chunks.
+        onednn = (x.device.type == 'cpu' and not torch.compiler.is_compiling()
+                  and uses_onednn())
         if sync:
             csr = self._sparse(x)
             if csr is not None:
                 return self._forward_sparse(csr, index, gate, weight, track)
-        if self.use_dense(index.size(1), grouped):
-            return self._forward_dense(x, index, gate, weight, track)
-        path = self._forward_sorted
-        if grouped:
+        if (not sync and not grouped) or self.use_dense(index.size(1),
+                                                        grouped):
+            # (Without host counts, the dense path is the only one left.)
+            path = self._forward_dense
+            chunk = self.onednn_chunk_size if onednn else None
+        elif grouped:
             path = self._forward_grouped
             weight = self._derived(weight, 'padded', _pad_to_multiple_of_4)
-
-        chunk = self.chunk_size
-        if not grouped and uses_onednn():
-            chunk = self.onednn_chunk_size
-        elif torch.get_num_threads() > 1 and not grouped:
-            # (The sorted path's extra kernel launches, each synchronising
-            # the threads, measured slower: no chunks by default.)
-            chunk = self.threaded_chunk_size
+            chunk = self.chunk_size
+        else:
+            path = self._forward_sorted
+            chunk = self.chunk_size
+            if onednn:
+                chunk = self.onednn_chunk_size
+            elif torch.get_num_threads() > 1:
+                # (The sorted path's extra kernel launches, each
+                # synchronising the threads, measured slower: no chunks.)
+                chunk = self.threaded_chunk_size
         if (track or chunk is None or N <= chunk
                 or x.device.type != 'cpu'):
             return path(x, index, gate, weight, track)

@@ -23,7 +23,8 @@ def naive(lin, x, index, gate, input_scale=None):
 
 
 def force_path(lin, dense):
-    lin.gather_cost = lin.threaded_gather_cost = 10**9 if dense else 0
+    cost = 10**9 if dense else 0
+    lin.gather_cost = lin.threaded_gather_cost = lin.onednn_gather_cost = cost
 
 
 @pytest.fixture(params=['mkl', 'onednn'])
@@ -121,8 +122,12 @@ def test_expert_linear_gradients_match_naive(num_threads, max_padding,
             assert torch.allclose(a, b, atol=1e-5)
 
 
-def test_expert_linear_dense_rule(num_threads):
+@pytest.mark.parametrize('kernels', ['mkl', 'onednn'])
+def test_expert_linear_dense_rule(num_threads, kernels, cpu_linear):
+    cpu_linear(kernels)
     cost = 32 if num_threads == 1 else 256
+    if kernels == 'onednn':
+        cost = 128
     assert ExpertLinear(4, 16, 7).use_dense(3)  # (4 - 3) * 7 <= cost * 3
     assert ExpertLinear(8, 16, 40).use_dense(3) == (200 <= cost * 3)
     assert ExpertLinear(4, 16, 512).use_dense(3) == (512 <= cost * 3)

@@ -91,7 +91,8 @@ class ExpertLinear(ExpertBank):
     serves narrow output layers and :math:`k = E`. Under
     :func:`torch.compile` and off the CPU, the evaluation forward takes
     the dense path. The choice of path depends on the thread count, the
-    device and autograd but never on the batch, except for the sparse
+    device, the kernels (:mod:`pyg_rbm.nn.cpu_linear`) and autograd but
+    never on the batch, except for the sparse
     path, which depends on the batch's share of non-zeros; all paths agree
     up to float rounding.
 
@@ -171,7 +172,7 @@ class ExpertLinear(ExpertBank):
             for t in (x, weight, gate, self.bias))
         grouped = not track and self.use_grouped(x)
         # oneDNN's products are chunked on every path: a [65536, 4 * 256]
-        # dense product out of cache measured 1.4x the time of its chunks.
+        # dense product out of cache took 587 ms, its chunks 405.
         onednn = (x.device.type == 'cpu' and not torch.compiler.is_compiling()
                   and uses_onednn())
         if sync:

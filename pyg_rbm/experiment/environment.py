@@ -7,33 +7,24 @@ from typing import Any, Dict, Optional, Sequence
 
 import torch
 
+from pyg_rbm.cpuinfo import cpuinfo
+
 __all__ = ['environment', 'processor_name', 'processor_vendor',
            'blas_architecture', 'package_commit']
-
-
-def _cpuinfo(key: str) -> Optional[str]:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith(key):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return None
 
 
 def processor_name() -> str:
     r"""The processor's model name (a floating-point result may differ
     between processor models).
     """
-    return _cpuinfo('model name') or platform.processor() or 'unknown'
+    return cpuinfo('model name') or platform.processor() or 'unknown'
 
 
 def processor_vendor() -> str:
     r"""The processor's vendor, such as :obj:`"GenuineIntel"` or
     :obj:`"AuthenticAMD"` (:obj:`"unknown"` where the system does not say).
     """
-    return _cpuinfo('vendor_id') or 'unknown'
+    return cpuinfo('vendor_id') or 'unknown'
 
 
 def blas_architecture() -> str:

@@ -16,6 +16,8 @@ import torch
 import torch_geometric.nn.dense.linear as pyg_linear
 from torch import Tensor
 
+from pyg_rbm.cpuinfo import cpuinfo
+
 __all__ = ['CPULinear', 'linear', 'matmul', 'onednn_linear',
            'cpu_linear_backend', 'uses_onednn']
 
@@ -34,16 +36,8 @@ def _op():
         return None
 
 
-@functools.lru_cache(maxsize=None)
 def _vendor() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('vendor_id'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return 'unknown'
+    return cpuinfo('vendor_id') or 'unknown'
 
 
 def cpu_linear_backend() -> str:
@@ -116,7 +110,8 @@ def _use_onednn(x: Tensor, weight: Tensor) -> bool:
             or torch.jit.is_tracing() or torch.jit.is_scripting()):
         return False  # (exporters and Inductor know PyTorch's operator)
     return (uses_onednn() and x.device.type == 'cpu'
-            and x.dtype == torch.float32 and weight.dtype == torch.float32
+            and weight.device.type == 'cpu' and x.dtype == torch.float32
+            and weight.dtype == torch.float32
             and x.dim() == 2 and weight.dim() == 2
             and x.numel() * weight.size(0) >= MIN_MULTIPLY_ADDS)
 

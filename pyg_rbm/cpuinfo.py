@@ -1,0 +1,22 @@
+"""Fields of the processor description of the operating system."""
+from typing import Optional
+
+__all__ = ['cpuinfo']
+
+
+def cpuinfo(key: str) -> Optional[str]:
+    r"""The first value of field :obj:`key` of :obj:`/proc/cpuinfo`, such
+    as :obj:`"vendor_id"` or :obj:`"model name"`; :obj:`None` where the
+    system has no such file or field.
+
+    Args:
+        key (str): The field's name.
+    """
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith(key):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return None

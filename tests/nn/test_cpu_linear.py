@@ -116,6 +116,12 @@ def test_unknown_backend_is_refused_by_name(backend, capsys):
         main(['distill', '--dataset', 'cora', '--root', '/nonexistent'])
     assert exit.value.code == 2
     assert "'PYG_RBM_CPU_LINEAR'" in capsys.readouterr().err
+    # ... as does GraphGym's entry point:
+    from pyg_rbm.graphgym.__main__ import main as graphgym_main
+    with pytest.raises(SystemExit) as exit:
+        graphgym_main(['--cfg', '/nonexistent.yaml'])
+    assert exit.value.code == 2
+    assert "'PYG_RBM_CPU_LINEAR'" in capsys.readouterr().err
 
 
 def test_other_inputs_take_pytorch_kernels(backend):

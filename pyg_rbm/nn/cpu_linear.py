@@ -19,7 +19,7 @@ from torch import Tensor
 from pyg_rbm.cpuinfo import cpuinfo
 
 __all__ = ['CPULinear', 'linear', 'matmul', 'onednn_linear',
-           'cpu_linear_backend', 'uses_onednn']
+           'cpu_linear_backend', 'uses_onednn', 'takes_onednn']
 
 BACKENDS = ('auto', 'onednn', 'mkl')
 # oneDNN's call costs about 17 microseconds more than MKL's (one row of 128
@@ -29,6 +29,7 @@ MIN_MULTIPLY_ADDS = 1 << 20
 ENV = 'PYG_RBM_CPU_LINEAR'
 
 
+@functools.lru_cache(maxsize=None)
 def _op():
     try:
         return torch.ops.mkldnn._linear_pointwise.default
@@ -105,14 +106,23 @@ def uses_onednn() -> bool:
     return cpu_linear_backend() == 'onednn'
 
 
-def _use_onednn(x: Tensor, weight: Tensor) -> bool:
+def takes_onednn(x: Tensor) -> bool:
+    r"""Whether :func:`linear` takes oneDNN's kernels for products of
+    input :obj:`x` (a float32 CPU tensor, outside :func:`torch.compile`,
+    tracing and export, where :func:`uses_onednn`), at least for large
+    enough ones.
+    """
     if (torch.compiler.is_compiling() or torch.compiler.is_exporting()
             or torch.jit.is_tracing() or torch.jit.is_scripting()):
         return False  # (exporters and Inductor know PyTorch's operator)
-    return (uses_onednn() and x.device.type == 'cpu'
-            and weight.device.type == 'cpu' and x.dtype == torch.float32
-            and weight.dtype == torch.float32
-            and x.dim() == 2 and weight.dim() == 2
+    return (x.device.type == 'cpu' and x.dtype == torch.float32
+            and uses_onednn())
+
+
+def _use_onednn(x: Tensor, weight: Tensor) -> bool:
+    return (takes_onednn(x) and weight.device.type == 'cpu'
+            and weight.dtype == torch.float32 and x.dim() == 2
+            and weight.dim() == 2
             and x.numel() * weight.size(0) >= MIN_MULTIPLY_ADDS)
 
 

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from pyg_rbm.nn.cpu_linear import matmul, uses_onednn
+from pyg_rbm.nn.cpu_linear import matmul, takes_onednn, uses_onednn
 from pyg_rbm.nn.derived import derived
 from pyg_rbm.nn.dropout_mask import dropout_mask
 from pyg_rbm.nn.expert_bank import ExpertBank
@@ -131,7 +131,8 @@ class ExpertLinear(ExpertBank):
         """
         return (x.device.type == 'cpu' and x.dtype == torch.float32
                 and hasattr(torch, '_grouped_mm')
-                and not torch.compiler.is_compiling() and not uses_onednn())
+                and not torch.compiler.is_compiling()
+                and not takes_onednn(x))
 
     def use_sparse(self, x: Tensor) -> bool:
         r"""Returns :obj:`True` if :meth:`forward` takes the sparse path for
@@ -173,8 +174,7 @@ class ExpertLinear(ExpertBank):
         grouped = not track and self.use_grouped(x)
         # oneDNN's products are chunked on every path: a [65536, 4 * 256]
         # dense product out of cache took 587 ms, its chunks 405.
-        onednn = (x.device.type == 'cpu' and not torch.compiler.is_compiling()
-                  and uses_onednn())
+        onednn = takes_onednn(x)
         if sync:
             csr = self._sparse(x)
             if csr is not None:
@@ -300,7 +300,8 @@ class ExpertLinear(ExpertBank):
         order = torch.arange(N * k, device=x.device)  # grouped position
 
         cap = max(counts)
-        if (torch.get_num_threads() > 1 and not uses_onednn()
+        onednn = takes_onednn(x)
+        if (torch.get_num_threads() > 1 and not onednn
                 and E * cap <= self.max_padding * N * k):
             # One batched multiplication over [E, cap] padded groups: a
             # single multi-threaded kernel instead of E. Padding rows read
@@ -313,7 +314,7 @@ class ExpertLinear(ExpertBank):
             src = self._dropout(x.index_select(0, row))
             # One matrix multiplication per contiguous expert slice.
             # (torch._grouped_mm exists on CPU but measured slower.)
-            if track:  # `out=` does not support autograd:
+            if track or onednn:  # (no `out=` with autograd or oneDNN)
                 out = torch.cat([
                     matmul(src_e, weight[e])
                     for e, src_e in enumerate(src.split(counts))
@@ -324,7 +325,7 @@ class ExpertLinear(ExpertBank):
                 for e, (src_e, out_e) in enumerate(
                         zip(src.split(counts), out.split(counts))):
                     if counts[e] > 0:
-                        out_e.copy_(matmul(src_e, weight[e]))
+                        torch.mm(src_e, weight[e], out=out_e)
 
         # pos[n, j] = position of the pair (n, j) in `out`:
         pos = torch.empty_like(index)

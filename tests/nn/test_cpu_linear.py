@@ -10,6 +10,7 @@ from pyg_rbm.nn.cpu_linear import (
     linear,
     matmul,
     onednn_linear,
+    takes_onednn,
     uses_onednn,
 )
 
@@ -74,6 +75,8 @@ def test_backend_is_chosen_by_the_environment(backend, value, monkeypatch):
     expected = value if cpu_linear._op() is not None else 'mkl'
     assert cpu_linear_backend() == expected
     assert uses_onednn() == (expected == 'onednn')
+    assert takes_onednn(torch.ones(2, 2)) == (expected == 'onednn')
+    assert not takes_onednn(torch.ones(2, 2, dtype=torch.float64))
 
     calls = []
     monkeypatch.setattr(cpu_linear, 'onednn_linear',

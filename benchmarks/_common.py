@@ -23,7 +23,7 @@ from pyg_rbm.heap import retain_freed_memory
 __all__ = [
     'RBM_OVER_K_MLP_TARGET',
     'machine_info',
-    'median_time',
+    'median_times',
     'peak_rss_bytes',
     'current_rss_bytes',
     'gib',
@@ -64,23 +64,35 @@ def machine_info() -> Dict[str, Any]:
     )
 
 
-def median_time(fn: Callable[[int], Any], repeats: int,
-                warmup: int = 1) -> Dict[str, float]:
-    """Calls :obj:`fn(i)` for :obj:`warmup + repeats` values of :obj:`i`
-    and returns the median, minimum and mean wall time in seconds of the
-    last :obj:`repeats` calls (each call may use a different input)."""
+def median_times(fns: Dict[str, Callable[[int], Any]], repeats: int,
+                 warmup: int = 1,
+                 rounds: int = 10) -> Dict[str, Dict[str, float]]:
+    """Calls each :obj:`fn(i)` for :obj:`warmup + repeats` values of
+    :obj:`i` (each call may use a different input) and returns the median,
+    minimum and mean wall time in seconds of its last :obj:`repeats` calls.
+    The functions' timed calls are taken in turn, in :obj:`rounds` blocks
+    each, so that a change of the machine's speed while they run (another
+    job, the clock) weighs on all alike, while a block keeps its own
+    function's data in cache."""
     if repeats < 1:
-        raise ValueError(f"'repeats' must be positive in 'median_time' "
+        raise ValueError(f"'repeats' must be positive in 'median_times' "
                          f"(got {repeats})")
-    times: List[float] = []
+    times: Dict[str, List[float]] = {key: [] for key in fns}
+    block = -(-repeats // rounds)
     with torch.inference_mode():
-        for i in range(warmup + repeats):
-            t0 = time.perf_counter()
-            fn(i)
-            if i >= warmup:
-                times.append(time.perf_counter() - t0)
-    return dict(median=statistics.median(times), min=min(times),
-                mean=statistics.fmean(times), repeats=repeats)
+        for fn in fns.values():
+            for i in range(warmup):
+                fn(i)
+        for start in range(0, repeats, block):
+            for key, fn in fns.items():
+                for i in range(warmup + start,
+                               warmup + min(start + block, repeats)):
+                    t0 = time.perf_counter()
+                    fn(i)
+                    times[key].append(time.perf_counter() - t0)
+    return {key: dict(median=statistics.median(ts), min=min(ts),
+                      mean=statistics.fmean(ts), repeats=repeats)
+            for key, ts in times.items()}
 
 
 def peak_rss_bytes(children: bool = False) -> int:

@@ -30,7 +30,7 @@ from _common import (  # noqa: E402
     gib,
     loglog_panels,
     machine_info,
-    median_time,
+    median_times,
     peak_rss_bytes,
     write_json,
 )
@@ -157,8 +157,8 @@ def time_graph(name: str, data: Any, models: Dict[str, Any],
                     # before the sync-free default eval forward existed.
                     calls[key] = (lambda i, m=model: _with_host_sync(
                         m, x.index_select(0, batches[i])))
-            for key, fn in calls.items():
-                t = median_time(fn, repeats=repeats, warmup=warmup)
+            timed = median_times(calls, repeats=repeats, warmup=warmup)
+            for key, t in timed.items():
                 rec = dict(graph=name, nodes=N, model=key, threads=threads,
                            batch_size=size, batch='all' if is_all else size,
                            median_s=t['median'], min_s=t['min'],

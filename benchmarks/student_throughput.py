@@ -16,10 +16,8 @@ repeats is reported.
 """
 import argparse
 import os.path as osp
-import statistics
 import sys
-import time
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Dict, List
 
 import torch
 from torch_geometric.nn import MLP
@@ -28,15 +26,10 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import (  # noqa: E402
     RBM_OVER_K_MLP_TARGET,
     machine_info,
+    median_times,
     write_json,
 )
-from pyg_rbm.nn import allow_host_sync  # noqa: E402
-from pyg_rbm.nn.rbm import RbM  # noqa: E402
-
-try:
-    from pyg_rbm.nn import MoE
-except ImportError:  # Not written yet: skipped.
-    MoE = None
+from pyg_rbm.nn import MoE, RbM, allow_host_sync  # noqa: E402
 
 SHAPES = [
     # name, in, hidden, out, num_layers, num_experts, k, batch
@@ -57,28 +50,11 @@ def build_models(shape, seed: int = 0) -> Dict[str, torch.nn.Module]:
     sample = torch.randn(min(batch, 4096), in_)
     rbm.init_routing(sample, seed=seed)
     models['rbm'] = rbm
-    if MoE is not None:
-        models['moe'] = MoE(in_, hidden, out, num_layers=num_layers,
-                            num_experts=num_experts, k=k)
+    models['moe'] = MoE(in_, hidden, out, num_layers=num_layers,
+                        num_experts=num_experts, k=k)
     for model in models.values():
         model.eval()
     return models
-
-
-def interleaved_times(fns: Dict[str, Callable[[], Any]], repeats: int,
-                      warmup: int) -> Dict[str, Tuple[float, float]]:
-    times: Dict[str, List[float]] = {name: [] for name in fns}
-    # The host-counting paths of predict() (see pyg_rbm.nn.host_sync), as
-    # measured before the sync-free default eval forward existed.
-    with torch.inference_mode(), allow_host_sync():
-        for i in range(warmup + repeats):
-            for name, fn in fns.items():
-                t0 = time.perf_counter()
-                fn()
-                if i >= warmup:
-                    times[name].append(time.perf_counter() - t0)
-    return {name: (statistics.median(ts), min(ts))
-            for name, ts in times.items()}
 
 
 def run(threads: List[int], repeats: int, warmup: int,
@@ -90,11 +66,15 @@ def run(threads: List[int], repeats: int, warmup: int,
             name, in_, hidden, out, num_layers, num_experts, k, batch = shape
             models = build_models(shape)
             x = torch.randn(batch, in_)
-            fns = {key: (lambda m=model: m(x)) for key, model in
+            fns = {key: (lambda i, m=model: m(x)) for key, model in
                    models.items()}
-            times = interleaved_times(fns, repeats, warmup)
-            sec = {m: t[0] for m, t in times.items()}
-            best = {m: t[1] for m, t in times.items()}
+            # The host-counting paths of predict() (see
+            # pyg_rbm.nn.host_sync), as measured before the sync-free
+            # default eval forward existed; the models' calls alternate.
+            with allow_host_sync():
+                times = median_times(fns, repeats, warmup, rounds=repeats)
+            sec = {m: t['median'] for m, t in times.items()}
+            best = {m: t['min'] for m, t in times.items()}
             row = dict(
                 shape=name,
                 dims=f'{in_}->{hidden}x{num_layers - 1}->{out}',
@@ -106,9 +86,8 @@ def run(threads: List[int], repeats: int, warmup: int,
                                   for m, s in sec.items()},
                 ratio_rbm_vs_k_mlp=sec['rbm'] / (k * sec['mlp']),
                 ratio_rbm_vs_k_mlp_min=best['rbm'] / (k * best['mlp']),
+                ratio_moe_vs_k_mlp=sec['moe'] / (k * sec['mlp']),
             )
-            if 'moe' in sec:
-                row['ratio_moe_vs_k_mlp'] = sec['moe'] / (k * sec['mlp'])
             rows.append(row)
             print_row(row, flush=True)
     return rows

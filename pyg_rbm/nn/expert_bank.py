@@ -102,6 +102,7 @@ class ExpertBank(torch.nn.Module):
         index: Tensor,
         gate: Tensor,
         input_scale: Optional[Tensor] = None,
+        check_index: bool = True,
     ) -> Tensor:
         r"""The forward pass.
 
@@ -116,9 +117,13 @@ class ExpertBank(torch.nn.Module):
             input_scale (torch.Tensor, optional): Per-expert multiplier of
                 the expert input, of shape :obj:`[E, in_channels]`.
                 (default: :obj:`None`)
+            check_index (bool, optional): If set to :obj:`False`, the
+                values of :obj:`index` are not checked in training, where
+                reading them synchronises with the host; for callers that
+                chose the experts themselves. (default: :obj:`True`)
         """
         self._check_input(x, index, gate, input_scale,
-                          check_index=self.training)
+                          check_index=check_index and self.training)
         weight = self._scaled_weight(input_scale)
         gate = gate.to(x.dtype)
         if self.training and self.dropout > 0.0:

@@ -77,7 +77,7 @@ class _MoELayer(torch.nn.Module):
         return_aux_loss: bool = False,
     ) -> Tuple[Tensor, Optional[Tensor]]:
         index, gate = self.route(x)
-        out = self.experts(x, index, gate)
+        out = self.experts(x, index, gate, check_index=False)
         if not return_aux_loss:
             return out, None
 

@@ -137,10 +137,11 @@ class RbMLayer(torch.nn.Module):
         # output unchanged; without them as in the authors' code.
         index = x.new_zeros(x.size(0), 1, dtype=torch.long)
         if not self.scaled_pretraining:
-            return self.experts(x, index, x.new_ones(x.size(0), 1))
+            return self.experts(x, index, x.new_ones(x.size(0), 1),
+                                check_index=False)
         scale, input_scale = self._scales()
         gate = scale.expand(x.size(0), 1)
-        return self.experts(x, index, gate, input_scale)
+        return self.experts(x, index, gate, input_scale, check_index=False)
 
     def route(self, x: Tensor) -> Tuple[Tensor, Tensor]:
         r"""Returns the cosine similarities of the top-:obj:`k` memory keys
@@ -167,7 +168,8 @@ class RbMLayer(torch.nn.Module):
         sim, index = self.route(x)
         gate = _bounded_softmax(sim)
         scale, input_scale = self._scales()
-        out = self.experts(x, index, gate.detach() * scale, input_scale)
+        out = self.experts(x, index, gate.detach() * scale, input_scale,
+                           check_index=False)  # (our own top-k)
 
         if self.training and self.memory_update == 'forward':
             stats = self._memory_statistics(x, index, gate)

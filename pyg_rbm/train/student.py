@@ -23,6 +23,7 @@ from pyg_rbm.nn.finite import all_finite
 from pyg_rbm.nn.host_sync import allow_host_sync
 from pyg_rbm.nn.sparse_input import gather_rows
 from pyg_rbm.nn.student_protocol import check_student
+from pyg_rbm.train.adam import adam
 from pyg_rbm.train.data_parallel import (
     data_parallel_module,
     global_count,
@@ -298,8 +299,8 @@ class StudentTrainer:
         self.checkpoint_every = checkpoint_every
         self.resume = resume
         self.progress = progress
-        self.optimizer = optimizer or torch.optim.Adam(
-            model.parameters(), lr=lr, weight_decay=weight_decay)
+        self.optimizer = optimizer or adam(model.parameters(), lr,
+                                           weight_decay)
         self.selection = selection
         # The recorded metric that selects an epoch, and its better side.
         self._monitor = 'val' if selection == 'accuracy' else 'val_loss'

@@ -10,6 +10,7 @@ from pyg_rbm.config import SELECTIONS, TRAIN_GRAPHS
 from pyg_rbm.datasets.validate import check_node_data
 from pyg_rbm.teachers.inference import teacher_inference
 from pyg_rbm.teachers.locality import neighbourhood_exact_reason
+from pyg_rbm.train.adam import adam
 from pyg_rbm.train.evaluate import accuracy_metrics
 from pyg_rbm.train.loop import EpochRecord, FitResult, fit
 
@@ -101,8 +102,7 @@ def train_teacher(
         return _train_on_labelled_neighbourhood(
             model, data, lr, weight_decay, epochs, patience, evaluator,
             callbacks, progress, ties, extra_metrics, selection)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr,
-                                 weight_decay=weight_decay)
+    optimizer = adam(model.parameters(), lr, weight_decay)
     masks = dict(train=data.train_mask, val=data.val_mask)
     if data.get('test_mask') is not None and data.test_mask.any():
         masks['test'] = data.test_mask

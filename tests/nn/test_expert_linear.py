@@ -417,3 +417,47 @@ def test_expert_linear_grouped_path_uses_the_one_thread_gather_cost():
         assert lin.use_dense(3) and not lin.use_dense(3, grouped=True)
     finally:
         torch.set_num_threads(old)
+
+
+def test_expert_linear_check_index_false_skips_the_host_read():
+    # A training forward on the dense path reads the index only to check
+    # it; a caller that chose the experts itself skips that read.
+    lin = ExpertLinear(4, 16, 32).train()
+    force_path(lin, dense=True)
+    x = torch.randn(50, 16, requires_grad=True)  # (never sparse)
+    index, gate = random_routing(50, 4, 3)
+    with pytest.raises(ValueError, match="'index' must lie in"):
+        lin(x, index + 1, gate)
+    expected = naive(lin, x, index, gate)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError('host synchronisation')
+
+    with pytest.MonkeyPatch.context() as m:
+        for name in ('tolist', 'item', '__int__', '__bool__', 'nonzero'):
+            m.setattr(torch.Tensor, name, refuse)
+        out = lin(x, index, gate, check_index=False)
+    assert torch.allclose(out, expected, atol=1e-5)
+    out.sum().backward()
+    assert lin.bias.grad.size() == (4, 32)
+
+
+@pytest.mark.parametrize('name', ['rbm', 'moe'])
+def test_students_do_not_check_their_own_routing(monkeypatch, name):
+    from pyg_rbm.nn import build_student
+    from pyg_rbm.nn.expert_bank import ExpertBank
+    seen = []
+    check = ExpertBank._check_input
+
+    def recording(self, *args, check_index=True):
+        seen.append(check_index)
+        return check(self, *args, check_index=check_index)
+
+    monkeypatch.setattr(ExpertBank, '_check_input', recording)
+    kwargs = dict(hidden_channels=8, num_layers=2, num_experts=3, k=2)
+    model = build_student(name, 6, 2, **kwargs).train()
+    if name == 'rbm':
+        model.init_routing(torch.randn(30, 6))
+    seen.clear()
+    model(torch.randn(30, 6)).sum().backward()
+    assert seen == [False, False]

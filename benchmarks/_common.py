@@ -72,8 +72,10 @@ def median_times(fns: Dict[str, Callable[[int], Any]], repeats: int,
     minimum and mean wall time in seconds of its last :obj:`repeats` calls.
     The functions' timed calls are taken in turn, in :obj:`rounds` blocks
     each, so that a change of the machine's speed while they run (another
-    job, the clock) weighs on all alike, while a block keeps its own
-    function's data in cache."""
+    job, the clock) weighs on all alike; with :obj:`warmup`, each block
+    starts with an untimed call on a warm-up input, which brings the
+    function's own data (weights, index structures) back into cache after
+    the others' blocks."""
     if repeats < 1:
         raise ValueError(f"'repeats' must be positive in 'median_times' "
                          f"(got {repeats})")
@@ -85,6 +87,8 @@ def median_times(fns: Dict[str, Callable[[int], Any]], repeats: int,
                 fn(i)
         for start in range(0, repeats, block):
             for key, fn in fns.items():
+                if warmup > 0:
+                    fn(start // block % warmup)
                 for i in range(warmup + start,
                                warmup + min(start + block, repeats)):
                     t0 = time.perf_counter()

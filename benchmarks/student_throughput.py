@@ -6,10 +6,10 @@ The physical floor of RbM inference is about k expert matmuls per layer,
 i.e. k times the MLP, so the figure of merit is
 ``ratio = time(RbM) / (k * time(MLP))``; the target is <= 1.2 on every
 shape. Models are untrained (only the shapes matter); RbM is moved to its
-routing phase by ``init_routing`` on a sample of the batch. Every repeat
-times all models back to back on the same batch (interleaved, so that
-load from other processes hits all of them alike) and the median over
-repeats is reported.
+routing phase by ``init_routing`` on a sample of the batch. The models
+take turns on the same batch, in blocks of timed calls that each follow
+an untimed one (``_common.median_times``: load from other processes hits
+all of them alike), and the median over repeats is reported.
 
     python benchmarks/student_throughput.py
     python benchmarks/student_throughput.py --quick --threads 1
@@ -70,9 +70,9 @@ def run(threads: List[int], repeats: int, warmup: int,
                    models.items()}
             # The host-counting paths of predict() (see
             # pyg_rbm.nn.host_sync), as measured before the sync-free
-            # default eval forward existed; the models' calls alternate.
+            # default eval forward existed.
             with allow_host_sync():
-                times = median_times(fns, repeats, warmup, rounds=repeats)
+                times = median_times(fns, repeats, warmup, rounds=3)
             sec = {m: t['median'] for m, t in times.items()}
             best = {m: t['min'] for m, t in times.items()}
             row = dict(

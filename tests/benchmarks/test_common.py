@@ -14,14 +14,15 @@ def test_median_times_alternates_blocks_of_calls():
     calls = []
     fns = {name: (lambda i, name=name: calls.append((name, i)))
            for name in ('a', 'b')}
-    times = median_times(fns, repeats=5, warmup=1, rounds=2)
+    times = median_times(fns, repeats=5, warmup=2, rounds=2)
     # Warm-up calls first, then blocks of ceil(5 / 2) = 3 timed calls in
-    # turn; each function sees the indices 0 to 5 once, in order.
-    assert calls == [('a', 0), ('b', 0),
-                     ('a', 1), ('a', 2), ('a', 3),
-                     ('b', 1), ('b', 2), ('b', 3),
-                     ('a', 4), ('a', 5),
-                     ('b', 4), ('b', 5)]
+    # turn, each after an untimed call on a warm-up input (0, then 1);
+    # the timed calls see the indices 2 to 6 once, in order.
+    assert calls == [('a', 0), ('a', 1), ('b', 0), ('b', 1),
+                     ('a', 0), ('a', 2), ('a', 3), ('a', 4),
+                     ('b', 0), ('b', 2), ('b', 3), ('b', 4),
+                     ('a', 1), ('a', 5), ('a', 6),
+                     ('b', 1), ('b', 5), ('b', 6)]
     assert sorted(times) == ['a', 'b']
     for t in times.values():
         assert t['repeats'] == 5

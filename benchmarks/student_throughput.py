@@ -137,7 +137,7 @@ def main() -> None:
         args.out,
         dict(machine=info, repeats=repeats, warmup=warmup,
              target=RBM_OVER_K_MLP_TARGET,
-             worst_ratio_rbm=worst, moe_available=MoE is not None,
+             worst_ratio_rbm=worst,
              rows=rows))
     print(f'wrote {args.out}')
 

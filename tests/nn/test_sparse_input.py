@@ -76,11 +76,16 @@ def test_sparse_input_rules_out_dense_input_from_a_sample(monkeypatch):
     monkeypatch.setattr(torch, 'count_nonzero', counting)
     x = torch.randn(4096, 20).relu()  # about half non-zeros
     assert sparse_input(x, min_rows=1) is None
-    assert counted == [64 * 20]  # every 64th row, never the whole input
+    assert counted == []  # every 64th row ruled it out: no whole count
+    x[::64] = 0.0  # a sparse-looking sample: the whole input is counted
+    assert sparse_input(x, min_rows=1) is None
+    assert counted == [4096 * 20]
     counted.clear()
     x = bag_of_words(num_rows=4096, num_cols=20)
     assert sparse_input(x) is not None
-    assert counted == [64 * 20, 4096 * 20]  # sample, then every entry
+    assert counted == [4096 * 20]  # past the sample, every entry
+    x = torch.full((4096, 20), float('nan'))  # NaNs are not zeros
+    assert sparse_input(x) is None
     # The sample decides: its rows (every 15th of 1000) are full, the others
     # empty; 67 of 1000 rows, a share below 0.15 that is not counted.
     x = torch.zeros(1000, 10)

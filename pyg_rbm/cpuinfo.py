@@ -1,7 +1,7 @@
 """Fields of the processor description of the operating system."""
 from typing import Optional
 
-__all__ = ['cpuinfo']
+__all__ = ['cpuinfo', 'processor_vendor']
 
 
 def cpuinfo(key: str) -> Optional[str]:
@@ -20,3 +20,10 @@ def cpuinfo(key: str) -> Optional[str]:
     except OSError:
         pass
     return None
+
+
+def processor_vendor() -> str:
+    r"""The processor's vendor, such as :obj:`"GenuineIntel"` or
+    :obj:`"AuthenticAMD"` (:obj:`"unknown"` where the system does not say).
+    """
+    return cpuinfo('vendor_id') or 'unknown'

@@ -14,8 +14,8 @@ from pyg_rbm.cli import (
     predict,
     show,
 )
+from pyg_rbm.cli.environment import refuse_bad_environment
 from pyg_rbm.heap import retain_freed_memory
-from pyg_rbm.nn.cpu_linear import cpu_linear_backend
 
 COMMANDS = dict(distill=distill, show=show, predict=predict, export=export,
                 analyze=analyze, data=data, grid=grid, bench=bench)
@@ -38,10 +38,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         module.add_parser(sub)
     args = parser.parse_args(argv)
     retain_freed_memory()  # a process of its own: see pyg_rbm.heap
-    try:
-        cpu_linear_backend()  # a bad PYG_RBM_CPU_LINEAR fails before any work
-    except ValueError as error:
-        parser.exit(2, f'{parser.prog}: error: {error}\n')
+    refuse_bad_environment(parser)
     try:
         return COMMANDS[args.command].run(args) or 0
     except UsageError as error:

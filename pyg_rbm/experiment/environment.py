@@ -7,7 +7,7 @@ from typing import Any, Dict, Optional, Sequence
 
 import torch
 
-from pyg_rbm.cpuinfo import cpuinfo
+from pyg_rbm.cpuinfo import cpuinfo, processor_vendor
 
 __all__ = ['environment', 'processor_name', 'processor_vendor',
            'blas_architecture', 'package_commit']
@@ -18,13 +18,6 @@ def processor_name() -> str:
     between processor models).
     """
     return cpuinfo('model name') or platform.processor() or 'unknown'
-
-
-def processor_vendor() -> str:
-    r"""The processor's vendor, such as :obj:`"GenuineIntel"` or
-    :obj:`"AuthenticAMD"` (:obj:`"unknown"` where the system does not say).
-    """
-    return cpuinfo('vendor_id') or 'unknown'
 
 
 def blas_architecture() -> str:

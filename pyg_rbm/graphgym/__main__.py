@@ -20,11 +20,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help='KEY VALUE overrides, e.g. optim.max_epoch 10')
     args = parser.parse_args(argv)
 
-    from pyg_rbm.nn.cpu_linear import cpu_linear_backend
-    try:
-        cpu_linear_backend()  # a bad PYG_RBM_CPU_LINEAR fails before any work
-    except ValueError as error:
-        parser.exit(2, f'{parser.prog}: error: {error}\n')
+    from pyg_rbm.cli.environment import refuse_bad_environment
+    refuse_bad_environment(parser)
 
     from pyg_rbm.graphgym import format_table, run_experiment
     summary = run_experiment(args.cfg_file, args.repeat, args.opts)

@@ -16,7 +16,7 @@ import torch
 import torch_geometric.nn.dense.linear as pyg_linear
 from torch import Tensor
 
-from pyg_rbm.cpuinfo import cpuinfo
+from pyg_rbm.cpuinfo import processor_vendor
 
 __all__ = ['CPULinear', 'linear', 'matmul', 'onednn_linear',
            'cpu_linear_backend', 'uses_onednn', 'takes_onednn']
@@ -37,10 +37,6 @@ def _op():
         return None
 
 
-def _vendor() -> str:
-    return cpuinfo('vendor_id') or 'unknown'
-
-
 def cpu_linear_backend() -> str:
     r"""The kernels of :func:`linear` for float32 CPU tensors:
     :obj:`"onednn"` or :obj:`"mkl"` (PyTorch's own choice).
@@ -58,7 +54,7 @@ def cpu_linear_backend() -> str:
         return 'mkl'
     if value != 'auto':
         return value
-    vendor = _vendor()
+    vendor = processor_vendor()
     amd_like = vendor not in ('GenuineIntel', 'unknown')
     avx512 = torch.backends.cpu.get_cpu_capability().startswith('AVX512')
     return 'onednn' if amd_like and avx512 else 'mkl'

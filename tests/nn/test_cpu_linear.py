@@ -105,7 +105,7 @@ def test_auto_takes_onednn_only_off_intel_with_avx512(backend, monkeypatch):
     for vendor, expected in [('GenuineIntel', 'mkl'), ('unknown', 'mkl'),
                              ('AuthenticAMD', 'onednn'
                               if capability.startswith('AVX512') else 'mkl')]:
-        monkeypatch.setattr(cpu_linear, '_vendor', lambda: vendor)
+        monkeypatch.setattr(cpu_linear, 'processor_vendor', lambda: vendor)
         assert cpu_linear_backend() == expected, vendor
 
 

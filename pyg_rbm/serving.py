@@ -1,4 +1,5 @@
 r"""Per-node serving of a message-passing teacher from a CSR graph index."""
+import itertools
 import warnings
 from typing import List, NamedTuple, Optional, Tuple
 
@@ -59,7 +60,8 @@ class Neighborhood(NamedTuple):
         if num_dst is None:
             num_dst = self.rowptr.numel() - 1
         deg = self.rowptr[1:num_dst + 1] - self.rowptr[:num_dst]
-        dst = torch.repeat_interleave(torch.arange(num_dst), deg)
+        dst = torch.repeat_interleave(
+            torch.arange(num_dst, device=deg.device), deg)
         return torch.stack([self.col[:dst.numel()], dst])
 
 
@@ -94,7 +96,8 @@ class NeighborhoodIndex:
         self.col = edge_index[0][perm]
         # Global -> local id map, reset after every request so that a
         # request touches only its own neighbourhood.
-        self._local = torch.full((num_nodes, ), -1, dtype=torch.long)
+        self._local = torch.full((num_nodes, ), -1, dtype=torch.long,
+                                 device=edge_index.device)
 
     @property
     def num_edges(self) -> int:
@@ -106,7 +109,7 @@ class NeighborhoodIndex:
 
         Args:
             nodes (torch.Tensor): Global ids of the requested nodes
-                (duplicates allowed).
+                (duplicates allowed; moved to the index's device).
             num_hops (int): The number of hops :math:`K`.
         """
         name = self.__class__.__name__
@@ -121,11 +124,12 @@ class NeighborhoodIndex:
         if num_hops < 1:
             raise ValueError(f"'num_hops' in '{name}' must be positive "
                              f"(got {num_hops})")
-        seeds, inverse = torch.unique(nodes, return_inverse=True)
+        seeds, inverse = torch.unique(nodes.to(self.col.device),
+                                      return_inverse=True)
         local = self._local
         node_ids, degs, cols = [seeds], [], []
         count = seeds.numel()
-        local[seeds] = torch.arange(count)
+        local[seeds] = torch.arange(count, device=seeds.device)
         try:
             frontier = seeds
             for _ in range(num_hops):
@@ -134,11 +138,12 @@ class NeighborhoodIndex:
                 # Edge positions of all frontier rows: start[i] + 0..deg[i].
                 offset = torch.cumsum(deg, dim=0) - deg
                 pos = torch.repeat_interleave(start - offset, deg)
-                pos += torch.arange(pos.numel())
+                pos += torch.arange(pos.numel(), device=pos.device)
                 nbr = self.col[pos]
                 new = torch.unique(nbr[local[nbr] < 0])
                 node_ids.append(new)
-                local[new] = torch.arange(count, count + new.numel())
+                local[new] = torch.arange(count, count + new.numel(),
+                                          device=new.device)
                 count += new.numel()
                 degs.append(deg)
                 cols.append(local[nbr])
@@ -199,7 +204,7 @@ def neighborhood_subgraph(
             continue
         if isinstance(value, Tensor) and data.is_node_attr(key):
             if key.endswith('_mask') and value.dtype == torch.bool:
-                mask = torch.zeros(node_id.numel(), dtype=torch.bool)
+                mask = value.new_zeros(node_id.numel())
                 mask[:num_seeds] = value[node_id[:num_seeds]]
                 out[key] = mask
             else:
@@ -289,7 +294,7 @@ class TeacherServer:
                 warnings.filterwarnings('ignore', '.*Sparse CSR.*beta')
                 return torch.sparse_csr_tensor(
                     nb.rowptr[:num_dst + 1], nb.col[:nnz],
-                    torch.ones(nnz, dtype=self.x.dtype),
+                    self.x.new_ones(nnz),
                     size=(num_dst, num_src), check_invariants=False)
         return nb.edge_index(num_dst)
 
@@ -322,7 +327,7 @@ class TeacherServer:
         self.model.eval()
         try:
             x = self.x.index_select(0, nb.node_id)
-            within = torch.tensor(nb.num_nodes_per_hop).cumsum(0).tolist()
+            within = list(itertools.accumulate(nb.num_nodes_per_hop))
             K = self.num_hops
             for layer, conv in enumerate(self.model.convs):
                 num_dst, num_src = within[K - 1 - layer], within[K - layer]

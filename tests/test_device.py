@@ -1,13 +1,68 @@
+import collections
+import os
+import sys
+
 import pytest
 import torch
+from torch.overrides import TorchFunctionMode
 
+import pyg_rbm
 from pyg_rbm.config import DistillConfig, load_config, merge_config
 from pyg_rbm.datasets import make_csbm
 from pyg_rbm.device import check_device, resolve_device
+from pyg_rbm.serving import TeacherServer, neighborhood_subgraph
+from pyg_rbm.teachers import build_teacher
 from pyg_rbm.train.draws import generator_on, randperm
 from pyg_rbm.train.pipeline import distill_student, prepare_teacher
 
 DEVICES = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
+
+PACKAGE = os.path.dirname(pyg_rbm.__file__) + os.sep
+# Without `device=`, these make their tensor on the CPU whatever the data's
+# device (`Tensor.new_*` and the `*_like` functions take their input's).
+FACTORIES = {
+    torch.arange, torch.empty, torch.eye, torch.full, torch.linspace,
+    torch.ones, torch.rand, torch.randint, torch.randn, torch.randperm,
+    torch.tensor, torch.zeros
+}
+# CPU algorithms by design (README, "Devices"): DeepWalk's walks and
+# skip-gram training, whose embeddings are then moved to the graph's device.
+CPU_BY_DESIGN = {('train/extras/positional_encoding.py', name)
+                 for name in ('random_walks', '_walk', '_skipgram_loss',
+                              '_deepwalk')}
+
+
+def _in_module_init(frame) -> bool:
+    # Parameters are built on the CPU and moved, as PyTorch's own are.
+    while frame is not None:
+        if (frame.f_code.co_name == '__init__'
+                and isinstance(frame.f_locals.get('self'), torch.nn.Module)):
+            return True
+        frame = frame.f_back
+    return False
+
+
+class DeviceLessFactories(TorchFunctionMode):
+    """Records each call of this package's code to a tensor factory without
+    a device: on a GPU machine, a tensor on the CPU beside data on the GPU.
+    """
+    def __init__(self):
+        super().__init__()
+        self.calls = collections.Counter()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if (func in FACTORIES and kwargs.get('device') is None
+                and not (func is torch.tensor
+                         and isinstance(args[0], torch.Tensor))):
+            frame = sys._getframe(1)  # the caller of the factory
+            path = frame.f_code.co_filename
+            if path.startswith(PACKAGE):
+                site = (path[len(PACKAGE):], frame.f_code.co_name)
+                if site not in CPU_BY_DESIGN and not _in_module_init(frame):
+                    self.calls[f'{site[0]}:{frame.f_lineno} in {site[1]}: '
+                               f'torch.{func.__name__}'] += 1
+        return func(*args, **kwargs)
 
 
 def test_device_names():
@@ -58,3 +113,53 @@ def test_pipeline_runs_on_the_configured_device(device):
                                   0, data, progress=False)
         if not torch.cuda.is_available():
             assert cpu_run.scores == run.scores
+
+
+def test_device_less_factories_are_recorded_in_the_package_only():
+    probe = compile('torch.arange(3)\n'
+                    'torch.zeros(2, device="cpu").new_ones(3)\n',
+                    os.path.join(PACKAGE, 'probe.py'), 'exec')
+    with DeviceLessFactories() as recorder:
+        exec(probe, {'torch': torch})
+        torch.arange(3)  # (this test's own call)
+        torch.nn.Linear(2, 2)
+    assert list(recorder.calls) == ['probe.py:1 in <module>: torch.arange']
+
+
+def test_the_core_creates_every_tensor_on_the_data_device():
+    # The stand-in, where no GPU is, for the GPU runs of the pipeline: a
+    # teacher and each student with every extra, and the factories the
+    # core called without the data's device.
+    data = make_csbm(num_nodes=300, num_classes=3, num_features=8,
+                     avg_degree=8, homophily=0.9, seed=0)
+    extras = dict(reliable_sampling=True, rs_start_epoch=1, adversarial=True,
+                  adv_steps=1, adv_fraction=0.5, label_propagation=True)
+    recorder = DeviceLessFactories()
+    for student, setting, more in (
+            ('rbm', 'inductive', dict(positional_encoding=True, pe_dim=4)),
+            ('moe', 'transductive', {}), ('mlp', 'production', {})):
+        config = merge_config(
+            DistillConfig(dataset='csbm', setting=setting, device='cpu'),
+            dict(teacher=dict(hidden_channels=16, epochs=10),
+                 student=dict(name=student, hidden_channels=16,
+                              num_experts=3, k=2),
+                 train=dict(epochs=3, pretrain_epochs=2, batch_size=64),
+                 extras=dict(extras, **more)))
+        with recorder:
+            run = prepare_teacher(config, 0, data, progress=False)
+            distill_student(run, progress=False)
+    assert not recorder.calls, '\n'.join(recorder.calls)
+
+
+def test_serving_creates_every_tensor_on_the_data_device():
+    data = make_csbm(num_nodes=200, num_classes=3, num_features=8,
+                     avg_degree=6, homophily=0.9, seed=0)
+    teacher = build_teacher('sage', 8, 16, 3, num_layers=2)
+    nodes = torch.tensor([4, 0, 4, 199])
+    with DeviceLessFactories() as recorder:
+        server = TeacherServer(teacher, data.x, data.edge_index)
+        assert server.predict(nodes).shape == (4, 3)
+        sub = neighborhood_subgraph(data, nodes, num_hops=2)
+    assert sub.train_mask[:sub.num_seed_nodes].equal(data.train_mask[
+        sub.node_id[:sub.num_seed_nodes]])
+    assert not recorder.calls, '\n'.join(recorder.calls)

@@ -10,6 +10,8 @@ from pyg_rbm.serving import (
     neighborhood_subgraph,
 )
 
+DEVICES = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
+
 
 def _graph(num_nodes=60, num_edges=240, seed=0):
     gen = torch.Generator().manual_seed(seed)
@@ -65,6 +67,7 @@ def test_gather_matches_k_hop_subgraph(num_layers):
     assert int(nb.rowptr[-1]) == nb.col.numel() == int(expected)
 
 
+@pytest.mark.parametrize('device', DEVICES)
 @pytest.mark.parametrize('model_fn', [
     lambda: GraphSAGE(12, 16, num_layers=2, out_channels=5),
     lambda: GraphSAGE(12, 16, num_layers=3, out_channels=5,
@@ -73,25 +76,27 @@ def test_gather_matches_k_hop_subgraph(num_layers):
     lambda: GAT(12, 16, num_layers=2, out_channels=5, heads=2),
     lambda: GIN(12, 16, num_layers=2, out_channels=5),
 ])
-def test_predict_equals_full_graph(model_fn):
+def test_predict_equals_full_graph(model_fn, device):
     torch.manual_seed(0)
-    x, edge_index = _graph()
-    model = model_fn()
+    x, edge_index = (t.to(device) for t in _graph())
+    model = model_fn().to(device)
     if model.norms is not None:  # Non-trivial running statistics.
         model.train()
         model(x, edge_index)
     model.train()
     server = TeacherServer(model, x, edge_index)
-    nodes = torch.tensor([5, 0, 5, 59, 17, 42, 3])
+    nodes = torch.tensor([5, 0, 5, 59, 17, 42, 3])  # (on the CPU)
     out = server.predict(nodes)
     assert model.training  # The training flag is restored.
+    assert out.device == x.device
 
     model.eval()
     with torch.no_grad():
         full = model(x, edge_index)
     assert out.size() == (7, 5)
-    assert torch.allclose(out, full[nodes], atol=1e-5)
-    assert torch.allclose(server(torch.arange(60)), full, atol=1e-5)
+    assert torch.allclose(out, full[nodes.to(device)], atol=1e-5)
+    assert torch.allclose(server(torch.arange(60, device=device)), full,
+                          atol=1e-5)
 
 
 def test_teacher_server_errors():

@@ -37,7 +37,8 @@ def analyse_routing(model: torch.nn.Module, x: Tensor,
     inputs: List[Tensor] = []
     choices = routing_choices(model, x, inputs)
     gen = torch.Generator().manual_seed(seed)
-    sample = torch.randperm(x.size(0), generator=gen)[:max_points]
+    sample = torch.randperm(x.size(0), generator=gen,
+                            device='cpu')[:max_points]
     sample = sample.sort().values
     for stats, h, (index, _) in zip(layers, inputs, choices):
         points = h[sample.to(h.device)].detach().cpu().double().numpy()

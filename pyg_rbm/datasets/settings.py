@@ -84,9 +84,11 @@ def split_setting(
                              f"{PRODUCTION_HOLDOUT} in 'production' "
                              f"(got {holdout})")
     num_nodes = data.num_nodes
+    device = data.edge_index.device
     if setting == 'transductive':
-        return SettingSplit(setting, data, data, torch.arange(num_nodes),
-                            torch.empty(0, dtype=torch.long))
+        return SettingSplit(setting, data, data,
+                            torch.arange(num_nodes, device=device),
+                            torch.empty(0, dtype=torch.long, device=device))
 
     test_ids = data.test_mask.nonzero().view(-1)
     if holdout is None:
@@ -99,11 +101,13 @@ def split_setting(
                          f"the {test_ids.numel()} test nodes, which is no "
                          f"node: the split is too small for it in "
                          f"'split_setting'")
+    # Drawn on the CPU, so that a seed holds out the same nodes anywhere.
     generator = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(test_ids.numel(), generator=generator)
+    perm = torch.randperm(test_ids.numel(), generator=generator,
+                          device='cpu').to(device)
     held_out = test_ids[perm[:num_held_out]].sort()[0]
 
-    observed_mask = torch.ones(num_nodes, dtype=torch.bool)
+    observed_mask = torch.ones(num_nodes, dtype=torch.bool, device=device)
     observed_mask[held_out] = False
     node_ids = observed_mask.nonzero().view(-1)
     # `Data.subgraph` relabels nodes and drops every edge with a held-out

@@ -43,17 +43,19 @@ def per_class_split(
                          f"must be non-negative (got {num_train}, "
                          f"{num_val})")
     num_nodes = y.numel()
-    perm = torch.randperm(num_nodes, generator=generator)
+    # Drawn on the CPU, so that a seed gives the same split on every device.
+    perm = torch.randperm(num_nodes, generator=generator,
+                          device='cpu').to(y.device)
     # A stable sort by label keeps the random order within each class, so
     # the position inside the class block is a random rank:
     _, order = torch.sort(y[perm], stable=True)
     nodes = perm[order]
     count = torch.bincount(y, minlength=int(y.max()) + 1 if num_nodes else 0)
     start = torch.cumsum(count, dim=0) - count
-    rank = torch.arange(num_nodes) - start[y[nodes]]
+    rank = torch.arange(num_nodes, device=y.device) - start[y[nodes]]
 
-    train_mask = torch.zeros(num_nodes, dtype=torch.bool)
-    val_mask = torch.zeros(num_nodes, dtype=torch.bool)
+    train_mask = torch.zeros(num_nodes, dtype=torch.bool, device=y.device)
+    val_mask = torch.zeros(num_nodes, dtype=torch.bool, device=y.device)
     train_mask[nodes[rank < num_train]] = True
     val_mask[nodes[(rank >= num_train) & (rank < num_train + num_val)]] = True
     test_mask = ~(train_mask | val_mask)

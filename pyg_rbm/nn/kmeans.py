@@ -21,7 +21,7 @@ def kmeans_sample(num_rows: int, seed: int = 0,
     if max_points is None or num_rows <= max_points:
         return None
     gen = torch.Generator().manual_seed(seed)
-    return torch.randperm(num_rows, generator=gen)[:max_points]
+    return torch.randperm(num_rows, generator=gen, device='cpu')[:max_points]
 
 
 def kmeans(

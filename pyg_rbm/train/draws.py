@@ -19,7 +19,7 @@ def randperm(n: int, generator: torch.Generator,
     r"""A permutation of :obj:`n` drawn by the CPU :obj:`generator`, on
     :obj:`device`.
     """
-    return torch.randperm(n, generator=generator).to(device)
+    return torch.randperm(n, generator=generator, device='cpu').to(device)
 
 
 def generator_on(

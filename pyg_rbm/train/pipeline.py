@@ -518,8 +518,8 @@ def distill_student(
 
         from pyg_rbm.train.extras import ReliableSampler
         gen = torch.Generator().manual_seed(seed)
-        noise = torch.randn(observed.x.shape, generator=gen).to(
-            observed.x.device) * extras.rs_noise
+        noise = torch.randn(observed.x.shape, generator=gen, device='cpu')
+        noise = noise.to(observed.x.device) * extras.rs_noise
         noisy = teacher_inference(run.teacher, observed.x + noise,
                                   observed.edge_index)
         sampler = ReliableSampler(teacher_logits=observed.teacher_logits,

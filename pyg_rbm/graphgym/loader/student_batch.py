@@ -56,9 +56,11 @@ def student_batch(
         return torch.cat([mask, mask.new_zeros(num_held)])
 
     test_mask = observed.get('test_mask')
+    device = observed.train_mask.device
     if test_mask is None:
-        test_mask = torch.zeros(num_observed, dtype=torch.bool)
-    inductive_mask = torch.zeros(num_observed + num_held, dtype=torch.bool)
+        test_mask = torch.zeros(num_observed, dtype=torch.bool, device=device)
+    inductive_mask = torch.zeros(num_observed + num_held, dtype=torch.bool,
+                                 device=device)
     inductive_mask[num_observed:] = True
     masks = dict(train_mask=pad(observed.train_mask),
                  val_mask=pad(observed.val_mask), test_mask=pad(test_mask),

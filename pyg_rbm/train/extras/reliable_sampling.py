@@ -185,8 +185,8 @@ class ReliableSampler:
         """
         prob = self.keep_probability()[self.edge_index[1]]
         # Drawn on the CPU, so that a seed keeps the same edges anywhere.
-        keep = torch.rand(prob.numel(), generator=generator).to(
-            prob.device) < prob
+        keep = torch.rand(prob.numel(), generator=generator,
+                          device='cpu').to(prob.device) < prob
         return self.edge_index[:, keep]
 
     def update(

@@ -1,5 +1,6 @@
 """Helpers shared by the benchmark scripts: machine description, timing,
 memory, JSON output and log-log plots (matplotlib's Agg backend)."""
+import argparse
 import datetime
 import json
 import os
@@ -22,6 +23,9 @@ from pyg_rbm.heap import retain_freed_memory
 
 __all__ = [
     'RBM_OVER_K_MLP_TARGET',
+    'add_device_argument',
+    'parse_device',
+    'synchronize',
     'machine_info',
     'median_times',
     'peak_rss_bytes',
@@ -39,14 +43,42 @@ RBM_OVER_K_MLP_TARGET = 1.2
 retain_freed_memory()
 
 
-def machine_info() -> Dict[str, Any]:
-    """What the numbers were measured on, and how busy the machine was."""
+def add_device_argument(parser: argparse.ArgumentParser) -> None:
+    """The :obj:`--device` option of the benchmarks that run models."""
+    parser.add_argument('--device', default='auto',
+                        help="'auto' (CUDA when available), 'cpu', 'cuda' "
+                        "or 'cuda:N' (default: auto); recorded in the JSON")
+
+
+def parse_device(parser: argparse.ArgumentParser,
+                 name: str) -> torch.device:
+    """The device of :obj:`--device`, or the parser's usage error (exit
+    code 2) before any work when it is malformed or absent here."""
+    from pyg_rbm.device import check_device, resolve_device
+    try:
+        check_device(name, key='--device')
+    except ValueError as error:
+        parser.error(str(error))
+    return resolve_device(name)
+
+
+def synchronize(device: torch.device) -> None:
+    """Waits for the work queued on :obj:`device` (a CUDA device runs it
+    after the call returns), so that a clock read next counts it."""
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def machine_info(device: Optional[torch.device] = None) -> Dict[str, Any]:
+    """What the numbers were measured on (with :obj:`device`, the device
+    the models ran on, and its name for a GPU), and how busy the machine
+    was."""
     import torch_geometric
     try:
         mem = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
     except (ValueError, OSError):
         mem = None
-    return dict(
+    info = dict(
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(
             timespec='seconds'),
         host=platform.node(),
@@ -62,11 +94,20 @@ def machine_info() -> Dict[str, Any]:
         load_average=list(os.getloadavg()),
         commit=package_commit(('pyg_rbm', 'benchmarks')),
     )
+    if device is not None:
+        info['device'] = str(device)
+        if device.type == 'cuda':
+            info['gpu'] = torch.cuda.get_device_name(device)
+    return info
 
 
-def median_times(fns: Dict[str, Callable[[int], Any]], repeats: int,
-                 warmup: int = 1,
-                 rounds: int = 10) -> Dict[str, Dict[str, float]]:
+def median_times(
+    fns: Dict[str, Callable[[int], Any]],
+    repeats: int,
+    warmup: int = 1,
+    rounds: int = 10,
+    device: Optional[torch.device] = None,
+) -> Dict[str, Dict[str, float]]:
     """Calls each :obj:`fn(i)` for :obj:`warmup + repeats` values of
     :obj:`i` (each call may use a different input) and returns the median,
     minimum and mean wall time in seconds of its last :obj:`repeats` calls.
@@ -75,10 +116,12 @@ def median_times(fns: Dict[str, Callable[[int], Any]], repeats: int,
     job, the clock) weighs on all alike; with :obj:`warmup`, each block
     starts with an untimed call on a warm-up input, which brings the
     function's own data (weights, index structures) back into cache after
-    the others' blocks."""
+    the others' blocks. On a :obj:`device` that runs work after the call
+    returns (CUDA), each call is timed until that work is done."""
     if repeats < 1:
         raise ValueError(f"'repeats' must be positive in 'median_times' "
                          f"(got {repeats})")
+    device = torch.device(device or 'cpu')
     times: Dict[str, List[float]] = {key: [] for key in fns}
     block = -(-repeats // rounds)
     with torch.inference_mode():
@@ -91,8 +134,10 @@ def median_times(fns: Dict[str, Callable[[int], Any]], repeats: int,
                     fn(start // block % warmup)
                 for i in range(warmup + start,
                                warmup + min(start + block, repeats)):
+                    synchronize(device)
                     t0 = time.perf_counter()
                     fn(i)
+                    synchronize(device)
                     times[key].append(time.perf_counter() - t0)
     return {key: dict(median=statistics.median(ts), min=min(ts),
                       mean=statistics.fmean(ts), repeats=repeats)

@@ -9,10 +9,13 @@ nodes) are predicted; the teacher gathers the neighbourhood with
 :class:`pyg_rbm.serving.TeacherServer` (CSR index, no sampling), the
 students gather the nodes' feature rows. Weights are untrained: only the
 shapes matter for timing. The median of several calls (after warm-up) is
-reported.
+reported. On a GPU (:obj:`--device cuda`), the graph and the models live
+there, each call is timed until the GPU has finished it, the thread
+counts default to one, and ONNX Runtime (a CPU session) is left out.
 
     python benchmarks/latency.py --out docs/benchmarks
     python benchmarks/latency.py --quick          # fewer repeats, no 1M
+    python benchmarks/latency.py --device cuda --out results/gpu
 """
 import argparse
 import os
@@ -27,10 +30,12 @@ from torch import Tensor
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import (  # noqa: E402
     RBM_OVER_K_MLP_TARGET,
+    add_device_argument,
     gib,
     loglog_panels,
     machine_info,
     median_times,
+    parse_device,
     peak_rss_bytes,
     write_json,
 )
@@ -96,7 +101,9 @@ def load_graph(name: str, seed: int) -> Any:
     return data
 
 
-def build_models(data: Any, args: argparse.Namespace) -> Dict[str, Any]:
+def build_models(data: Any, args: argparse.Namespace,
+                 device: torch.device) -> Dict[str, Any]:
+    # Built and routed (k-means) on the CPU, as training does, then moved.
     torch.manual_seed(args.seed)
     F, C = data.num_features, int(data.num_classes)
     teacher = build_teacher('sage', F, args.hidden, C,
@@ -110,15 +117,16 @@ def build_models(data: Any, args: argparse.Namespace) -> Dict[str, Any]:
     rows = torch.randperm(data.num_nodes, generator=gen)[:KMEANS_ROWS]
     rbm.init_routing(data.x[rows], seed=args.seed)
     for model in (teacher, mlp, rbm):
-        model.eval()
+        model.eval().to(device)
     return dict(teacher=teacher, mlp=mlp, rbm=rbm)
 
 
 def time_graph(name: str, data: Any, models: Dict[str, Any],
-               args: argparse.Namespace) -> List[Dict[str, Any]]:
+               args: argparse.Namespace,
+               device: torch.device) -> List[Dict[str, Any]]:
     N = data.num_nodes
-    x = data.x
-    server = TeacherServer(models['teacher'], x, data.edge_index)
+    x = data.x.to(device)
+    server = TeacherServer(models['teacher'], x, data.edge_index.to(device))
     records = []
     sizes = [b for b in args.batch_sizes if b < N] + [N]
     gen = torch.Generator().manual_seed(args.seed)
@@ -129,8 +137,10 @@ def time_graph(name: str, data: Any, models: Dict[str, Any],
             repeats = (args.repeats_all if is_all else max(
                 args.min_repeats, args.repeats // max(1, size // 256)))
             warmup = 1 if is_all else 2
-            batches = ([torch.arange(N)] * (warmup + repeats) if is_all else
-                       [torch.randperm(N, generator=gen)[:size]
+            # (Drawn on the CPU: the same batches on every device.)
+            batches = ([torch.arange(N, device=device)] * (warmup + repeats)
+                       if is_all else
+                       [torch.randperm(N, generator=gen)[:size].to(device)
                         for _ in range(warmup + repeats)])
             nb = server.gather(batches[0])
             hood = dict(nodes=int(nb.node_id.numel()),
@@ -140,7 +150,8 @@ def time_graph(name: str, data: Any, models: Dict[str, Any],
                 'teacher': lambda i: server.predict(batches[i]),
                 'teacher_gather': lambda i: server.gather(batches[i]),
             }
-            onnx = onnx_student(models['rbm'], x.size(1), threads)
+            onnx = (onnx_student(models['rbm'], x.size(1), threads)
+                    if device.type == 'cpu' else None)
             if onnx is not None:
                 # All nodes in the chunks that predict() takes below (one
                 # call over 1M rows held 24 GB in ONNX Runtime).
@@ -157,9 +168,11 @@ def time_graph(name: str, data: Any, models: Dict[str, Any],
                     # before the sync-free default eval forward existed.
                     calls[key] = (lambda i, m=model: _with_host_sync(
                         m, x.index_select(0, batches[i])))
-            timed = median_times(calls, repeats=repeats, warmup=warmup)
+            timed = median_times(calls, repeats=repeats, warmup=warmup,
+                                 device=device)
             for key, t in timed.items():
-                rec = dict(graph=name, nodes=N, model=key, threads=threads,
+                rec = dict(graph=name, nodes=N, model=key, device=str(device),
+                           threads=threads,
                            batch_size=size, batch='all' if is_all else size,
                            median_s=t['median'], min_s=t['min'],
                            repeats=repeats,
@@ -269,7 +282,10 @@ def main() -> None:
     parser.add_argument('--graphs', nargs='+',
                         default=['cora', 'csbm_100k', 'csbm_1m'],
                         choices=['cora', 'csbm_100k', 'csbm_1m'])
-    parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
+    add_device_argument(parser)
+    parser.add_argument('--threads', type=int, nargs='+', default=None,
+                        help='torch CPU threads, each in turn (default: 1 '
+                        'and 2 on the CPU, 1 with a GPU)')
     parser.add_argument('--batch-sizes', type=int, nargs='+',
                         default=[1, 256, 4096])
     parser.add_argument('--hidden', type=int, default=256)
@@ -284,12 +300,15 @@ def main() -> None:
     parser.add_argument('--repeats-all', type=int, default=3)
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
+    device = parse_device(parser, args.device)
+    if args.threads is None:
+        args.threads = [1, 2] if device.type == 'cpu' else [1]
     if args.quick:
         args.graphs = [g for g in args.graphs if g != 'csbm_1m']
         args.repeats, args.min_repeats, args.repeats_all = 20, 3, 1
 
     start = time.perf_counter()
-    info = machine_info()
+    info = machine_info(device)
     records: List[Dict[str, Any]] = []
     graphs: Dict[str, Any] = {}
     for name in args.graphs:
@@ -298,18 +317,19 @@ def main() -> None:
                             edges=int(data.edge_index.size(1)),
                             features=data.num_features,
                             classes=int(data.num_classes))
-        models = build_models(data, args)
+        models = build_models(data, args, device)
         graphs[name]['parameters'] = {
             k: sum(p.numel() for p in m.parameters())
             for k, m in models.items()
         }
-        records += time_graph(name, data, models, args)
+        records += time_graph(name, data, models, args, device)
         del data, models
 
     summary = summarize(records, args.k)
     info['load_average_end'] = list(os.getloadavg())
     result = dict(
         benchmark='latency', command=' '.join(sys.argv), machine=info,
+        device=str(device),
         config=dict(vars(args), teacher='sage', aggr='mean',
                     kmeans_rows=KMEANS_ROWS, all_chunk=ALL_CHUNK),
         graphs=graphs, summary=summary, records=records,
@@ -320,9 +340,10 @@ def main() -> None:
     write_json(osp.join(args.out, 'latency.json'), result)
     table = markdown(summary)
     with open(osp.join(args.out, 'latency.md'), 'w') as f:
+        gpu = f", models on {info['gpu']}" if 'gpu' in info else ''
         f.write(f"Measured {info['date']} on {info['cpu']} "
                 f"({info['cpu_count']} cores, load average "
-                f"{info['load_average'][0]:.2f} at start), torch "
+                f"{info['load_average'][0]:.2f} at start{gpu}), torch "
                 f"{info['torch']}.\n\n" + table)
     plot(records, list(graphs), osp.join(args.out, 'latency.png'))
     print(table)

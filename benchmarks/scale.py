@@ -17,8 +17,14 @@ same loss, gradients and validation scores as on the full graph for
 GraphSAGE; the test accuracy of the best state is computed on the full
 graph). :obj:`--teacher-graph full` trains on the whole graph instead.
 
+With :obj:`--device cuda`, the graph is generated on the CPU and moved to
+the GPU with the models; each phase is timed until the GPU has finished
+it, and the peak GPU memory of the run is recorded beside the resident
+memory.
+
     python benchmarks/scale.py --out docs/benchmarks
     python benchmarks/scale.py --quick            # 10k and 100k only
+    python benchmarks/scale.py --device cuda --sizes 2000000 --out results/gpu
 """
 import argparse
 import json
@@ -34,11 +40,14 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import (  # noqa: E402
+    add_device_argument,
     current_rss_bytes,
     gib,
     loglog_panels,
     machine_info,
+    parse_device,
     peak_rss_bytes,
+    synchronize,
     write_json,
 )
 
@@ -47,12 +56,14 @@ SIZES = (10_000, 100_000, 1_000_000, 2_000_000, 10_000_000)
 
 
 class _Clock:
-    def __init__(self) -> None:
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
         self.seconds: Dict[str, float] = {}
         self.peak_rss_gib: Dict[str, float] = {}
         self.rss_gib: Dict[str, float] = {}
 
     def phase(self, name: str, start: float) -> None:
+        synchronize(self.device)
         self.seconds[name] = time.perf_counter() - start
         self.peak_rss_gib[name] = gib(peak_rss_bytes())
         self.rss_gib[name] = gib(current_rss_bytes())
@@ -60,7 +71,8 @@ class _Clock:
               f'{self.peak_rss_gib[name]:.2f} GiB', flush=True)
 
 
-def run_size(num_nodes: int, args: argparse.Namespace) -> Dict[str, Any]:
+def run_size(num_nodes: int, args: argparse.Namespace,
+             device: torch.device) -> Dict[str, Any]:
     from pyg_rbm.datasets import make_csbm
     from pyg_rbm.nn import build_student
     from pyg_rbm.teachers import build_teacher, teacher_inference
@@ -74,19 +86,20 @@ def run_size(num_nodes: int, args: argparse.Namespace) -> Dict[str, Any]:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    clock = _Clock()
+    clock = _Clock(device)
     baseline_gib = gib(peak_rss_bytes())
 
     t0 = time.perf_counter()
     data = make_csbm(num_nodes, args.classes, args.features,
                      avg_degree=args.avg_degree, homophily=args.homophily,
-                     feature_noise=args.feature_noise, seed=args.seed)
+                     feature_noise=args.feature_noise,
+                     seed=args.seed).to(device)
     clock.phase('data', t0)
 
     t0 = time.perf_counter()
     teacher = build_teacher('sage', args.features, args.teacher_hidden,
                             args.classes, num_layers=2,
-                            dropout=args.teacher_dropout)
+                            dropout=args.teacher_dropout).to(device)
     teacher_fit = train_teacher(teacher, data, lr=0.01, weight_decay=5e-4,
                                 epochs=args.teacher_epochs, patience=None,
                                 progress=False, graph=args.teacher_graph)
@@ -101,7 +114,8 @@ def run_size(num_nodes: int, args: argparse.Namespace) -> Dict[str, Any]:
     student = build_student('rbm', args.features, args.classes,
                             hidden_channels=args.student_hidden,
                             num_layers=2, dropout=args.student_dropout,
-                            num_experts=args.experts, k=args.k)
+                            num_experts=args.experts,
+                            k=args.k).to(device)
     kmeans_s = []
     init_routing = student.init_routing
 
@@ -141,6 +155,9 @@ def run_size(num_nodes: int, args: argparse.Namespace) -> Dict[str, Any]:
 
     return dict(
         nodes=num_nodes, edges=int(data.edge_index.size(1)),
+        device=str(device),
+        peak_gpu_gib=(gib(torch.cuda.max_memory_allocated(device))
+                      if device.type == 'cuda' else None),
         seconds=clock.seconds, total_s=sum(clock.seconds.values()),
         peak_rss_gib_after=clock.peak_rss_gib, rss_gib_after=clock.rss_gib,
         peak_rss_gib=max(clock.peak_rss_gib.values()),
@@ -177,6 +194,9 @@ def plot(runs: List[Dict[str, Any]], path: str) -> None:
                 for r in runs]),
         dict(label='peak RSS', x=nodes, y=[r['peak_rss_gib'] for r in runs]),
     ]
+    if all(r.get('peak_gpu_gib') for r in runs):
+        memory.append(dict(label='peak GPU memory', x=nodes,
+                           y=[r['peak_gpu_gib'] for r in runs]))
     loglog_panels(path, [
         dict(title='wall time per phase', series=total + phases,
              ylabel='seconds'),
@@ -185,17 +205,19 @@ def plot(runs: List[Dict[str, Any]], path: str) -> None:
 
 
 def markdown(runs: List[Dict[str, Any]]) -> str:
+    gpu = any(r.get('peak_gpu_gib') is not None for r in runs)
     head = ('| nodes | edges | ' + ' | '.join(f'{p} s' for p in PHASES) +
-            ' | total s | k-means s | peak RSS GiB | teacher acc | '
-            'student acc |')
-    lines = [head, '|' + '---|' * (len(PHASES) + 7)]
+            ' | total s | k-means s | peak RSS GiB | ' +
+            ('peak GPU GiB | ' if gpu else '') + 'teacher acc | student acc |')
+    lines = [head, '|' + '---|' * (len(PHASES) + 7 + gpu)]
     for r in runs:
         a = r['accuracy']
+        gpu_cell = f"{r['peak_gpu_gib']:.2f} | " if gpu else ''
         lines.append(
             f"| {r['nodes']:,} | {r['edges']:,} | " +
             ' | '.join(f"{r['seconds'][p]:.1f}" for p in PHASES) +
             f" | {r['total_s']:.1f} | {r['details']['kmeans_s']:.1f} | "
-            f"{r['peak_rss_gib']:.2f} | "
+            f"{r['peak_rss_gib']:.2f} | {gpu_cell}"
             f"{100 * a['teacher_test_at_best_val']:.1f} | "
             f"{100 * a['student_test_at_best_val']:.1f} |")
     return '\n'.join(lines) + '\n'
@@ -211,6 +233,7 @@ def main() -> None:
     parser.add_argument('--threads', type=int, default=1,
                         help='torch/OpenMP threads; on a shared 2-core '
                         'machine 2 threads ran 6-8x slower than 1')
+    add_device_argument(parser)
     parser.add_argument('--features', type=int, default=64)
     parser.add_argument('--classes', type=int, default=10)
     parser.add_argument('--avg-degree', type=float, default=10.0)
@@ -241,16 +264,17 @@ def main() -> None:
     parser.add_argument('--worker-json', default=None,
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
+    device = parse_device(parser, args.device)
 
     if args.worker is not None:
-        result = run_size(args.worker, args)
+        result = run_size(args.worker, args, device)
         write_json(args.worker_json, result)
         return
 
     if args.quick:
         args.sizes = [s for s in args.sizes if s <= 100_000]
     start = time.perf_counter()
-    info = machine_info()
+    info = machine_info(device)
     info['torch_threads'] = args.threads
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -283,10 +307,11 @@ def main() -> None:
     write_json(osp.join(args.out, 'scale.json'), result)
     table = markdown(runs)
     with open(osp.join(args.out, 'scale.md'), 'w') as f:
+        gpu = f", models on {info['gpu']}" if 'gpu' in info else ''
         f.write(f"Measured {info['date']} on {info['cpu']} "
                 f"({info['cpu_count']} cores, {args.threads} torch threads, "
-                f"load average {info['load_average'][0]:.2f} at start).\n\n" +
-                table)
+                f"load average {info['load_average'][0]:.2f} at start"
+                f"{gpu}).\n\n" + table)
     plot(runs, osp.join(args.out, 'scale.png'))
     print(table)
 

@@ -1,6 +1,6 @@
 """Evaluation-mode throughput (nodes per second) of the RbM student in its
 routing phase, the MoE baseline student and an MLP of the same width and
-depth, on CPU.
+depth, on the CPU or a GPU (:obj:`--device`).
 
 The physical floor of RbM inference is about k expert matmuls per layer,
 i.e. k times the MLP, so the figure of merit is
@@ -9,10 +9,13 @@ shape. Models are untrained (only the shapes matter); RbM is moved to its
 routing phase by ``init_routing`` on a sample of the batch. The models
 take turns on the same batch, in blocks of timed calls that each follow
 an untimed one (``_common.median_times``: load from other processes hits
-all of them alike), and the median over repeats is reported.
+all of them alike), and the median over repeats is reported. On a GPU,
+each call is timed until the GPU has finished it, and the thread count
+defaults to one.
 
     python benchmarks/student_throughput.py
     python benchmarks/student_throughput.py --quick --threads 1
+    python benchmarks/student_throughput.py --device cuda --out results/gpu
 """
 import argparse
 import os.path as osp
@@ -25,8 +28,10 @@ from torch_geometric.nn import MLP
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import (  # noqa: E402
     RBM_OVER_K_MLP_TARGET,
+    add_device_argument,
     machine_info,
     median_times,
+    parse_device,
     write_json,
 )
 from pyg_rbm.nn import MoE, RbM, allow_host_sync  # noqa: E402
@@ -39,7 +44,10 @@ SHAPES = [
 ]
 
 
-def build_models(shape, seed: int = 0) -> Dict[str, torch.nn.Module]:
+def build_models(shape, seed: int = 0,
+                 device: torch.device = torch.device('cpu')
+                 ) -> Dict[str, torch.nn.Module]:
+    # Built and routed (k-means) on the CPU, as training does, then moved.
     _, in_, hidden, out, num_layers, num_experts, k, batch = shape
     torch.manual_seed(seed)
     models: Dict[str, torch.nn.Module] = {}
@@ -53,33 +61,34 @@ def build_models(shape, seed: int = 0) -> Dict[str, torch.nn.Module]:
     models['moe'] = MoE(in_, hidden, out, num_layers=num_layers,
                         num_experts=num_experts, k=k)
     for model in models.values():
-        model.eval()
+        model.eval().to(device)
     return models
 
 
-def run(threads: List[int], repeats: int, warmup: int,
-        shapes=SHAPES) -> List[Dict[str, Any]]:
+def run(threads: List[int], repeats: int, warmup: int, shapes=SHAPES,
+        device: torch.device = torch.device('cpu')) -> List[Dict[str, Any]]:
     rows = []
     for num_threads in threads:
         torch.set_num_threads(num_threads)
         for shape in shapes:
             name, in_, hidden, out, num_layers, num_experts, k, batch = shape
-            models = build_models(shape)
-            x = torch.randn(batch, in_)
+            models = build_models(shape, device=device)
+            x = torch.randn(batch, in_).to(device)
             fns = {key: (lambda i, m=model: m(x)) for key, model in
                    models.items()}
             # The host-counting paths of predict() (see
             # pyg_rbm.nn.host_sync), as measured before the sync-free
             # default eval forward existed.
             with allow_host_sync():
-                times = median_times(fns, repeats, warmup, rounds=3)
+                times = median_times(fns, repeats, warmup, rounds=3,
+                                     device=device)
             sec = {m: t['median'] for m, t in times.items()}
             best = {m: t['min'] for m, t in times.items()}
             row = dict(
                 shape=name,
                 dims=f'{in_}->{hidden}x{num_layers - 1}->{out}',
                 num_experts=num_experts, k=k, batch=batch,
-                threads=num_threads,
+                device=str(device), threads=num_threads,
                 median_seconds=sec,
                 min_seconds=best,
                 nodes_per_second={m: batch / s
@@ -116,26 +125,32 @@ def main() -> None:
     parser.add_argument('--out', default='docs/benchmarks',
                         help='folder of student_throughput.json, or the '
                         'path of a .json file (default: docs/benchmarks)')
-    parser.add_argument('--threads', default='1,2',
-                        help='comma-separated torch thread counts')
+    add_device_argument(parser)
+    parser.add_argument('--threads', default=None,
+                        help='comma-separated torch thread counts (default: '
+                        '1,2 on the CPU, 1 with a GPU)')
     parser.add_argument('--repeats', type=int, default=9)
     parser.add_argument('--quick', action='store_true',
                         help='3 repeats, 1 warm-up call')
     args = parser.parse_args()
+    device = parse_device(parser, args.device)
+    if args.threads is None:
+        args.threads = '1,2' if device.type == 'cpu' else '1'
 
     if not args.out.endswith('.json'):
         args.out = osp.join(args.out, 'student_throughput.json')
     threads = [int(t) for t in args.threads.split(',')]
     repeats, warmup = (3, 1) if args.quick else (args.repeats, 2)
-    info = machine_info()
+    info = machine_info(device)
     print_header()
-    rows = run(threads, repeats, warmup)
+    rows = run(threads, repeats, warmup, device=device)
     worst = max(row['ratio_rbm_vs_k_mlp'] for row in rows)
     print(f'worst RbM / (k x MLP) = {worst:.2f} '
           f'(target <= {RBM_OVER_K_MLP_TARGET})')
     write_json(
         args.out,
-        dict(machine=info, repeats=repeats, warmup=warmup,
+        dict(machine=info, device=str(device), repeats=repeats,
+             warmup=warmup,
              target=RBM_OVER_K_MLP_TARGET,
              worst_ratio_rbm=worst,
              rows=rows))

@@ -12,12 +12,14 @@ def test_scale_benchmark_writes_every_phase(tmp_path):
     subprocess.run([
         sys.executable, SCRIPT, '--sizes', '2000', '--out',
         str(tmp_path), '--teacher-epochs', '20', '--student-epochs', '3',
-        '--teacher-hidden', '32', '--student-hidden', '32'
+        '--teacher-hidden', '32', '--student-hidden', '32', '--device', 'cpu'
     ], check=True, capture_output=True)
     with open(tmp_path / 'scale.json') as f:
         result = json.load(f)
     run, = result['runs']
     assert run['nodes'] == 2000
+    assert result['machine']['device'] == run['device'] == 'cpu'
+    assert run['peak_gpu_gib'] is None
     assert set(run['seconds']) == {
         'data', 'teacher', 'transform', 'student', 'evaluation'
     }
@@ -29,3 +31,12 @@ def test_scale_benchmark_writes_every_phase(tmp_path):
     assert 0.0 <= accuracy['student_test_at_best_val'] <= 1.0
     assert (tmp_path / 'scale.png').exists()
     assert (tmp_path / 'scale.md').read_text().count('| 2,000 |') == 1
+
+
+def test_scale_benchmark_refuses_an_unknown_device(tmp_path):
+    done = subprocess.run([sys.executable, SCRIPT, '--device', 'gpu',
+                           '--out', str(tmp_path)], capture_output=True,
+                          text=True)
+    assert done.returncode == 2
+    assert "'--device' must be 'auto', 'cpu', 'cuda'" in done.stderr
+    assert not (tmp_path / 'scale.json').exists()

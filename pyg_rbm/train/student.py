@@ -505,7 +505,10 @@ class StudentTrainer:
         if self.optimizer_step == 'epoch':
             return self._train_epoch_summed(data)
         self.model.train()
-        total, count = 0.0, 0
+        # The loss sum stays on the device until the epoch ends, so that
+        # no step waits for a GPU to finish the one before.
+        total = torch.zeros((), dtype=torch.float64, device=data.x.device)
+        count = 0.0
         for nodes, src, dst, counts in self._batches(data):
             self.optimizer.zero_grad()
             loss = self._batch_loss(data.x, data, nodes, src, dst, counts)
@@ -519,13 +522,12 @@ class StudentTrainer:
             # are taken once an epoch.
             weight = float(src.numel() if counts is None else counts[0] /
                            distributed.world_size())
-            total += float(loss.detach()) * weight
+            total += loss.detach().double() * weight
             count += weight
         if self.distributed:
-            total, count = global_count(torch.tensor(
-                [total, count], dtype=torch.float64,
-                device=data.x.device)).tolist()
-        return total / max(count, 1)
+            total, count = global_count(torch.stack(
+                [total, total.new_tensor(count)])).tolist()
+        return float(total) / max(count, 1)
 
     def _summed_pass(self, xs: Tensor, objective: Callable[[Tensor], Tensor],
                      teacher_hidden: Optional[Tensor] = None) -> float:

@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -69,6 +71,36 @@ def test_memory_updates_once_per_optimizer_step(monkeypatch):
                         lambda *a, **k: steps.append(1) or opt_step(*a, **k))
     trainer.fit(data)
     assert len(calls) == len(steps) == 3 * 3  # 3 epochs x 3 batches
+
+
+def test_epoch_reads_the_loss_on_the_host_once(monkeypatch):
+    # Each step's loss stays on the data's device (on a GPU, a host read
+    # per step would wait for every step to finish); the epoch's mean is
+    # read once, and equals the pair-weighted mean of the step losses.
+    data = _data()
+    trainer = StudentTrainer(_rbm(), DistillationObjective(lam=0.2),
+                             epochs=1, pretrain_epochs=0, batch_size=64,
+                             progress=False)
+    reads, losses = [], []
+    batch_loss = trainer._batch_loss
+
+    def recorded(*args):
+        loss = batch_loss(*args)
+        losses.append((loss.item(), args[3].numel()))
+        return loss
+
+    monkeypatch.setattr(trainer, '_batch_loss', recorded)
+    for name in ('__float__', 'item', 'tolist'):
+        method = getattr(torch.Tensor, name)
+        monkeypatch.setattr(
+            torch.Tensor, name, lambda t, method=method: reads.append(
+                sys._getframe(1).f_code.co_name) or method(t))
+    mean = trainer._train_epoch(0, data)
+    monkeypatch.undo()
+    assert len(losses) == 4  # 240 nodes in batches of 64
+    assert reads.count('_train_epoch') == 1
+    expected = sum(loss * n for loss, n in losses) / sum(n for _, n in losses)
+    assert mean == pytest.approx(expected, rel=1e-12)
 
 
 def test_resume_equals_uninterrupted_run(tmp_path):

@@ -84,7 +84,8 @@ def split_setting(
                              f"{PRODUCTION_HOLDOUT} in 'production' "
                              f"(got {holdout})")
     num_nodes = data.num_nodes
-    device = data.edge_index.device
+    device = next((value.device for value in data.values()
+                   if isinstance(value, Tensor)), torch.device('cpu'))
     if setting == 'transductive':
         return SettingSplit(setting, data, data,
                             torch.arange(num_nodes, device=device),

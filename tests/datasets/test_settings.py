@@ -105,6 +105,22 @@ def test_holdout_and_seeds(csbm):
     check_no_leakage(half)
 
 
+def test_split_of_node_features_alone():
+    # No edges at all: the split's index tensors take the features' device.
+    from torch_geometric.data import Data
+    data = Data(x=torch.arange(8.).view(4, 2),
+                test_mask=torch.tensor([True, False, True, True]))
+    split = split_setting(data, 'transductive')
+    assert split.node_ids.tolist() == [0, 1, 2, 3]
+    assert split.held_out.numel() == 0
+    split = split_setting(data, 'inductive', seed=0, holdout=2 / 3)
+    assert split.held_out.numel() == 2
+    assert set(split.held_out.tolist()) < {0, 2, 3}
+    assert split.observed.x.tolist() == [
+        data.x[i].tolist() for i in split.node_ids.tolist()
+    ]
+
+
 def test_errors(csbm):
     with pytest.raises(ValueError, match="'setting' of 'split_setting'"):
         split_setting(csbm, 'semi')

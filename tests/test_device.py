@@ -30,6 +30,12 @@ FACTORIES = {
 CPU_BY_DESIGN = {('train/extras/positional_encoding.py', name)
                  for name in ('random_walks', '_walk', '_skipgram_loss',
                               '_deepwalk')}
+# Where the host takes a copy by design: DeepWalk's graph, k-means' points
+# (scikit-learn) and the reliable sampler's histograms (SciPy's fit).
+HOST_COPIES = {('train/extras/positional_encoding.py', 'deepwalk_embeddings'),
+               ('train/extras/positional_encoding.py', '_csr'),
+               ('nn/kmeans.py', 'kmeans'),
+               ('train/extras/reliable_sampling.py', 'update')}
 
 
 def _in_module_init(frame) -> bool:
@@ -44,7 +50,8 @@ def _in_module_init(frame) -> bool:
 
 class DeviceLessFactories(TorchFunctionMode):
     """Records each call of this package's code to a tensor factory without
-    a device: on a GPU machine, a tensor on the CPU beside data on the GPU.
+    a device, and each :meth:`Tensor.cpu` outside :obj:`HOST_COPIES`: on a
+    GPU machine, a tensor on the CPU beside data on the GPU.
     """
     def __init__(self):
         super().__init__()
@@ -52,16 +59,19 @@ class DeviceLessFactories(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if (func in FACTORIES and kwargs.get('device') is None
-                and not (func is torch.tensor
-                         and isinstance(args[0], torch.Tensor))):
-            frame = sys._getframe(1)  # the caller of the factory
+        factory = (func in FACTORIES and kwargs.get('device') is None
+                   and not (func is torch.tensor
+                            and isinstance(args[0], torch.Tensor)))
+        if factory or func is torch.Tensor.cpu:
+            frame = sys._getframe(1)  # the caller
             path = frame.f_code.co_filename
-            if path.startswith(PACKAGE):
-                site = (path[len(PACKAGE):], frame.f_code.co_name)
-                if site not in CPU_BY_DESIGN and not _in_module_init(frame):
-                    self.calls[f'{site[0]}:{frame.f_lineno} in {site[1]}: '
-                               f'torch.{func.__name__}'] += 1
+            site = (path[len(PACKAGE):], frame.f_code.co_name)
+            allowed = CPU_BY_DESIGN if factory else HOST_COPIES
+            if (path.startswith(PACKAGE) and site not in allowed
+                    and not _in_module_init(frame)):
+                name = f'torch.{func.__name__}' if factory else 'Tensor.cpu'
+                self.calls[f'{site[0]}:{frame.f_lineno} in {site[1]}: '
+                           f'{name}'] += 1
         return func(*args, **kwargs)
 
 
@@ -117,13 +127,14 @@ def test_pipeline_runs_on_the_configured_device(device):
 
 def test_device_less_factories_are_recorded_in_the_package_only():
     probe = compile('torch.arange(3)\n'
-                    'torch.zeros(2, device="cpu").new_ones(3)\n',
+                    'torch.zeros(2, device="cpu").new_ones(3).cpu()\n',
                     os.path.join(PACKAGE, 'probe.py'), 'exec')
     with DeviceLessFactories() as recorder:
         exec(probe, {'torch': torch})
-        torch.arange(3)  # (this test's own call)
+        torch.arange(3).cpu()  # (this test's own calls)
         torch.nn.Linear(2, 2)
-    assert list(recorder.calls) == ['probe.py:1 in <module>: torch.arange']
+    assert list(recorder.calls) == ['probe.py:1 in <module>: torch.arange',
+                                    'probe.py:2 in <module>: Tensor.cpu']
 
 
 def test_the_core_creates_every_tensor_on_the_data_device():

@@ -135,8 +135,10 @@ class ReliableSampler:
                              f"(got {rho})")
 
         if use_fn:
+            # Drawn on the CPU, so that a seed adds the same noise anywhere.
             gen = torch.Generator().manual_seed(seed)
-            noise = torch.randn(x.shape, generator=gen, dtype=x.dtype)
+            noise = torch.randn(x.shape, generator=gen, dtype=x.dtype,
+                                device='cpu')
             noise = noise.to(x.device) * noise_std
             with torch.no_grad():
                 teacher_logits = teacher_fn(x)
@@ -159,10 +161,13 @@ class ReliableSampler:
         self.rho = float(rho)
         self.rho_bounds = (float(low), float(high))
         self.num_updates = 0
-        self.edge_index = remove_self_loops(edge_index.cpu())[0]
-        self.teacher_logits = teacher_logits.detach().cpu()
+        # The sampler's tensors stay on the teacher logits' device; only the
+        # per-bin agreement rates of `update` go to the host for the fit.
+        device = teacher_logits.device
+        self.edge_index = remove_self_loops(edge_index.to(device))[0]
+        self.teacher_logits = teacher_logits.detach()
 
-        change = (_entropy(noisy_teacher_logits.detach().cpu()) -
+        change = (_entropy(noisy_teacher_logits.detach().to(device)) -
                   _entropy(self.teacher_logits)).abs()
         top = change.max() if change.numel() > 0 else change.new_zeros(())
         self.delta = change / top if top > 0 else torch.zeros_like(change)
@@ -213,11 +218,14 @@ class ReliableSampler:
                              f"teacher logits {tuple(teacher_logits.shape)} "
                              f"in '{self.__class__.__name__}.update' (got "
                              f"{tuple(student_logits.shape)})")
-        agree = (student_logits.detach().cpu().argmax(
-            dim=-1) == teacher_logits.detach().cpu().argmax(dim=-1))
+        device = self.delta.device
+        agree = (student_logits.detach().to(device).argmax(
+            dim=-1) == teacher_logits.detach().to(device).argmax(dim=-1))
         bins = (self.delta * self.num_bins).long().clamp(max=self.num_bins - 1)
         total = torch.bincount(bins, minlength=self.num_bins)
         hits = torch.bincount(bins[agree], minlength=self.num_bins)
+        # The fit runs on the host: the two histograms go there.
+        total, hits = total.cpu(), hits.cpu()
         filled = total > 0
         rate = hits[filled].double() / total[filled].double()
         centre = (filled.nonzero().view(-1).double() + 0.5) / self.num_bins

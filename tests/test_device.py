@@ -110,7 +110,8 @@ def test_pipeline_runs_on_the_configured_device(device):
              train=dict(epochs=5, pretrain_epochs=2, batch_size=64),
              extras=dict(reliable_sampling=True, rs_start_epoch=1,
                          adversarial=True, adv_steps=1, adv_fraction=0.5,
-                         label_propagation=True)))
+                         label_propagation=True, positional_encoding=True,
+                         pe_dim=4)))
     run = prepare_teacher(config, 0, data, progress=False)
     assert run.split.full.x.device.type == device
     assert next(run.teacher.parameters()).device.type == device

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import torch
 from torch_geometric.graphgym.config import cfg
 
 from pyg_rbm.config import load_config
@@ -159,3 +160,20 @@ def test_wider_student_inputs_rebuild_the_network(data_root, gg_config,
     state = torch.load(ckpt, weights_only=True)[MODEL_STATE]
     first = next(v for k, v in state.items() if k.endswith('weight'))
     assert first.shape == (64, 1433 + 7)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason='needs a CUDA device')
+def test_graphgym_accelerator_trains_the_student_on_the_gpu(
+        data_root, gg_config, fast, tmp_path):
+    from torch_geometric.graphgym.checkpoint import MODEL_STATE
+
+    from pyg_rbm.graphgym import run_experiment
+    path = gg_config('cora-rbm-transductive.yaml')
+    opts = ['dataset.dir', data_root, 'out_dir', str(tmp_path),
+            'accelerator', 'cuda', *fast]
+    summary = run_experiment(path, 1, opts)
+    assert 0.0 <= summary['per_seed'][0]['student']['test'] <= 1.0
+    ckpt, = (tmp_path / 'cora-rbm-transductive' / '0' / 'ckpt').iterdir()
+    state = torch.load(ckpt, weights_only=True)[MODEL_STATE]
+    assert all(t.is_cuda for t in state.values())

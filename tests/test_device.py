@@ -25,16 +25,9 @@ FACTORIES = {
     torch.ones, torch.rand, torch.randint, torch.randn, torch.randperm,
     torch.tensor, torch.zeros
 }
-# CPU algorithms by design (README, "Devices"): DeepWalk's walks and
-# skip-gram training, whose embeddings are then moved to the graph's device.
-CPU_BY_DESIGN = {('train/extras/positional_encoding.py', name)
-                 for name in ('random_walks', '_walk', '_skipgram_loss',
-                              '_deepwalk')}
-# Where the host takes a copy by design: DeepWalk's graph, k-means' points
-# (scikit-learn) and the reliable sampler's histograms (SciPy's fit).
-HOST_COPIES = {('train/extras/positional_encoding.py', 'deepwalk_embeddings'),
-               ('train/extras/positional_encoding.py', '_csr'),
-               ('nn/kmeans.py', 'kmeans'),
+# Where the host takes a copy by design: k-means' points (scikit-learn)
+# and the reliable sampler's histograms (SciPy's fit).
+HOST_COPIES = {('nn/kmeans.py', 'kmeans'),
                ('train/extras/reliable_sampling.py', 'update')}
 
 
@@ -66,9 +59,8 @@ class DeviceLessFactories(TorchFunctionMode):
             frame = sys._getframe(1)  # the caller
             path = frame.f_code.co_filename
             site = (path[len(PACKAGE):], frame.f_code.co_name)
-            allowed = CPU_BY_DESIGN if factory else HOST_COPIES
-            if (path.startswith(PACKAGE) and site not in allowed
-                    and not _in_module_init(frame)):
+            if (path.startswith(PACKAGE) and not _in_module_init(frame)
+                    and (factory or site not in HOST_COPIES)):
                 name = f'torch.{func.__name__}' if factory else 'Tensor.cpu'
                 self.calls[f'{site[0]}:{frame.f_lineno} in {site[1]}: '
                            f'{name}'] += 1

@@ -7,6 +7,8 @@ from torch.nn import Embedding
 from torch_geometric.index import index2ptr
 from torch_geometric.utils import scatter, sort_edge_index
 
+from pyg_rbm.train.draws import generator_on
+
 __all__ = ['random_walks', 'deepwalk_embeddings', 'extend_to_unseen']
 
 
@@ -44,12 +46,13 @@ def random_walks(
         walk_length (int): The number of nodes per walk, start included.
         walks_per_node (int, optional): The number of walks started from
             every node. (default: :obj:`1`)
-        generator (torch.Generator, optional): The random generator.
-            (default: :obj:`None`)
+        generator (torch.Generator, optional): The random generator; off
+            its device, the steps are drawn by a generator on the graph's
+            device seeded from it. (default: :obj:`None`)
 
     Returns:
         torch.Tensor: The walks, :obj:`[num_nodes * walks_per_node,
-        walk_length]`.
+        walk_length]`, on the device of :obj:`edge_index`.
     """
     _check_edge_index(edge_index, num_nodes, 'random_walks')
     if walk_length < 1:
@@ -60,12 +63,14 @@ def random_walks(
                          f"'random_walks' (got {walks_per_node})")
 
     csr = _csr(edge_index, num_nodes)
-    start = torch.arange(num_nodes).repeat(walks_per_node)
-    return _walk(csr, start, walk_length, generator)
+    start = torch.arange(num_nodes,
+                        device=edge_index.device).repeat(walks_per_node)
+    return _walk(csr, start, walk_length,
+                 generator_on(generator, edge_index.device))
 
 
 def _csr(edge_index: Tensor, num_nodes: int) -> Tuple[Tensor, Tensor]:
-    row, col = sort_edge_index(edge_index.cpu(), num_nodes=num_nodes)
+    row, col = sort_edge_index(edge_index, num_nodes=num_nodes)
     return index2ptr(row, num_nodes), col
 
 
@@ -83,7 +88,8 @@ def _walk(
         return walks.copy_(start.view(-1, 1).expand_as(walks))
     for step in range(1, walk_length):
         d = deg[cur]
-        rand = torch.rand(cur.numel(), generator=generator)
+        rand = torch.rand(cur.numel(), generator=generator,
+                          device=cur.device)
         offset = torch.minimum((rand * d).long(), (d - 1).clamp(min=0))
         pos = (rowptr[cur] + offset).clamp(max=col.numel() - 1)
         cur = torch.where(d > 0, col[pos], cur)
@@ -102,7 +108,7 @@ def _skipgram_loss(
     num_walks, length = walks.shape
     num_neg = 2 * window_size * num_negative
     negative = torch.randint(node_emb.num_embeddings, (num_walks, num_neg),
-                             generator=generator)
+                             generator=generator, device=walks.device)
     # Look up every node of the batch once (small sparse gradients), then
     # score all pairs within a walk by one batched matmul.
     nodes, inv = torch.cat([walks.view(-1),
@@ -114,7 +120,7 @@ def _skipgram_loss(
     w_neg = w_all[inv_neg].view(num_walks, num_neg, -1)
 
     pos = torch.bmm(z, w.transpose(1, 2))
-    dist = torch.arange(length)
+    dist = torch.arange(length, device=walks.device)
     dist = (dist.view(-1, 1) - dist.view(1, -1)).abs()
     band = (dist > 0) & (dist <= window_size)
     pos = pos[:, band]
@@ -217,8 +223,12 @@ def deepwalk_embeddings(
             machine). (default: :obj:`1`)
 
     Returns:
-        torch.Tensor: The embeddings :obj:`[num_nodes, embedding_dim]`, on
-        the device of :obj:`edge_index` (they are trained on the CPU).
+        torch.Tensor: The embeddings :obj:`[num_nodes, embedding_dim]`,
+        trained on the device of :obj:`edge_index`. The initial table and
+        the order of the walks' start nodes are drawn on the CPU; the steps
+        of the walks and the negatives off the CPU by a generator on the
+        device seeded from the CPU one (so a seed gives the same embeddings
+        on every CPU, other ones on a GPU).
     """
     _check_edge_index(edge_index, num_nodes, 'deepwalk_embeddings')
     for name, value in [('embedding_dim', embedding_dim),
@@ -244,12 +254,9 @@ def deepwalk_embeddings(
     if num_threads is not None:
         torch.set_num_threads(num_threads)
     try:
-        # The walks and the many small sparse steps run on the CPU; the
-        # embeddings go where the graph is.
-        return _deepwalk(edge_index.cpu(), num_nodes, embedding_dim,
-                         walk_length, walks_per_node, window_size,
-                         num_negative, epochs, lr, batch_size, seed,
-                         progress).to(edge_index.device)
+        return _deepwalk(edge_index, num_nodes, embedding_dim, walk_length,
+                         walks_per_node, window_size, num_negative, epochs,
+                         lr, batch_size, seed, progress)
     finally:
         torch.set_num_threads(previous)
 
@@ -268,15 +275,22 @@ def _deepwalk(
     seed: int,
     progress: bool,
 ) -> Tensor:
+    device = edge_index.device
     gen = torch.Generator().manual_seed(seed)
+    # Built and initialised on the CPU (its global generator too, as on a
+    # CPU run), then moved.
     node_emb = Embedding(num_nodes, embedding_dim, sparse=True)
     ctx_emb = Embedding(num_nodes, embedding_dim, sparse=True)
     with torch.no_grad():
         bound = 0.5 / embedding_dim
         node_emb.weight.copy_(
-            torch.rand(num_nodes, embedding_dim, generator=gen) * 2 * bound -
-            bound)
+            torch.rand(num_nodes, embedding_dim, generator=gen, device='cpu')
+            * 2 * bound - bound)
         ctx_emb.weight.zero_()
+    node_emb, ctx_emb = node_emb.to(device), ctx_emb.to(device)
+    # The walks' steps and the negatives, drawn where the graph is (the
+    # CPU generator itself on the CPU).
+    step_gen = generator_on(gen, device)
     optimizer = torch.optim.SparseAdam(
         list(node_emb.parameters()) + list(ctx_emb.parameters()), lr=lr)
 
@@ -289,11 +303,13 @@ def _deepwalk(
         bar = tqdm(total=epochs * num_batches, desc='DeepWalk')
 
     for _ in range(epochs):
-        start = torch.arange(num_nodes).repeat(walks_per_node)
-        start = start[torch.randperm(num_walks, generator=gen)]
-        for batch in _walk_batches(csr, start, walk_length, batch_size, gen):
+        start = torch.arange(num_nodes, device=device).repeat(walks_per_node)
+        order = torch.randperm(num_walks, generator=gen, device='cpu')
+        start = start[order.to(device)]
+        for batch in _walk_batches(csr, start, walk_length, batch_size,
+                                   step_gen):
             loss = _skipgram_loss(node_emb, ctx_emb, batch, window_size,
-                                  num_negative, gen)
+                                  num_negative, step_gen)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -4,7 +4,7 @@ from typing import Iterable
 import torch
 from torch import Tensor
 
-__all__ = ['adam']
+__all__ = ['adam', 'with_multi_tensor_step']
 
 
 def adam(params: Iterable[Tensor], lr: float,
@@ -28,3 +28,25 @@ def adam(params: Iterable[Tensor], lr: float,
     """
     return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay,
                             foreach=True)
+
+
+def with_multi_tensor_step(
+        optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
+    r"""Returns :obj:`optimizer`, switched to the multi-tensor step if it is
+    a :class:`torch.optim.Adam` left at PyTorch's choice of step (neither
+    :obj:`foreach` nor :obj:`fused` set): the step of :func:`adam`, with
+    the same result bit for bit. Other optimizers are left as they are.
+
+    GraphGym's :obj:`"adam"` builds such an optimizer, which on the CPU
+    steps parameter by parameter.
+
+    Args:
+        optimizer (torch.optim.Optimizer): The optimizer.
+    """
+    if type(optimizer) is torch.optim.Adam:
+        groups = [optimizer.defaults] + optimizer.param_groups
+        if all(g.get('foreach') is None and not g.get('fused')
+               and not g.get('capturable') for g in groups):
+            for group in groups:
+                group['foreach'] = True
+    return optimizer

@@ -177,3 +177,26 @@ def test_graphgym_accelerator_trains_the_student_on_the_gpu(
     ckpt, = (tmp_path / 'cora-rbm-transductive' / '0' / 'ckpt').iterdir()
     state = torch.load(ckpt, weights_only=True)[MODEL_STATE]
     assert all(t.is_cuda for t in state.values())
+
+
+def test_graphgym_adam_takes_the_multi_tensor_step(data_root, gg_config,
+                                                   fast, tmp_path,
+                                                   monkeypatch):
+    import pyg_rbm.graphgym.train.distill as distill
+    from pyg_rbm.graphgym import run_experiment
+
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def run_seed(*args, optimizer=None, **kwargs):
+        seen.append((type(optimizer), optimizer.defaults['foreach']))
+        raise Stop
+
+    monkeypatch.setattr(distill, 'run_seed', run_seed)
+    path = gg_config('cora-mlp-inductive.yaml')
+    with pytest.raises(Stop):
+        run_experiment(path, 1, ['dataset.dir', data_root, 'out_dir',
+                                 str(tmp_path), *fast])
+    assert seen == [(torch.optim.Adam, True)]

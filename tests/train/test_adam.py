@@ -1,6 +1,7 @@
+import pytest
 import torch
 
-from pyg_rbm.train.adam import adam
+from pyg_rbm.train.adam import adam, with_multi_tensor_step
 
 
 def test_adam_takes_the_multi_tensor_step():
@@ -39,3 +40,36 @@ def test_student_trainer_builds_the_multi_tensor_adam():
     assert isinstance(trainer.optimizer, torch.optim.Adam)
     assert trainer.optimizer.defaults['foreach'] is True
     assert trainer.optimizer.defaults['lr'] == 0.02
+
+
+def test_default_adam_switched_to_the_multi_tensor_step():
+    weight = torch.nn.Parameter(torch.randn(4, 2))
+    default = torch.optim.Adam([weight], lr=0.1)
+    assert with_multi_tensor_step(default) is default
+    assert default.defaults['foreach'] is True
+    assert default.param_groups[0]['foreach'] is True
+    # Chosen steps, and other optimizers, stay as they are.
+    for optimizer in (torch.optim.Adam([weight], foreach=False),
+                      torch.optim.Adam([weight], fused=True),
+                      torch.optim.AdamW([weight])):
+        before = [dict(g) for g in optimizer.param_groups]
+        assert with_multi_tensor_step(optimizer) is optimizer
+        assert optimizer.param_groups == before
+
+
+@pytest.mark.parametrize('weight_decay', [0.0, 5e-4])
+def test_switched_adam_equals_the_default_adam_bit_for_bit(weight_decay):
+    torch.manual_seed(1)
+    start = torch.randn(30, 7)
+    grads = [torch.randn(30, 7) for _ in range(15)]
+    results = []
+    for switch in (True, False):
+        param = torch.nn.Parameter(start.clone())
+        optimizer = torch.optim.Adam([param], 0.01, weight_decay=weight_decay)
+        if switch:
+            with_multi_tensor_step(optimizer)
+        for grad in grads:
+            param.grad = grad.clone()
+            optimizer.step()
+        results.append(param.detach())
+    assert torch.equal(*results)

@@ -20,6 +20,7 @@ from pyg_rbm.graphgym.loader.student_batch import student_batch
 from pyg_rbm.graphgym.register import registered
 from pyg_rbm.graphgym.train.epoch_logger import EpochLogger
 from pyg_rbm.graphgym.translate import distill_config_from_cfg
+from pyg_rbm.train.adam import with_multi_tensor_step
 from pyg_rbm.train.pipeline import (
     SeedResult,
     build_features,
@@ -49,7 +50,10 @@ def train_distill(loggers: Sequence[Logger], loaders: Sequence[Any],
     :class:`~pyg_rbm.graphgym.train.EpochLogger` over :obj:`loggers`. The
     student starts from the weights the core gives it for the seed, so the
     same hyperparameters and seed give the same result as
-    ``pyg-rbm distill``.
+    ``pyg-rbm distill``. An :class:`torch.optim.Adam` at PyTorch's default
+    step (GraphGym's :obj:`"adam"`) takes the multi-tensor step
+    (:func:`~pyg_rbm.train.adam.with_multi_tensor_step`), the same result,
+    faster.
 
     GraphGym sizes :obj:`model` from the graph's features and classes;
     when the student's inputs are wider (positional encodings or
@@ -123,6 +127,9 @@ def train_distill(loggers: Sequence[Logger], loaders: Sequence[Any],
         network.load_state_dict(fresh.state_dict())
         return network.model
 
+    # GraphGym's "adam" steps parameter by parameter on the CPU; the
+    # multi-tensor step gives the same result, faster.
+    optimizer = with_multi_tensor_step(optimizer)
     try:
         result = run_seed(config, seed, data=data, callbacks=[callback],
                           progress=False, student_fn=student_fn,

@@ -84,14 +84,15 @@ def split_setting(
                              f"{PRODUCTION_HOLDOUT} in 'production' "
                              f"(got {holdout})")
     num_nodes = data.num_nodes
-    device = next((value.device for value in data.values()
-                   if isinstance(value, Tensor)), torch.device('cpu'))
     if setting == 'transductive':
+        device = next((value.device for value in data.values()
+                       if isinstance(value, Tensor)), torch.device('cpu'))
         return SettingSplit(setting, data, data,
                             torch.arange(num_nodes, device=device),
                             torch.empty(0, dtype=torch.long, device=device))
 
     test_ids = data.test_mask.nonzero().view(-1)
+    device = test_ids.device
     if holdout is None:
         public = setting == 'inductive' and bool(
             getattr(data, 'public_split', False))

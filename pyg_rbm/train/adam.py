@@ -34,8 +34,10 @@ def with_multi_tensor_step(
         optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
     r"""Returns :obj:`optimizer`, switched to the multi-tensor step if it is
     a :class:`torch.optim.Adam` left at PyTorch's choice of step (neither
-    :obj:`foreach` nor :obj:`fused` set): the step of :func:`adam`, with
-    the same result bit for bit. Other optimizers are left as they are.
+    :obj:`foreach` nor :obj:`fused` set, nor :obj:`capturable` or
+    :obj:`differentiable`, with float hyperparameters): the step of
+    :func:`adam`, with the same result bit for bit. Other optimizers are
+    left as they are.
 
     GraphGym's :obj:`"adam"` builds such an optimizer, which on the CPU
     steps parameter by parameter.
@@ -46,7 +48,10 @@ def with_multi_tensor_step(
     if type(optimizer) is torch.optim.Adam:
         groups = [optimizer.defaults] + optimizer.param_groups
         if all(g.get('foreach') is None and not g.get('fused')
-               and not g.get('capturable') for g in groups):
+               and not g.get('capturable') and not g.get('differentiable')
+               and not isinstance(g.get('lr'), torch.Tensor)
+               and not any(isinstance(b, torch.Tensor)
+                           for b in g.get('betas', ())) for g in groups):
             for group in groups:
                 group['foreach'] = True
     return optimizer

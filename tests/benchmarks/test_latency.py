@@ -16,6 +16,14 @@ from pyg_rbm.datasets import make_csbm  # noqa: E402
 DEVICES = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
 
 
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    # (The benchmarks set their own thread counts.)
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
 def test_latency_summary_compares_rbm_with_k_mlps():
     records = []
     for model, seconds in (('teacher', 0.050), ('teacher_gather', 0.010),

@@ -51,6 +51,8 @@ def test_default_adam_switched_to_the_multi_tensor_step():
     # Chosen steps, and other optimizers, stay as they are.
     for optimizer in (torch.optim.Adam([weight], foreach=False),
                       torch.optim.Adam([weight], fused=True),
+                      torch.optim.Adam([weight], differentiable=True),
+                      torch.optim.Adam([weight], lr=torch.tensor(0.1)),
                       torch.optim.AdamW([weight])):
         before = [dict(g) for g in optimizer.param_groups]
         assert with_multi_tensor_step(optimizer) is optimizer

@@ -329,7 +329,6 @@ def main() -> None:
     info['load_average_end'] = list(os.getloadavg())
     result = dict(
         benchmark='latency', command=' '.join(sys.argv), machine=info,
-        device=str(device),
         config=dict(vars(args), teacher='sage', aggr='mean',
                     kmeans_rows=KMEANS_ROWS, all_chunk=ALL_CHUNK),
         graphs=graphs, summary=summary, records=records,

@@ -149,8 +149,7 @@ def main() -> None:
           f'(target <= {RBM_OVER_K_MLP_TARGET})')
     write_json(
         args.out,
-        dict(machine=info, device=str(device), repeats=repeats,
-             warmup=warmup,
+        dict(machine=info, repeats=repeats, warmup=warmup,
              target=RBM_OVER_K_MLP_TARGET,
              worst_ratio_rbm=worst,
              rows=rows))

@@ -162,7 +162,7 @@ class ReliableSampler:
         self.rho_bounds = (float(low), float(high))
         self.num_updates = 0
         # The sampler's tensors stay on the teacher logits' device; only the
-        # per-bin agreement rates of `update` go to the host for the fit.
+        # two histograms of `update` go to the host, for SciPy's fit.
         device = teacher_logits.device
         self.edge_index = remove_self_loops(edge_index.to(device))[0]
         self.teacher_logits = teacher_logits.detach()

@@ -285,6 +285,35 @@ class DistillConfig:
                              f"({self.student.num_experts}) "
                              f"(got {self.student.k})")
 
+    def check_processes(self, num_processes: int) -> None:
+        """Checks that the student can train on :obj:`num_processes`
+        processes (:mod:`pyg_rbm.distributed`); a :class:`ValueError`
+        names each option that cannot.
+        """
+        if num_processes <= 1:
+            return
+        import torch
+        from torch_geometric.resolver import normalize_string
+        cuda = self.device.startswith('cuda') or (
+            self.device == 'auto' and torch.cuda.is_available())
+        batch_norm = self.student.norm is not None and normalize_string(
+            self.student.norm) in ('batch', 'batchnorm')
+        refused = [
+            text for text, used in (
+                # (Their losses are not sums over the nodes of a batch.)
+                ("'extras.adversarial'", self.extras.adversarial),
+                ("'extras.similarity'", self.extras.similarity),
+                ("'train.optimizer_step' set to 'epoch'",
+                 self.train.optimizer_step == 'epoch'),
+                # (PyTorch's SyncBatchNorm needs CUDA.)
+                ("'student.norm' set to batch normalisation on the CPU",
+                 batch_norm and not cuda),
+            ) if used
+        ]
+        if refused:
+            raise ValueError(f"{', '.join(refused)} cannot train on several "
+                             f"processes ({num_processes} asked for)")
+
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -7,15 +7,21 @@ the whole training graph; rank 0 alone writes files and shows progress.
 """
 import gc
 import os
-from typing import Any, List, Tuple
+import uuid
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, List, Tuple
 
 import torch
 import torch.distributed as dist
 from torch import Tensor
 
 __all__ = [
+    'launched',
+    'processes_per_machine',
+    'launch',
     'init_from_env',
     'shutdown',
+    'main_process_first',
     'is_distributed',
     'rank',
     'world_size',
@@ -34,6 +40,47 @@ __all__ = [
 # How a process waits for a collective of the gloo backend (see `wait`).
 WAIT_ENV = 'PYG_RBM_COLLECTIVE_WAIT'
 WAIT_MODES = ('poll', 'block')
+
+
+def launched() -> bool:
+    r"""Whether this process is one of several that a launcher such as
+    :obj:`torchrun` started (its :obj:`WORLD_SIZE` exceeds one), or a
+    process group exists already.
+    """
+    return (int(os.environ.get('WORLD_SIZE', '1')) > 1
+            or (dist.is_available() and dist.is_initialized()))
+
+
+def processes_per_machine() -> int:
+    r"""The number of processes the launcher started on this machine
+    (:obj:`LOCAL_WORLD_SIZE`, one outside a launch).
+    """
+    return int(os.environ.get('LOCAL_WORLD_SIZE', '1'))
+
+
+def launch(num_processes: int, entrypoint: Callable[..., Any],
+           *args: Any) -> Any:
+    r"""Runs :obj:`entrypoint(*args)` in :obj:`num_processes` new processes
+    on this machine, as :obj:`torchrun --standalone --nproc-per-node N`
+    would (PyTorch's elastic launcher: each process finds :obj:`RANK`,
+    :obj:`LOCAL_RANK`, :obj:`WORLD_SIZE` and the rendezvous in its
+    environment, for :func:`init_from_env`), and returns rank 0's return
+    value. A failing process stops the others and raises
+    :class:`~torch.distributed.elastic.multiprocessing.errors.ChildFailedError`
+    with its traceback; nothing is restarted.
+
+    :obj:`entrypoint` and :obj:`args` must be picklable (a module-level
+    function): the processes are spawned, not forked.
+    """
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+    if num_processes < 1:
+        raise ValueError(f"'num_processes' must be positive in 'launch' "
+                         f"(got {num_processes})")
+    config = LaunchConfig(min_nodes=1, max_nodes=1,
+                          nproc_per_node=num_processes, run_id=str(
+                              uuid.uuid4()), rdzv_backend='c10d',
+                          rdzv_endpoint='localhost:0', max_restarts=0)
+    return elastic_launch(config, entrypoint)(*args)[0]
 
 
 def init_from_env(device: torch.device) -> bool:
@@ -62,6 +109,21 @@ def shutdown() -> None:
         gc.collect()
         dist.barrier()
         dist.destroy_process_group()
+
+
+@contextmanager
+def main_process_first() -> Iterator[None]:
+    r"""Rank 0 runs the block first, the other processes once it is done,
+    so that what rank 0 writes there (such as a dataset's processed files,
+    which every process would otherwise write at once) is theirs to read.
+    Outside a multi-process run, the block just runs.
+    """
+    if is_main_process():
+        yield
+    if is_distributed():
+        dist.barrier()
+    if not is_main_process():
+        yield
 
 
 def is_distributed() -> bool:
@@ -186,7 +248,8 @@ def gather_shards(part: Tensor, num_rows: int) -> Tensor:
     if not is_distributed():
         return part
     size = world_size()
-    sizes = [len(chunk) for chunk in torch.arange(num_rows).tensor_split(size)]
+    base, extra = divmod(num_rows, size)
+    sizes = [base + (index < extra) for index in range(size)]
     padded = part.new_zeros((max(sizes), ) + tuple(part.shape[1:]))
     padded[:part.size(0)] = part
     out = [torch.empty_like(padded) for _ in range(size)]

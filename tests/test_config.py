@@ -181,3 +181,27 @@ def test_a_config_file_in_the_shipped_format(tmp_path):
     assert inductive == load_config(dataset='citeseer', setting='inductive')
     assert load_config(os.path.join(_CONFIGS, 'cora.yaml'),
                        dataset='cora') == load_config(dataset='cora')
+
+
+def test_options_that_cannot_train_on_several_processes():
+    config = merge_config(DistillConfig(), dict(
+        device='cpu', extras=dict(adversarial=True, similarity=True)))
+    config.check_processes(1)  # one process: anything goes
+    with pytest.raises(ValueError, match=r"^'extras.adversarial', "
+                       r"'extras.similarity' cannot train on several "
+                       r"processes \(2 asked for\)"):
+        config.check_processes(2)
+    epoch = merge_config(DistillConfig(),
+                         dict(train=dict(optimizer_step='epoch')))
+    with pytest.raises(ValueError, match="'train.optimizer_step' set to "
+                       "'epoch'"):
+        epoch.check_processes(3)
+    for norm in ('batch_norm', 'BatchNorm', 'batch'):
+        on_cpu = merge_config(DistillConfig(), dict(
+            device='cpu', student=dict(norm=norm)))
+        with pytest.raises(ValueError, match="'student.norm' set to batch "
+                           "normalisation on the CPU"):
+            on_cpu.check_processes(2)
+    merge_config(DistillConfig(), dict(student=dict(
+        norm='layer_norm'))).check_processes(2)
+    DistillConfig().check_processes(4)

@@ -269,7 +269,10 @@ def run(args: argparse.Namespace) -> int:
         device = resolve_device(config.device)
         # Under torchrun: every process runs this command, rank 0 writes.
         joined = distributed.init_from_env(device)
-        data = config.load_dataset(config.seeds[0])
+        config.check_processes(distributed.world_size())
+        # Rank 0 processes the raw files first; the others then read them.
+        with distributed.main_process_first():
+            data = config.load_dataset(config.seeds[0])
         identity = run_identity(config)
         logits = None
         if args.teacher_logits is not None:

@@ -23,10 +23,24 @@ def main(argv: Optional[List[str]] = None) -> int:
     from pyg_rbm.cli.environment import refuse_bad_environment
     refuse_bad_environment(parser)
 
-    from pyg_rbm.graphgym import format_table, run_experiment
+    from pyg_rbm.graphgym import (
+        format_table,
+        load_experiment_cfg,
+        run_experiment,
+    )
+    from pyg_rbm.graphgym.run import _earlier_experiment
+    try:  # A bad key or value fails here, naming it, before any work.
+        load_experiment_cfg(args.cfg_file, args.opts)
+    # (yacs asserts that an overridden key exists.)
+    except (AssertionError, KeyError, ValueError, OSError) as error:
+        parser.error(str(error).strip('"'))
+    problem = _earlier_experiment(args.cfg_file)
+    if problem is not None:
+        parser.error(problem)
     summary = run_experiment(args.cfg_file, args.repeat, args.opts)
-    print(format_table(summary))
-    print(f'Wrote {summary["out_dir"]}')
+    if summary is not None:  # (None: a process of rank > 0 under torchrun)
+        print(format_table(summary))
+        print(f'Wrote {summary["out_dir"]}')
     return 0
 
 

@@ -1,9 +1,12 @@
 """One GraphGym experiment: a YAML file, N seeds, aggregated results."""
 import argparse
+import logging
 import os
 import os.path as osp
-from typing import Any, Dict, List, Sequence
+import tempfile
+from typing import Any, Dict, List, Optional, Sequence
 
+import torch
 from torch_geometric import seed_everything
 from torch_geometric.graphgym import register
 from torch_geometric.graphgym.config import (
@@ -22,12 +25,14 @@ from torch_geometric.graphgym.optim import create_optimizer, create_scheduler
 from torch_geometric.graphgym.utils.agg_runs import agg_runs
 from torch_geometric.graphgym.utils.io import makedirs_rm_exist
 
+from pyg_rbm import distributed
+from pyg_rbm.device import resolve_device
 from pyg_rbm.experiment import write_json_atomic
 from pyg_rbm.graphgym.agg_test import agg_test_splits
 from pyg_rbm.graphgym.aggregate import aggregate
 from pyg_rbm.graphgym.register import register_all
 from pyg_rbm.graphgym.train.distill import finished_seed
-from pyg_rbm.graphgym.translate import distill_config_from_cfg
+from pyg_rbm.graphgym.translate import distill_config_from_cfg, num_processes
 
 RESULTS_FILE = 'results.json'
 
@@ -64,7 +69,7 @@ def load_experiment_cfg(cfg_file: str, opts: Sequence[str] = ()) -> None:
 
 
 def run_experiment(cfg_file: str, repeat: int = 1,
-                   opts: Sequence[str] = ()) -> Dict[str, Any]:
+                   opts: Sequence[str] = ()) -> Optional[Dict[str, Any]]:
     r"""Runs the GraphGym experiment of :obj:`cfg_file` for seeds
     :obj:`cfg.seed + i`, :obj:`i < repeat`, through the registered loader
     and train loop :obj:`cfg.train.mode`, then aggregates: GraphGym's
@@ -74,6 +79,16 @@ def run_experiment(cfg_file: str, repeat: int = 1,
     the best validation epoch (:obj:`<out_dir>/results.json`). The
     experiment folder :obj:`<out_dir>` is :obj:`cfg.out_dir` joined with
     the file's name, as in GraphGym.
+
+    With :obj:`cfg.devices` :math:`N > 1`, the experiment runs on
+    :math:`N` processes (one GPU each with CUDA, gloo on the CPU): started
+    here by :func:`pyg_rbm.distributed.launch`, or by :obj:`torchrun
+    --nproc-per-node N -m pyg_rbm.graphgym`, which must start :math:`N`
+    per machine. They train every seed together
+    (:class:`~pyg_rbm.train.StudentTrainer`'s data-parallel training, each
+    process on its share of every batch); rank 0 alone writes the
+    experiment folder and returns the aggregate (the others return
+    :obj:`None`; their GraphGym logs go to a temporary folder).
 
     Returns the aggregate, with :obj:`out_dir` added.
 
@@ -87,24 +102,76 @@ def run_experiment(cfg_file: str, repeat: int = 1,
                          f"(got {repeat})")
     load_experiment_cfg(cfg_file, opts)
     config = distill_config_from_cfg(cfg)
+    processes = num_processes(cfg)
+    if not distributed.launched():
+        if processes > 1:
+            problem = _earlier_experiment(cfg_file)
+            if problem is not None:  # (refused before any process starts)
+                raise ValueError(problem)
+            # The processes share this one's threads.
+            threads = max(1, torch.get_num_threads() // processes)
+            return distributed.launch(processes, _run_process, cfg_file,
+                                      repeat, list(opts), threads)
+    elif distributed.processes_per_machine() != processes:
+        raise ValueError(f"'cfg.devices' is {processes} but the launcher "
+                         f"started {distributed.processes_per_machine()} "
+                         f"processes on this machine in 'run_experiment': "
+                         f"set 'devices {distributed.processes_per_machine()}"
+                         f"' or launch as many")
+    joined = distributed.init_from_env(resolve_device(config.device))
+    summary = _run_seeds(cfg_file, repeat, config)
+    if joined:
+        distributed.shutdown()
+    return summary
+
+
+def _run_process(cfg_file: str, repeat: int, opts: List[str],
+                 threads: int) -> Optional[Dict[str, Any]]:
+    # One process of a run that `run_experiment` launched.
+    torch.set_num_threads(threads)
+    return run_experiment(cfg_file, repeat, opts)
+
+
+def _earlier_experiment(cfg_file: str) -> Optional[str]:
+    # Why the experiment folder cannot be written, if it cannot.
     target = osp.join(cfg.out_dir, get_fname(cfg_file))
     if (osp.isdir(target) and os.listdir(target)
             and not cfg.train.auto_resume):
-        raise ValueError(f"'{target}' holds an earlier experiment; set "
-                         f"'train.auto_resume True' to keep its finished "
-                         f"seeds and run the others, or choose another "
-                         f"'out_dir'")
+        return (f"'{target}' holds an earlier experiment; set "
+                f"'train.auto_resume True' to keep its finished seeds and "
+                f"run the others, or choose another 'out_dir'")
+    return None
+
+
+def _run_seeds(cfg_file: str, repeat: int,
+               config: Any) -> Optional[Dict[str, Any]]:
+    main = distributed.is_main_process()
+    problem = distributed.broadcast_object(
+        _earlier_experiment(cfg_file) if main else None)
+    if problem is not None:
+        raise ValueError(problem)
+    scratch = None
+    if not main:
+        # GraphGym's logs of the other processes: written, then dropped.
+        scratch = tempfile.TemporaryDirectory(prefix='pyg_rbm_rank_')
+        cfg.out_dir, cfg.print = scratch.name, 'file'
     set_out_dir(cfg.out_dir, cfg_file)
-    dump_cfg(cfg)
+    if main:
+        dump_cfg(cfg)
     first_seed = cfg.seed
+    seeds = [first_seed + i for i in range(repeat)]
+    # Seeds finished in an earlier run are kept (train.auto_resume).
+    finished = {seed: finished_seed(osp.join(cfg.out_dir, str(seed)))
+                for seed in seeds} if main else {}
+    done = distributed.broadcast_object(
+        [seed for seed, result in finished.items() if result is not None])
     results: List[Any] = []
     try:
-        for i in range(repeat):
-            cfg.seed = first_seed + i
-            # Seeds finished in an earlier run are kept (train.auto_resume).
-            finished = finished_seed(osp.join(cfg.out_dir, str(cfg.seed)))
-            if finished is not None:
-                results.append(finished)
+        for seed in seeds:
+            cfg.seed = seed
+            if seed in done:
+                if main:
+                    results.append(finished[seed])
                 continue
             # An unfinished seed's logs start again.
             makedirs_rm_exist(osp.join(cfg.out_dir, str(cfg.seed)))
@@ -121,6 +188,12 @@ def run_experiment(cfg_file: str, repeat: int = 1,
                 loggers, loaders, model, optimizer, scheduler))
     finally:
         cfg.seed = first_seed
+    if scratch is not None:
+        for handler in logging.root.handlers:  # (files of the folder)
+            handler.close()
+        logging.root.handlers = []
+        scratch.cleanup()
+        return None
     agg_runs(cfg.out_dir, cfg.metric_best)
     agg_test_splits(cfg.out_dir, cfg.metric_best, config.train.ties)
     config.seeds = [r.seed for r in results]

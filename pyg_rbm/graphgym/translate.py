@@ -11,7 +11,8 @@ from pyg_rbm.config import (
     merge_config,
 )
 
-__all__ = ['FORMAT', 'KEYS', 'group_defaults', 'distill_config_from_cfg']
+__all__ = ['FORMAT', 'KEYS', 'group_defaults', 'distill_config_from_cfg',
+           'num_processes']
 
 FORMAT = 'pyg_rbm'  # cfg.dataset.format served by this plugin's loader
 NORMS = ('none', 'batch_norm', 'layer_norm')
@@ -139,13 +140,16 @@ def distill_config_from_cfg(cfg: CN) -> DistillConfig:
     :obj:`gnn.layers_post_mp` (the graph-free student's depth),
     :obj:`gnn.dropout`, :obj:`gnn.batchnorm`, :obj:`optim.base_lr`,
     :obj:`optim.weight_decay`, :obj:`optim.max_epoch` (student epochs after
-    pretraining), :obj:`train.batch_size` and :obj:`seed` (the only seed of
-    the returned config); the groups :obj:`cfg.rbm`, :obj:`cfg.teacher`,
-    :obj:`cfg.distill` and :obj:`cfg.extras` hold the rest. With
-    :obj:`cfg.distill.protocol="authors"` the options of the authors'
-    pipeline and their preprocessing of the dataset
+    pretraining), :obj:`train.batch_size`, :obj:`accelerator` (the device;
+    Lightning's :obj:`"gpu"` means :obj:`"cuda"`) and :obj:`seed` (the only
+    seed of the returned config); the groups :obj:`cfg.rbm`,
+    :obj:`cfg.teacher`, :obj:`cfg.distill` and :obj:`cfg.extras` hold the
+    rest. With :obj:`cfg.distill.protocol="authors"` the options of the
+    authors' pipeline and their preprocessing of the dataset
     (:func:`~pyg_rbm.config.authors_pipeline`) replace those of the groups;
-    the hyperparameters stay those of :obj:`cfg`.
+    the hyperparameters stay those of :obj:`cfg`. :obj:`devices`, the
+    number of processes (:func:`num_processes`, one GPU each with CUDA), is
+    checked here and used by :func:`~pyg_rbm.graphgym.run_experiment`.
 
     Choices and ranges are checked here, so that a bad value fails with a
     :class:`ValueError` naming its :obj:`cfg` key before anything runs;
@@ -163,11 +167,7 @@ def distill_config_from_cfg(cfg: CN) -> DistillConfig:
             raise ValueError(f"'cfg' has no group '{group}' in "
                              f"'distill_config_from_cfg': call set_cfg(cfg) "
                              f"after importing 'pyg_rbm.graphgym'")
-    devices = cfg.get('devices')
-    if devices not in (None, 1, '1', 'auto'):
-        raise ValueError(f"'cfg.devices' must be 1 in "
-                         f"'distill_config_from_cfg': one process trains on "
-                         f"one device (got {devices!r})")
+    num_processes(cfg)  # (checks cfg.devices)
     for key, (choices, text) in _graphgym_checks().items():
         value = _get(cfg, key)
         if value not in choices:
@@ -184,9 +184,49 @@ def distill_config_from_cfg(cfg: CN) -> DistillConfig:
         from pyg_rbm.datasets import canonical_name
         config.dataset = canonical_name(config.dataset)
         config.check()
+        config.check_processes(num_processes(cfg))
     except ValueError as error:
         raise _renamed(error) from error
     if config.protocol == 'authors':
         for update in authors_pipeline(config.dataset):
             config = merge_config(config, update)
+    _check_devices(num_processes(cfg), config.device)
     return config
+
+
+def num_processes(cfg: CN) -> int:
+    r"""The number of processes a run of :obj:`cfg` trains on, one per
+    device: :obj:`cfg.devices` (:obj:`None` and :obj:`"auto"` mean one), a
+    positive integer, else a :class:`ValueError` naming it.
+    """
+    devices = cfg.get('devices')
+    if devices in (None, 'auto'):
+        return 1
+    if isinstance(devices, str) and devices.isdigit():
+        devices = int(devices)
+    if isinstance(devices, bool) or not isinstance(devices, int) or \
+            devices < 1:
+        raise ValueError(f"'cfg.devices' must be a positive integer (the "
+                         f"number of processes, one per device) in "
+                         f"'distill_config_from_cfg' (got {devices!r})")
+    return devices
+
+
+def _check_devices(processes: int, device: str) -> None:
+    # One GPU per process (its LOCAL_RANK) where the run takes CUDA.
+    import torch
+    cuda = device.startswith('cuda') or (device == 'auto'
+                                         and torch.cuda.is_available())
+    if processes == 1 or not cuda:
+        return
+    available = torch.cuda.device_count() if torch.cuda.is_available() \
+        else 0
+    if device.startswith('cuda:'):
+        raise ValueError(f"'cfg.accelerator' names one GPU ({device!r}) but "
+                         f"'cfg.devices' is {processes}: give 'cuda' (each "
+                         f"process takes its own) in "
+                         f"'distill_config_from_cfg'")
+    if available < processes:
+        raise ValueError(f"'cfg.devices' is {processes} but this machine "
+                         f"has {available} CUDA device(s) in "
+                         f"'distill_config_from_cfg'")

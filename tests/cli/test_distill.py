@@ -295,6 +295,26 @@ def test_torchrun_two_processes_match_one(tmp_path):
     assert one['val'] > 0.3  # it learnt something (chance: 0.2)
 
 
+def test_several_processes_refuse_what_they_cannot_train(
+        data_root, tmp_path, capsys, monkeypatch):
+    # As under torchrun --nproc-per-node 2: refused, by key, before the
+    # data is read or anything written.
+    from pyg_rbm import distributed
+    monkeypatch.setattr(distributed, 'init_from_env', lambda device: False)
+    monkeypatch.setattr(distributed, 'world_size', lambda: 2)
+    read = []
+    monkeypatch.setattr('pyg_rbm.config.DistillConfig.load_dataset',
+                        lambda self, seed=0: read.append(seed))
+    out = tmp_path / 'run'
+    with pytest.raises(SystemExit) as info:
+        main(['distill', '--dataset', 'cora', '--root', data_root, '--out',
+              str(out), '--adversarial', '--device', 'cpu'])
+    assert info.value.code == 2
+    assert ("'extras.adversarial' cannot train on several processes"
+            in capsys.readouterr().err)
+    assert not read and not out.exists()
+
+
 def test_distill_logs_every_epoch_and_show_draws_them(data_root, tmp_path,
                                                       capsys):
     out = str(tmp_path / 'run')

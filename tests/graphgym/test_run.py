@@ -129,6 +129,95 @@ def test_reruns_keep_finished_seeds_and_checkpoints(data_root, gg_config,
     assert (out / '1' / 'seed_result.json').exists()
 
 
+@pytest.mark.slow
+def test_devices_train_on_as_many_processes(data_root, gg_config, fast,
+                                            tmp_path):
+    # `devices 2`: the entry point starts two processes (gloo on the CPU)
+    # that train together; rank 0 alone prints and writes.
+    import os
+    import subprocess
+    import sys
+    path = gg_config('cora-mlp-transductive.yaml')
+    # (Without dropout, two processes train as one: tests/train.)
+    opts = ['dataset.dir', data_root, *fast, 'gnn.dropout', '0.0',
+            'accelerator', 'cpu']
+
+    def run(name, *more, repeat=1):
+        done = subprocess.run(
+            [sys.executable, '-m', 'pyg_rbm.graphgym', '--cfg', path,
+             '--repeat', str(repeat), *opts, 'out_dir', str(tmp_path / name),
+             *more], capture_output=True, text=True, timeout=300,
+            env=dict(os.environ, OMP_NUM_THREADS='1'))
+        assert done.returncode == 0, done.stderr[-3000:]
+        with open(tmp_path / name / 'cora-mlp-transductive' /
+                  'results.json') as f:
+            return done.stdout, json.load(f)
+
+    def tree(name):
+        root = tmp_path / name
+        return sorted(str(p.relative_to(root)) for p in root.rglob('*'))
+
+    one, one_results = run('one')
+    two, two_results = run('two', 'devices', '2')
+    assert two.count('student (mlp)') == one.count('student (mlp)') == 1
+    assert two.count('Wrote ') == 1
+    assert tree('two') == tree('one')
+    assert two_results['per_seed'][0]['student'] == pytest.approx(
+        one_results['per_seed'][0]['student'], abs=1e-3)
+    assert one_results['per_seed'][0]['student']['val'] > 0.3
+    # Again with a second seed: the finished one is kept on every process.
+    _, again = run('two', 'devices', '2', 'train.auto_resume', 'True',
+                   repeat=2)
+    assert again['per_seed'][0] == two_results['per_seed'][0]
+    assert again['seeds'] == [0, 1]
+
+
+def test_devices_must_match_the_processes_started(data_root, gg_config,
+                                                  tmp_path, monkeypatch):
+    from pyg_rbm.graphgym import load_experiment_cfg, run_experiment
+    from pyg_rbm.graphgym.train.distill import train_distill
+    path = gg_config('cora-mlp-inductive.yaml')
+    opts = ['dataset.dir', data_root, 'out_dir', str(tmp_path),
+            'accelerator', 'cpu']
+    # Started by torchrun --nproc-per-node 2, configured for one.
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    monkeypatch.setenv('LOCAL_WORLD_SIZE', '2')
+    with pytest.raises(ValueError, match="'cfg.devices' is 1 but the "
+                       "launcher started 2 processes"):
+        run_experiment(path, 1, opts)
+    assert not list(tmp_path.iterdir())
+    monkeypatch.delenv('WORLD_SIZE')
+    monkeypatch.delenv('LOCAL_WORLD_SIZE')
+    # A main script of one's own calls the train loop in one process.
+    load_experiment_cfg(path, [*opts, 'devices', '2'])
+    with pytest.raises(ValueError, match="'cfg.devices' is 2 but this "
+                       "process trains in a group of 1"):
+        train_distill([], [], None, None, None)
+
+
+def test_the_entry_point_names_a_bad_key_before_any_work(gg_config,
+                                                         tmp_path, capsys):
+    path = gg_config('cora-mlp-inductive.yaml')
+    for opts, message in ((['devices', '0'], "'cfg.devices' must be a "
+                           "positive integer"),
+                          (['nonsense', '1'], 'Non-existent key: nonsense'),
+                          (['optim.max_epoch', 'ten'], 'optim.max_epoch')):
+        with pytest.raises(SystemExit) as info:
+            main(['--cfg', path, 'out_dir', str(tmp_path), *opts])
+        assert info.value.code == 2
+        assert message in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+    earlier = tmp_path / 'cora-mlp-inductive'
+    earlier.mkdir()
+    (earlier / 'config.yaml').write_text('')
+    for devices in ('1', '2'):
+        with pytest.raises(SystemExit):
+            main(['--cfg', path, 'out_dir', str(tmp_path), 'devices',
+                  devices])
+        assert 'holds an earlier experiment' in capsys.readouterr().err
+    assert [p.name for p in earlier.iterdir()] == ['config.yaml']
+
+
 def test_epoch_logger_keeps_the_core_tie_rule():
     import torch
     from torch_geometric.data import Data

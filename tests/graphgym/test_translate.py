@@ -3,6 +3,7 @@ import glob
 import os.path as osp
 
 import pytest
+import torch
 from torch_geometric.graphgym.config import cfg
 
 from pyg_rbm.config import load_config
@@ -11,6 +12,7 @@ from pyg_rbm.graphgym import (
     load_experiment_cfg,
     run_experiment,
 )
+from pyg_rbm.graphgym.translate import num_processes
 
 CONFIGS = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..',
                    'graphgym_configs')
@@ -85,11 +87,43 @@ def test_translation_of_graphgym_keys():
     ('optim.scheduler', 'cos'),
     ('gnn.layers_mp', '2'),
     ('dataset.format', 'PyG'),
+    ('devices', '0'),
 ])
 def test_invalid_value_names_its_key(key, value):
     path = config_path('cora-rbm-transductive.yaml')
     with pytest.raises(ValueError, match=f"'cfg.{key}'"):
         load_experiment_cfg(path, [key, value])
+
+
+def test_devices_are_processes_the_run_can_train_on():
+    path = config_path('cora-rbm-transductive.yaml')
+    load_experiment_cfg(path, ['devices', '2', 'accelerator', 'cpu'])
+    assert num_processes(cfg) == 2
+    # What cannot train on several processes, named by its GraphGym key.
+    for opts, key in ((['extras.adversarial', 'True'], 'extras.adversarial'),
+                      (['gnn.batchnorm', 'True'], 'gnn.batchnorm'),
+                      (['distill.optimizer_step', 'epoch'],
+                       'distill.optimizer_step')):
+        with pytest.raises(ValueError, match=f"'cfg.{key}'.* cannot train "
+                           f"on several processes"):
+            load_experiment_cfg(path, ['devices', '2', 'accelerator', 'cpu',
+                                       *opts])
+        load_experiment_cfg(path, ['devices', '1', *opts])  # one: fine
+    # One GPU per process.
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="'cfg.accelerator' is 'cuda' "
+                           "but CUDA is not available"):
+            load_experiment_cfg(path, ['devices', '2', 'accelerator',
+                                       'cuda'])
+    else:
+        n = torch.cuda.device_count()
+        with pytest.raises(ValueError, match=f"'cfg.devices' is {n + 1} "
+                           f"but this machine has {n} CUDA"):
+            load_experiment_cfg(path, ['devices', str(n + 1), 'accelerator',
+                                       'cuda'])
+        with pytest.raises(ValueError, match="names one GPU"):
+            load_experiment_cfg(path, ['devices', '2', 'accelerator',
+                                       'cuda:0'])
 
 
 def test_unknown_dataset_fails():

@@ -276,3 +276,39 @@ def test_buffers_are_broadcast_only_for_running_statistics():
         torch.nn.SyncBatchNorm.convert_sync_batchnorm(batch))
     assert keeps_running_statistics(
         torch.nn.Sequential(InstanceNorm(16, track_running_stats=True)))
+
+
+def _launched(tag: str) -> tuple:
+    return (os.environ['RANK'], os.environ['WORLD_SIZE'],
+            os.environ['LOCAL_WORLD_SIZE'], tag)
+
+
+def test_launch_starts_the_processes_and_returns_rank_0s_value():
+    assert distributed.launch(2, _launched, 'x') == ('0', '2', '2', 'x')
+    with pytest.raises(ValueError, match="'num_processes' must be positive"):
+        distributed.launch(0, _launched, 'x')
+
+
+def _in_turn(log: str) -> None:
+    import time
+    distributed.init_from_env(torch.device('cpu'))
+    rank = distributed.rank()
+    with distributed.main_process_first():
+        with open(log, 'a') as f:
+            f.write(f'{rank} in\n')
+        if rank == 0:
+            time.sleep(0.5)  # (long enough for rank 1 to come in)
+        with open(log, 'a') as f:
+            f.write(f'{rank} out\n')
+    shutdown()
+
+
+def test_main_process_runs_the_block_first(tmp_path):
+    log = str(tmp_path / 'log')
+    distributed.launch(2, _in_turn, log)
+    with open(log) as f:
+        assert f.read().split('\n') == ['0 in', '0 out', '1 in', '1 out', '']
+    # Outside a multi-process run, the block just runs.
+    with distributed.main_process_first():
+        ran = True
+    assert ran and not distributed.launched()

@@ -48,8 +48,13 @@ def load_pyg_rbm(format: str, name: str,
     """
     if format != FORMAT:
         return None
+    from pyg_rbm import distributed
     from pyg_rbm.datasets import load_dataset
     from pyg_rbm.graphgym.translate import distill_config_from_cfg
     options = distill_config_from_cfg(cfg).data.generator_options()
-    return OneGraphDataset(
-        load_dataset(name, dataset_dir or None, seed=cfg.seed, **options))
+    # Of several processes, one processes the raw files, then the others
+    # read its result.
+    with distributed.main_process_first():
+        data = load_dataset(name, dataset_dir or None, seed=cfg.seed,
+                            **options)
+    return OneGraphDataset(data)

@@ -12,6 +12,7 @@ from torch_geometric.graphgym.model_builder import GraphGymModule
 from torch_geometric.graphgym.optim import create_optimizer
 from torch_geometric.graphgym.utils.comp_budget import params_count
 
+from pyg_rbm import distributed
 from pyg_rbm.datasets import preprocess_graph, split_setting
 from pyg_rbm.datasets.validate import check_node_data
 from pyg_rbm.device import resolve_device
@@ -19,7 +20,7 @@ from pyg_rbm.experiment import write_json_atomic
 from pyg_rbm.graphgym.loader.student_batch import student_batch
 from pyg_rbm.graphgym.register import registered
 from pyg_rbm.graphgym.train.epoch_logger import EpochLogger
-from pyg_rbm.graphgym.translate import distill_config_from_cfg
+from pyg_rbm.graphgym.translate import distill_config_from_cfg, num_processes
 from pyg_rbm.train.adam import with_multi_tensor_step
 from pyg_rbm.train.pipeline import (
     SeedResult,
@@ -85,6 +86,15 @@ def train_distill(loggers: Sequence[Logger], loaders: Sequence[Any],
     """
     seed = cfg.seed
     config = distill_config_from_cfg(cfg)
+    processes = num_processes(cfg)
+    if processes > 1 and distributed.world_size() != processes:
+        raise ValueError(f"'cfg.devices' is {processes} but this process "
+                         f"trains in a group of {distributed.world_size()} "
+                         f"in 'train_distill': run the experiment with "
+                         f"'python -m pyg_rbm.graphgym', which starts the "
+                         f"processes, or join them into a process group "
+                         f"first (torchrun, then "
+                         f"'pyg_rbm.distributed.init_from_env')")
     data = loaders[0].dataset[0]
     # Preprocessed and split once, for the loggers' batch, the student
     # inputs (DeepWalk encodings among them) and the core.

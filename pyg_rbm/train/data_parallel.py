@@ -1,6 +1,7 @@
 """Data-parallel student training: each process takes one share of every
 global batch (see :class:`~pyg_rbm.train.StudentTrainer`).
 """
+import inspect
 from typing import Any
 
 import torch
@@ -40,10 +41,14 @@ def data_parallel_module(model: torch.nn.Module,
     # whole module, and SyncBatchNorm's statistics are the whole batch's:
     # DDP broadcasts buffers before every forward (a collective a step) only
     # for statistics each process would keep of its own share.
+    # (PyTorch 2.13 renamed the option; its buffers sync at the start.)
+    sync = ('forward_sync_buffers' if 'forward_sync_buffers' in
+            inspect.signature(DistributedDataParallel).parameters else
+            'broadcast_buffers')
     module = DistributedDataParallel(
         model, device_ids=[device] if device.type == 'cuda' else None,
         find_unused_parameters=has_unused_parameters(model),
-        broadcast_buffers=keeps_running_statistics(model))
+        **{sync: keeps_running_statistics(model)})
     if distributed.polls_collectives():
         module.register_comm_hook(None, polled_mean_hook)
     return module

@@ -241,9 +241,15 @@ class ExpertLinear(ExpertBank):
         expert, order = torch.sort(index.reshape(-1), stable=True)
         ends = torch.arange(1, E + 1, device=x.device)
         offs = torch.searchsorted(expert, ends).to(torch.int32)
+        rows = order.div(k, rounding_mode='floor')
         if x.size(1) < weight.size(1):
-            x = F.pad(x, (0, weight.size(1) - x.size(1)))
-        src = x.index_select(0, order.div(k, rounding_mode='floor'))
+            # Gathered straight into a zero-padded buffer (padding `x`
+            # first would copy it once more).
+            src = x.new_empty(rows.numel(), weight.size(1))
+            src[:, x.size(1):] = 0.0
+            torch.index_select(x, 0, rows, out=src[:, :x.size(1)])
+        else:
+            src = x.index_select(0, rows)
         out = torch._grouped_mm(self._dropout(src), weight, offs=offs)
         out = out[:, :self.out_channels]
         # pos[n, j] = position of the pair (n, j) in `out`:

@@ -311,8 +311,11 @@ class DistillConfig:
             ) if used
         ]
         if refused:
+            why = (" ('protocol' 'authors' steps once an epoch)"
+                   if self.protocol == 'authors'
+                   and self.train.optimizer_step == 'epoch' else '')
             raise ValueError(f"{', '.join(refused)} cannot train on several "
-                             f"processes ({num_processes} asked for)")
+                             f"processes ({num_processes} asked for){why}")
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

@@ -17,7 +17,6 @@ from torch import Tensor
 
 __all__ = [
     'launched',
-    'processes_per_machine',
     'launch',
     'init_from_env',
     'shutdown',
@@ -49,13 +48,6 @@ def launched() -> bool:
     """
     return (int(os.environ.get('WORLD_SIZE', '1')) > 1
             or (dist.is_available() and dist.is_initialized()))
-
-
-def processes_per_machine() -> int:
-    r"""The number of processes the launcher started on this machine
-    (:obj:`LOCAL_WORLD_SIZE`, one outside a launch).
-    """
-    return int(os.environ.get('LOCAL_WORLD_SIZE', '1'))
 
 
 def launch(num_processes: int, entrypoint: Callable[..., Any],
@@ -116,7 +108,9 @@ def main_process_first() -> Iterator[None]:
     r"""Rank 0 runs the block first, the other processes once it is done,
     so that what rank 0 writes there (such as a dataset's processed files,
     which every process would otherwise write at once) is theirs to read.
-    Outside a multi-process run, the block just runs.
+    Outside a multi-process run, the block just runs. If rank 0 fails in
+    the block, the others wait at the barrier until the launcher stops
+    them (:obj:`torchrun` and :func:`launch` do at once).
     """
     if is_main_process():
         yield

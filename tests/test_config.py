@@ -196,6 +196,9 @@ def test_options_that_cannot_train_on_several_processes():
     with pytest.raises(ValueError, match="'train.optimizer_step' set to "
                        "'epoch'"):
         epoch.check_processes(3)
+    with pytest.raises(ValueError, match="'protocol' 'authors' steps once "
+                       "an epoch"):
+        load_config(dataset='cora', protocol='authors').check_processes(2)
     for norm in ('batch_norm', 'BatchNorm', 'batch'):
         on_cpu = merge_config(DistillConfig(), dict(
             device='cpu', student=dict(norm=norm)))

@@ -28,13 +28,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         load_experiment_cfg,
         run_experiment,
     )
-    from pyg_rbm.graphgym.run import _earlier_experiment
+    from pyg_rbm.graphgym.run import _earlier_experiment, _launch_problem
+    from pyg_rbm.graphgym.translate import num_processes
     try:  # A bad key or value fails here, naming it, before any work.
         load_experiment_cfg(args.cfg_file, args.opts)
     # (yacs asserts that an overridden key exists.)
     except (AssertionError, KeyError, ValueError, OSError) as error:
-        parser.error(str(error).strip('"'))
-    problem = _earlier_experiment(args.cfg_file)
+        text = error.args[0] if isinstance(error, KeyError) else error
+        parser.error(str(text))
+    from torch_geometric.graphgym.config import cfg
+    problem = (_launch_problem(num_processes(cfg))
+               or _earlier_experiment(args.cfg_file))
     if problem is not None:
         parser.error(problem)
     summary = run_experiment(args.cfg_file, args.repeat, args.opts)

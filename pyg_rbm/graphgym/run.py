@@ -83,8 +83,8 @@ def run_experiment(cfg_file: str, repeat: int = 1,
     With :obj:`cfg.devices` :math:`N > 1`, the experiment runs on
     :math:`N` processes (one GPU each with CUDA, gloo on the CPU): started
     here by :func:`pyg_rbm.distributed.launch`, or by :obj:`torchrun
-    --nproc-per-node N -m pyg_rbm.graphgym`, which must start :math:`N`
-    per machine. They train every seed together
+    --standalone --nproc-per-node N -m pyg_rbm.graphgym` (a launch of any
+    other number of processes is refused). They train every seed together
     (:class:`~pyg_rbm.train.StudentTrainer`'s data-parallel training, each
     process on its share of every batch); rank 0 alone writes the
     experiment folder and returns the aggregate (the others return
@@ -112,12 +112,10 @@ def run_experiment(cfg_file: str, repeat: int = 1,
             threads = max(1, torch.get_num_threads() // processes)
             return distributed.launch(processes, _run_process, cfg_file,
                                       repeat, list(opts), threads)
-    elif distributed.processes_per_machine() != processes:
-        raise ValueError(f"'cfg.devices' is {processes} but the launcher "
-                         f"started {distributed.processes_per_machine()} "
-                         f"processes on this machine in 'run_experiment': "
-                         f"set 'devices {distributed.processes_per_machine()}"
-                         f"' or launch as many")
+    else:
+        problem = _launch_problem(processes)
+        if problem is not None:
+            raise ValueError(problem)
     joined = distributed.init_from_env(resolve_device(config.device))
     summary = _run_seeds(cfg_file, repeat, config)
     if joined:
@@ -130,6 +128,18 @@ def _run_process(cfg_file: str, repeat: int, opts: List[str],
     # One process of a run that `run_experiment` launched.
     torch.set_num_threads(threads)
     return run_experiment(cfg_file, repeat, opts)
+
+
+def _launch_problem(processes: int) -> Optional[str]:
+    # Why the processes a launcher started cannot run `processes`, if so.
+    started = int(os.environ.get('WORLD_SIZE', '1'))
+    if distributed.is_distributed():
+        started = distributed.world_size()
+    if started > 1 and started != processes:
+        return (f"'cfg.devices' is {processes} but the launcher started "
+                f"{started} processes: set 'devices {started}' or start "
+                f"{processes}")
+    return None
 
 
 def _earlier_experiment(cfg_file: str) -> Optional[str]:
@@ -188,11 +198,12 @@ def _run_seeds(cfg_file: str, repeat: int,
                 loggers, loaders, model, optimizer, scheduler))
     finally:
         cfg.seed = first_seed
+        if scratch is not None:
+            for handler in logging.root.handlers:  # (files of the folder)
+                handler.close()
+            logging.root.handlers = []
+            scratch.cleanup()
     if scratch is not None:
-        for handler in logging.root.handlers:  # (files of the folder)
-            handler.close()
-        logging.root.handlers = []
-        scratch.cleanup()
         return None
     agg_runs(cfg.out_dir, cfg.metric_best)
     agg_test_splits(cfg.out_dir, cfg.metric_best, config.train.ties)

@@ -184,12 +184,12 @@ def distill_config_from_cfg(cfg: CN) -> DistillConfig:
         from pyg_rbm.datasets import canonical_name
         config.dataset = canonical_name(config.dataset)
         config.check()
+        if config.protocol == 'authors':
+            for update in authors_pipeline(config.dataset):
+                config = merge_config(config, update)
         config.check_processes(num_processes(cfg))
     except ValueError as error:
         raise _renamed(error) from error
-    if config.protocol == 'authors':
-        for update in authors_pipeline(config.dataset):
-            config = merge_config(config, update)
     _check_devices(num_processes(cfg), config.device)
     return config
 

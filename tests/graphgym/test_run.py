@@ -142,13 +142,19 @@ def test_devices_train_on_as_many_processes(data_root, gg_config, fast,
     opts = ['dataset.dir', data_root, *fast, 'gnn.dropout', '0.0',
             'accelerator', 'cpu']
 
+    scratch = tmp_path / 'tmp'  # the processes' temporary folders
+    scratch.mkdir()
+
     def run(name, *more, repeat=1):
         done = subprocess.run(
             [sys.executable, '-m', 'pyg_rbm.graphgym', '--cfg', path,
              '--repeat', str(repeat), *opts, 'out_dir', str(tmp_path / name),
              *more], capture_output=True, text=True, timeout=300,
-            env=dict(os.environ, OMP_NUM_THREADS='1'))
+            env=dict(os.environ, OMP_NUM_THREADS='1', TMPDIR=str(scratch)))
         assert done.returncode == 0, done.stderr[-3000:]
+        # (Rank 1 logged and wrote into a folder of its own, now gone.)
+        assert not [p for p in scratch.iterdir()
+                    if p.name.startswith('pyg_rbm_rank_')]
         with open(tmp_path / name / 'cora-mlp-transductive' /
                   'results.json') as f:
             return done.stdout, json.load(f)
@@ -161,6 +167,8 @@ def test_devices_train_on_as_many_processes(data_root, gg_config, fast,
     two, two_results = run('two', 'devices', '2')
     assert two.count('student (mlp)') == one.count('student (mlp)') == 1
     assert two.count('Wrote ') == 1
+    # GraphGym's log lines, once: rank 1 logs to its own folder only.
+    assert two.count('Num parameters') == one.count('Num parameters') == 1
     assert tree('two') == tree('one')
     assert two_results['per_seed'][0]['student'] == pytest.approx(
         one_results['per_seed'][0]['student'], abs=1e-3)
@@ -179,15 +187,27 @@ def test_devices_must_match_the_processes_started(data_root, gg_config,
     path = gg_config('cora-mlp-inductive.yaml')
     opts = ['dataset.dir', data_root, 'out_dir', str(tmp_path),
             'accelerator', 'cpu']
-    # Started by torchrun --nproc-per-node 2, configured for one.
+    # Started by torchrun --nproc-per-node 2, configured for one or three.
     monkeypatch.setenv('WORLD_SIZE', '2')
-    monkeypatch.setenv('LOCAL_WORLD_SIZE', '2')
-    with pytest.raises(ValueError, match="'cfg.devices' is 1 but the "
-                       "launcher started 2 processes"):
-        run_experiment(path, 1, opts)
+    for devices in ('1', '3'):
+        with pytest.raises(ValueError, match=f"'cfg.devices' is {devices} "
+                           f"but the launcher started 2 processes"):
+            run_experiment(path, 1, [*opts, 'devices', devices])
+        with pytest.raises(SystemExit) as info:
+            main(['--cfg', path, *opts, 'devices', devices])
+        assert info.value.code == 2
     assert not list(tmp_path.iterdir())
     monkeypatch.delenv('WORLD_SIZE')
-    monkeypatch.delenv('LOCAL_WORLD_SIZE')
+    # An earlier experiment in the folder: refused before the launch.
+    earlier = tmp_path / 'cora-mlp-inductive'
+    earlier.mkdir()
+    (earlier / 'config.yaml').write_text('')
+    launched = []
+    monkeypatch.setattr('pyg_rbm.distributed.launch',
+                        lambda *args: launched.append(args))
+    with pytest.raises(ValueError, match='holds an earlier experiment'):
+        run_experiment(path, 1, [*opts, 'devices', '2'])
+    assert not launched
     # A main script of one's own calls the train loop in one process.
     load_experiment_cfg(path, [*opts, 'devices', '2'])
     with pytest.raises(ValueError, match="'cfg.devices' is 2 but this "

@@ -109,6 +109,11 @@ def test_devices_are_processes_the_run_can_train_on():
             load_experiment_cfg(path, ['devices', '2', 'accelerator', 'cpu',
                                        *opts])
         load_experiment_cfg(path, ['devices', '1', *opts])  # one: fine
+    # The authors' protocol steps once an epoch.
+    with pytest.raises(ValueError, match="'cfg.distill.optimizer_step' set "
+                       "to 'epoch' .*'cfg.distill.protocol' 'authors'"):
+        load_experiment_cfg(path, ['devices', '2', 'accelerator', 'cpu',
+                                   'distill.protocol', 'authors'])
     # One GPU per process.
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="'cfg.accelerator' is 'cuda' "

@@ -28,6 +28,9 @@ OPTIMIZER_STEPS = ('batch', 'epoch')
 # The KD term (pyg_rbm.train.loss.kd_loss).
 KD_VARIANTS = ('hinton', 'reference')
 _SECTION_NAMES = ('data', 'teacher', 'student', 'train', 'extras')
+# Where a run executes, not what it computes: left out of its identity and
+# of its stored hyperparameters (the machine is recorded apart).
+PLACEMENT_KEYS = ('root', 'seeds', 'device', 'processes')
 
 
 # What the generated graph 'csbm' takes (make_csbm), its defaults once.
@@ -229,6 +232,10 @@ class DistillConfig:
     device: str = param(
         'auto', "where the run's tensors live: 'auto' (CUDA when "
         "available), 'cpu', 'cuda' or 'cuda:N'")
+    processes: int = param(
+        1, 'processes that train the student together (torch.distributed; '
+        'one GPU each with CUDA): more than one are started by the run, '
+        'or by torchrun', ge=1)
     data: DataConfig = field(default_factory=DataConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
@@ -285,12 +292,14 @@ class DistillConfig:
                              f"({self.student.num_experts}) "
                              f"(got {self.student.k})")
 
-    def check_processes(self, num_processes: int) -> None:
+    def check_processes(self, num_processes: Optional[int] = None) -> None:
         """Checks that the student can train on :obj:`num_processes`
-        processes (:mod:`pyg_rbm.distributed`); a :class:`ValueError`
-        names each option that cannot.
+        processes (default: :obj:`processes`; see
+        :mod:`pyg_rbm.distributed`); a :class:`ValueError` names each
+        option that cannot, or the device the processes cannot have.
         """
-        if num_processes <= 1:
+        n = self.processes if num_processes is None else num_processes
+        if n <= 1:
             return
         import torch
         from torch_geometric.resolver import normalize_string
@@ -315,7 +324,18 @@ class DistillConfig:
                    if self.protocol == 'authors'
                    and self.train.optimizer_step == 'epoch' else '')
             raise ValueError(f"{', '.join(refused)} cannot train on several "
-                             f"processes ({num_processes} asked for){why}")
+                             f"processes ({n} asked for){why}")
+        if not cuda:
+            return
+        # One GPU per process, its LOCAL_RANK.
+        if ':' in self.device:
+            raise ValueError(f"'device' names one GPU ({self.device!r}) but "
+                             f"{n} processes are asked for: give 'cuda' "
+                             f"(each process takes its own)")
+        if torch.cuda.device_count() < n:
+            raise ValueError(f"{n} processes are asked for but this machine "
+                             f"has {torch.cuda.device_count()} CUDA "
+                             f"device(s) for 'device' {self.device!r}")
 
     def to_dict(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)

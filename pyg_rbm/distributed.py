@@ -6,6 +6,7 @@ started it (:func:`init_from_env` then creates the group). Every rank holds
 the whole training graph; rank 0 alone writes files and shows progress.
 """
 import gc
+import logging
 import os
 import uuid
 from contextlib import contextmanager
@@ -72,7 +73,18 @@ def launch(num_processes: int, entrypoint: Callable[..., Any],
                           nproc_per_node=num_processes, run_id=str(
                               uuid.uuid4()), rdzv_backend='c10d',
                           rdzv_endpoint='localhost:0', max_restarts=0)
-    return elastic_launch(config, entrypoint)(*args)[0]
+    # The launcher logs a failed process's traceback, which its error
+    # raised here carries already: quiet, so that it is shown once.
+    loggers = [logging.getLogger(name) for name in
+               ('torch.distributed.elastic', 'torch.multiprocessing')]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        return elastic_launch(config, entrypoint)(*args)[0]
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def init_from_env(device: torch.device) -> bool:

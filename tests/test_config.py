@@ -207,4 +207,20 @@ def test_options_that_cannot_train_on_several_processes():
             on_cpu.check_processes(2)
     merge_config(DistillConfig(), dict(student=dict(
         norm='layer_norm'))).check_processes(2)
-    DistillConfig().check_processes(4)
+    DistillConfig(device='cpu').check_processes(4)
+    # By default, the config's own 'processes'.
+    many = merge_config(DistillConfig(), dict(device='cpu', processes=2,
+                                              extras=dict(similarity=True)))
+    with pytest.raises(ValueError, match=r"\(2 asked for\)"):
+        many.check_processes()
+    with pytest.raises(ValueError, match="'processes' must be"):
+        merge_config(DistillConfig(), dict(processes=0))
+    # One GPU each, where the run takes CUDA.
+    import torch
+    if torch.cuda.is_available():
+        n = torch.cuda.device_count()
+        with pytest.raises(ValueError, match=f"{n + 1} processes are asked "
+                           f"for but this machine has {n} CUDA"):
+            DistillConfig(device='cuda').check_processes(n + 1)
+        with pytest.raises(ValueError, match="'device' names one GPU"):
+            DistillConfig(device='cuda:0').check_processes(2)

@@ -1,12 +1,16 @@
 """``pyg-rbm distill``: teacher to evaluated student, over seeds."""
 import argparse
 import os
+import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
 from pyg_rbm.config import DistillConfig, presets
 from pyg_rbm.datasets import available_datasets
+
+# The exit code of a usage error (argparse's).
+USAGE_EXIT = 2
 
 # Flags that set one config key each: type, choices and help come from the
 # key's declaration (pyg_rbm.config); --set reaches every other key.
@@ -18,6 +22,7 @@ FLAGS = {
     'kd-variant': 'train.kd_variant',
     'baseline-mlp': 'baseline_mlp',
     'device': 'device',
+    'processes': 'processes',
     **{name.replace('_', '-'): f'extras.{name}'
        for name in ('reliable_sampling', 'positional_encoding',
                     'adversarial', 'similarity', 'label_propagation')},
@@ -187,11 +192,13 @@ def overrides_from_args(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def run_identity(config: DistillConfig) -> Dict[str, Any]:
-    r"""What makes a run the same run: its config without the data root,
-    the seed list and the device (recorded with each seed).
+    r"""What makes a run the same run: its config without the keys of
+    :obj:`pyg_rbm.config.PLACEMENT_KEYS` (the data root, the seed list, the
+    device and the processes; the environment is recorded with each seed).
     """
+    from pyg_rbm.config import PLACEMENT_KEYS
     return {k: v for k, v in config.to_dict().items()
-            if k not in ('root', 'seeds', 'device')}
+            if k not in PLACEMENT_KEYS}
 
 
 def format_table(summary: Dict[str, Any], timings: Dict[str, float],
@@ -266,6 +273,13 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config, overrides_from_args(args),
                              dataset=args.dataset, setting=args.setting,
                              protocol=args.protocol, preset=args.preset)
+        config.check_processes()
+        started = int(os.environ.get('WORLD_SIZE', '1'))
+        if started > 1 and config.processes not in (1, started):
+            raise ValueError(f"'processes' is {config.processes} but the "
+                             f"launcher started {started} processes")
+        if config.processes > 1 and not distributed.launched():
+            return _launch(args, config.processes)
         device = resolve_device(config.device)
         # Under torchrun: every process runs this command, rank 0 writes.
         joined = distributed.init_from_env(device)
@@ -363,6 +377,42 @@ def run(args: argparse.Namespace) -> int:
     if joined:
         distributed.shutdown()
     return 0
+
+
+def _launch(args: argparse.Namespace, processes: int) -> int:
+    # Runs this command on `processes` new processes (rank 0 reports).
+    import torch
+    from torch.distributed.elastic.multiprocessing.errors import (
+        ChildFailedError,
+    )
+
+    from pyg_rbm import distributed
+    threads = max(1, torch.get_num_threads() // processes)  # (shared)
+    try:
+        return distributed.launch(processes, _process, args, threads)
+    except ChildFailedError as error:
+        if all(failure.exitcode == USAGE_EXIT
+               for failure in error.failures.values()):
+            return USAGE_EXIT  # (rank 0 printed the message)
+        raise
+
+
+def _process(args: argparse.Namespace, threads: int) -> int:
+    # One process of a run that `_launch` started.
+    import torch
+
+    from pyg_rbm.cli.main import UsageError
+    from pyg_rbm.heap import retain_freed_memory
+    retain_freed_memory()
+    torch.set_num_threads(threads)
+    try:
+        return run(args)
+    except UsageError as error:
+        if os.environ.get('RANK') == '0':
+            print(f'pyg-rbm distill: error: {error}', file=sys.stderr)
+        # (A failed process makes the launcher stop the others, which may
+        # wait for it in a collective.)
+        sys.exit(USAGE_EXIT)
 
 
 def _follow(args: argparse.Namespace, config: Any, logits: Any) -> None:

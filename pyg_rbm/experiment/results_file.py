@@ -109,11 +109,13 @@ def save_results(results: Dict[str, Any], path: str,
 
 
 def hparams_of(config: Any) -> Dict[str, Any]:
-    r"""A run's stored hyperparameters: its config without the data root,
-    the seeds and the device (the machine is recorded apart).
+    r"""A run's stored hyperparameters: its config without the keys of
+    :obj:`pyg_rbm.config.PLACEMENT_KEYS` (the data root, the seeds, the
+    device and the processes; the machine is recorded apart).
     """
+    from pyg_rbm.config import PLACEMENT_KEYS
     hparams = config.to_dict()
-    for key in ('root', 'seeds', 'device'):
+    for key in PLACEMENT_KEYS:
         hparams.pop(key)
     return hparams
 

@@ -32,7 +32,7 @@ from pyg_rbm.graphgym.agg_test import agg_test_splits
 from pyg_rbm.graphgym.aggregate import aggregate
 from pyg_rbm.graphgym.register import register_all
 from pyg_rbm.graphgym.train.distill import finished_seed
-from pyg_rbm.graphgym.translate import distill_config_from_cfg, num_processes
+from pyg_rbm.graphgym.translate import distill_config_from_cfg
 
 RESULTS_FILE = 'results.json'
 
@@ -102,7 +102,7 @@ def run_experiment(cfg_file: str, repeat: int = 1,
                          f"(got {repeat})")
     load_experiment_cfg(cfg_file, opts)
     config = distill_config_from_cfg(cfg)
-    processes = num_processes(cfg)
+    processes = config.processes
     if not distributed.launched():
         if processes > 1:
             problem = _earlier_experiment(cfg_file)

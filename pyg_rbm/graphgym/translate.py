@@ -32,7 +32,7 @@ KEYS: Dict[str, str] = {
     'dataset': 'dataset.name', 'root': 'dataset.dir',
     'setting': 'distill.setting', 'protocol': 'distill.protocol',
     'baseline_mlp': 'distill.baseline_mlp',
-    'device': 'accelerator',
+    'device': 'accelerator', 'processes': 'devices',
     'data.normalize_features': 'distill.normalize_features',
     'data.self_loops': 'distill.self_loops',
     # The size of the generated graph 'csbm'.
@@ -117,6 +117,8 @@ def _cfg_value(cfg: CN, key: str) -> Any:
         return 'batch_norm' if value else None
     if key == 'device' and value == 'gpu':  # Lightning's name
         return 'cuda'
+    if key == 'processes':
+        return num_processes(cfg)
     return value
 
 
@@ -167,7 +169,6 @@ def distill_config_from_cfg(cfg: CN) -> DistillConfig:
             raise ValueError(f"'cfg' has no group '{group}' in "
                              f"'distill_config_from_cfg': call set_cfg(cfg) "
                              f"after importing 'pyg_rbm.graphgym'")
-    num_processes(cfg)  # (checks cfg.devices)
     for key, (choices, text) in _graphgym_checks().items():
         value = _get(cfg, key)
         if value not in choices:
@@ -187,10 +188,9 @@ def distill_config_from_cfg(cfg: CN) -> DistillConfig:
         if config.protocol == 'authors':
             for update in authors_pipeline(config.dataset):
                 config = merge_config(config, update)
-        config.check_processes(num_processes(cfg))
+        config.check_processes()
     except ValueError as error:
         raise _renamed(error) from error
-    _check_devices(num_processes(cfg), config.device)
     return config
 
 
@@ -210,23 +210,3 @@ def num_processes(cfg: CN) -> int:
                          f"number of processes, one per device) in "
                          f"'distill_config_from_cfg' (got {devices!r})")
     return devices
-
-
-def _check_devices(processes: int, device: str) -> None:
-    # One GPU per process (its LOCAL_RANK) where the run takes CUDA.
-    import torch
-    cuda = device.startswith('cuda') or (device == 'auto'
-                                         and torch.cuda.is_available())
-    if processes == 1 or not cuda:
-        return
-    available = torch.cuda.device_count() if torch.cuda.is_available() \
-        else 0
-    if device.startswith('cuda:'):
-        raise ValueError(f"'cfg.accelerator' names one GPU ({device!r}) but "
-                         f"'cfg.devices' is {processes}: give 'cuda' (each "
-                         f"process takes its own) in "
-                         f"'distill_config_from_cfg'")
-    if available < processes:
-        raise ValueError(f"'cfg.devices' is {processes} but this machine "
-                         f"has {available} CUDA device(s) in "
-                         f"'distill_config_from_cfg'")

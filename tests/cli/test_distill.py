@@ -273,25 +273,29 @@ def test_torchrun_two_processes_match_one(tmp_path):
             '--set', 'student.dropout=0', '--set', 'train.pretrain_epochs=2']
     env = dict(os.environ, OMP_NUM_THREADS='1')
     outputs = {}
-    for name, launcher in (
-        ('one', [sys.executable]),
+    for name, launcher, more in (
+        ('one', [sys.executable], []),
         ('two', [sys.executable, '-m', 'torch.distributed.run',
-                 '--standalone', '--nproc-per-node', '2']),
+                 '--standalone', '--nproc-per-node', '2'], []),
+        # The command starts its two processes itself.
+        ('flag', [sys.executable], ['--processes', '2']),
     ):
         done = subprocess.run(
-            [*launcher, *args, '--out', str(tmp_path / name)], env=env,
-            capture_output=True, text=True, timeout=300)
+            [*launcher, *args, *more, '--out', str(tmp_path / name)],
+            env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]
         outputs[name] = done.stdout
         with open(tmp_path / name / 'results.json') as f:
             outputs[name + '_results'] = json.load(f)
     # Rank 0 alone reports and writes.
-    assert outputs['two'].count('seed 0 (saved)') == 1
-    assert sorted(os.listdir(tmp_path / 'two')) == sorted(
-        os.listdir(tmp_path / 'one'))
-    one, two = (outputs[k + '_results']['per_seed'][0]['student']
-                for k in ('one', 'two'))
+    for name in ('two', 'flag'):
+        assert outputs[name].count('seed 0 (saved)') == 1
+        assert sorted(os.listdir(tmp_path / name)) == sorted(
+            os.listdir(tmp_path / 'one'))
+    one, two, flag = (outputs[k + '_results']['per_seed'][0]['student']
+                      for k in ('one', 'two', 'flag'))
     assert two == pytest.approx(one, abs=1e-3)
+    assert flag == two
     assert one['val'] > 0.3  # it learnt something (chance: 0.2)
 
 
@@ -313,6 +317,37 @@ def test_several_processes_refuse_what_they_cannot_train(
     assert ("'extras.adversarial' cannot train on several processes"
             in capsys.readouterr().err)
     assert not read and not out.exists()
+    monkeypatch.undo()
+    # Started by the command: refused before any process starts.
+    with pytest.raises(SystemExit) as info:
+        main(['distill', '--dataset', 'cora', '--root', data_root, '--out',
+              str(out), '--similarity', '--processes', '2', '--device',
+              'cpu'])
+    assert info.value.code == 2
+    assert "'extras.similarity'" in capsys.readouterr().err
+    # Started by torchrun, as many as the command asks for.
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    with pytest.raises(SystemExit) as info:
+        main(['distill', '--dataset', 'cora', '--root', data_root, '--out',
+              str(out), '--processes', '3'])
+    assert ("'processes' is 3 but the launcher started 2 processes"
+            in capsys.readouterr().err)
+    assert not out.exists()
+
+
+def test_processes_report_a_usage_error_once(data_root, tmp_path, capfd):
+    # Found by the processes (the run folder exists): rank 0 says it, and
+    # the command exits as for any usage error.
+    out = tmp_path / 'run'
+    out.mkdir()
+    (out / 'run.json').write_text('{}')  # (a run of its own)
+    assert main(['distill', '--dataset', 'cora', '--root', data_root,
+                 '--out', str(out), '--processes', '2', '--device', 'cpu',
+                 '--student', 'mlp', '--no-progress']) == 2
+    err = capfd.readouterr().err
+    assert err.count('already holds a run') == 1, err
+    assert 'Traceback' not in err
+    assert (out / 'run.json').read_text() == '{}'  # left as it was
 
 
 def test_distill_logs_every_epoch_and_show_draws_them(data_root, tmp_path,

@@ -327,14 +327,15 @@ class DistillConfig:
                              f"processes ({n} asked for){why}")
         if not cuda:
             return
-        # One GPU per process, its LOCAL_RANK.
+        # One GPU per process of this machine, its LOCAL_RANK.
         if ':' in self.device:
             raise ValueError(f"'device' names one GPU ({self.device!r}) but "
-                             f"{n} processes are asked for: give 'cuda' "
-                             f"(each process takes its own)")
-        if torch.cuda.device_count() < n:
-            raise ValueError(f"{n} processes are asked for but this machine "
-                             f"has {torch.cuda.device_count()} CUDA "
+                             f"'processes' is {n}: give 'cuda' (each "
+                             f"process takes its own)")
+        local = int(os.environ.get('LOCAL_WORLD_SIZE', n))
+        if torch.cuda.device_count() < local:
+            raise ValueError(f"'processes' is {n}, {local} on this machine, "
+                             f"but it has {torch.cuda.device_count()} CUDA "
                              f"device(s) for 'device' {self.device!r}")
 
     def to_dict(self) -> Dict[str, Any]:

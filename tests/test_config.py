@@ -219,8 +219,8 @@ def test_options_that_cannot_train_on_several_processes():
     import torch
     if torch.cuda.is_available():
         n = torch.cuda.device_count()
-        with pytest.raises(ValueError, match=f"{n + 1} processes are asked "
-                           f"for but this machine has {n} CUDA"):
+        with pytest.raises(ValueError, match=f"'processes' is {n + 1}, "
+                           f"{n + 1} on this machine, but it has {n} CUDA"):
             DistillConfig(device='cuda').check_processes(n + 1)
         with pytest.raises(ValueError, match="'device' names one GPU"):
             DistillConfig(device='cuda:0').check_processes(2)

@@ -273,17 +273,21 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config, overrides_from_args(args),
                              dataset=args.dataset, setting=args.setting,
                              protocol=args.protocol, preset=args.preset)
-        config.check_processes()
-        started = int(os.environ.get('WORLD_SIZE', '1'))
+        # Processes started by torchrun (or a group that exists already):
+        started = (distributed.world_size() if distributed.is_distributed()
+                   else int(os.environ.get('WORLD_SIZE', '1')))
         if started > 1 and config.processes not in (1, started):
             raise ValueError(f"'processes' is {config.processes} but the "
                              f"launcher started {started} processes")
-        if config.processes > 1 and not distributed.launched():
-            return _launch(args, config.processes)
+        config.check_processes(max(started, config.processes))
+    except (ValueError, DatasetNotFoundError, OSError) as error:
+        raise UsageError(error) from error
+    if config.processes > 1 and not distributed.launched():
+        return _launch(args, config.processes)
+    try:
         device = resolve_device(config.device)
         # Under torchrun: every process runs this command, rank 0 writes.
         joined = distributed.init_from_env(device)
-        config.check_processes(distributed.world_size())
         # Rank 0 processes the raw files first; the others then read them.
         with distributed.main_process_first():
             data = config.load_dataset(config.seeds[0])
@@ -380,25 +384,34 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _launch(args: argparse.Namespace, processes: int) -> int:
-    # Runs this command on `processes` new processes (rank 0 reports).
+    # Runs this command on `processes` new processes; a usage error that
+    # they find (the same on each, or rank 0's alone) is reported here.
+    import tempfile
+
     import torch
     from torch.distributed.elastic.multiprocessing.errors import (
         ChildFailedError,
     )
 
     from pyg_rbm import distributed
+    from pyg_rbm.cli.main import UsageError
     threads = max(1, torch.get_num_threads() // processes)  # (shared)
-    try:
-        return distributed.launch(processes, _process, args, threads)
-    except ChildFailedError as error:
-        if all(failure.exitcode == USAGE_EXIT
-               for failure in error.failures.values()):
-            return USAGE_EXIT  # (rank 0 printed the message)
-        raise
+    with tempfile.TemporaryDirectory(prefix='pyg_rbm_distill_') as folder:
+        try:
+            return distributed.launch(processes, _process, args, threads,
+                                      folder)
+        except ChildFailedError:
+            # (The launcher stops the other processes at the first that
+            # fails; the others may fail in turn, waiting for it.)
+            for name in sorted(os.listdir(folder)):
+                with open(os.path.join(folder, name)) as f:
+                    raise UsageError(f.read()) from None
+            raise
 
 
-def _process(args: argparse.Namespace, threads: int) -> int:
-    # One process of a run that `_launch` started.
+def _process(args: argparse.Namespace, threads: int, folder: str) -> int:
+    # One process of a run that `_launch` started; a usage error goes to
+    # `folder`, for the launching process to report.
     import torch
 
     from pyg_rbm.cli.main import UsageError
@@ -408,10 +421,9 @@ def _process(args: argparse.Namespace, threads: int) -> int:
     try:
         return run(args)
     except UsageError as error:
-        if os.environ.get('RANK') == '0':
-            print(f'pyg-rbm distill: error: {error}', file=sys.stderr)
-        # (A failed process makes the launcher stop the others, which may
-        # wait for it in a collective.)
+        rank = os.environ.get('RANK', '0')
+        with open(os.path.join(folder, f'{int(rank):06d}'), 'w') as f:
+            f.write(str(error))
         sys.exit(USAGE_EXIT)
 
 

@@ -305,7 +305,7 @@ def test_several_processes_refuse_what_they_cannot_train(
     # data is read or anything written.
     from pyg_rbm import distributed
     monkeypatch.setattr(distributed, 'init_from_env', lambda device: False)
-    monkeypatch.setattr(distributed, 'world_size', lambda: 2)
+    monkeypatch.setenv('WORLD_SIZE', '2')
     read = []
     monkeypatch.setattr('pyg_rbm.config.DistillConfig.load_dataset',
                         lambda self, seed=0: read.append(seed))
@@ -329,7 +329,7 @@ def test_several_processes_refuse_what_they_cannot_train(
     monkeypatch.setenv('WORLD_SIZE', '2')
     with pytest.raises(SystemExit) as info:
         main(['distill', '--dataset', 'cora', '--root', data_root, '--out',
-              str(out), '--processes', '3'])
+              str(out), '--processes', '3', '--device', 'cpu'])
     assert ("'processes' is 3 but the launcher started 2 processes"
             in capsys.readouterr().err)
     assert not out.exists()
@@ -341,13 +341,24 @@ def test_processes_report_a_usage_error_once(data_root, tmp_path, capfd):
     out = tmp_path / 'run'
     out.mkdir()
     (out / 'run.json').write_text('{}')  # (a run of its own)
-    assert main(['distill', '--dataset', 'cora', '--root', data_root,
-                 '--out', str(out), '--processes', '2', '--device', 'cpu',
-                 '--student', 'mlp', '--no-progress']) == 2
+    with pytest.raises(SystemExit) as info:
+        main(['distill', '--dataset', 'cora', '--root', data_root, '--out',
+              str(out), '--processes', '2', '--device', 'cpu', '--student',
+              'mlp', '--no-progress'])
+    assert info.value.code == 2
     err = capfd.readouterr().err
     assert err.count('already holds a run') == 1, err
     assert 'Traceback' not in err
     assert (out / 'run.json').read_text() == '{}'  # left as it was
+    # Found by rank 0 alone (the others wait for it to read the data).
+    with pytest.raises(SystemExit) as info:
+        main(['distill', '--dataset', 'cora', '--root',
+              str(tmp_path / 'empty'), '--out', str(tmp_path / 'other'),
+              '--processes', '2', '--device', 'cpu', '--no-progress'])
+    assert info.value.code == 2
+    err = capfd.readouterr().err
+    assert err.count("Dataset 'Cora' not found") == 1, err
+    assert 'Traceback' not in err
 
 
 def test_distill_logs_every_epoch_and_show_draws_them(data_root, tmp_path,

@@ -122,8 +122,8 @@ def test_devices_are_processes_the_run_can_train_on():
                                        'cuda'])
     else:
         n = torch.cuda.device_count()
-        with pytest.raises(ValueError, match=f"{n + 1} processes are asked "
-                           f"for but this machine has {n} CUDA"):
+        with pytest.raises(ValueError, match=f"'cfg.devices' is {n + 1}, "
+                           f"{n + 1} on this machine, but it has {n} CUDA"):
             load_experiment_cfg(path, ['devices', str(n + 1), 'accelerator',
                                        'cuda'])
         with pytest.raises(ValueError, match="'cfg.accelerator' names one "

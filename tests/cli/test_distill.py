@@ -350,11 +350,15 @@ def test_processes_report_a_usage_error_once(data_root, tmp_path, capfd):
     assert err.count('already holds a run') == 1, err
     assert 'Traceback' not in err
     assert (out / 'run.json').read_text() == '{}'  # left as it was
-    # Found by rank 0 alone (the others wait for it to read the data).
+    # Found by rank 0 alone (the others wait for it to read the data): a
+    # data root that cannot exist (under a file), so that no download can
+    # succeed either.
+    (tmp_path / 'file').write_text('')
     with pytest.raises(SystemExit) as info:
         main(['distill', '--dataset', 'cora', '--root',
-              str(tmp_path / 'empty'), '--out', str(tmp_path / 'other'),
-              '--processes', '2', '--device', 'cpu', '--no-progress'])
+              str(tmp_path / 'file' / 'root'), '--out',
+              str(tmp_path / 'other'), '--processes', '2', '--device', 'cpu',
+              '--no-progress'])
     assert info.value.code == 2
     err = capfd.readouterr().err
     assert err.count("Dataset 'Cora' not found") == 1, err

@@ -52,7 +52,11 @@ def test_user_errors_are_one_line_and_exit_2(argv, message, tmp_path,
 
 
 def test_missing_data_is_a_user_error(tmp_path, capsys):
+    # A data root that cannot exist (under a file): no download can find
+    # the dataset there either, wherever the network is reachable.
+    (tmp_path / 'file').write_text('')
     with pytest.raises(SystemExit) as info:
-        main(['distill', '--dataset', 'actor', '--root', str(tmp_path)])
+        main(['distill', '--dataset', 'actor', '--root',
+              str(tmp_path / 'file' / 'root')])
     assert info.value.code == 2
     assert "Dataset 'Actor' not found" in capsys.readouterr().err

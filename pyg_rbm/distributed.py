@@ -18,6 +18,7 @@ from torch import Tensor
 
 __all__ = [
     'launched',
+    'started_processes',
     'launch',
     'init_from_env',
     'shutdown',
@@ -47,8 +48,18 @@ def launched() -> bool:
     :obj:`torchrun` started (its :obj:`WORLD_SIZE` exceeds one), or a
     process group exists already.
     """
-    return (int(os.environ.get('WORLD_SIZE', '1')) > 1
-            or (dist.is_available() and dist.is_initialized()))
+    return started_processes() > 1 or (dist.is_available()
+                                       and dist.is_initialized())
+
+
+def started_processes() -> int:
+    r"""The number of processes of this run: those of the process group
+    if one exists, else those a launcher started (:obj:`WORLD_SIZE`; one
+    outside a launch).
+    """
+    if is_distributed():
+        return world_size()
+    return int(os.environ.get('WORLD_SIZE', '1'))
 
 
 def launch(num_processes: int, entrypoint: Callable[..., Any],
@@ -58,7 +69,8 @@ def launch(num_processes: int, entrypoint: Callable[..., Any],
     would (PyTorch's elastic launcher: each process finds :obj:`RANK`,
     :obj:`LOCAL_RANK`, :obj:`WORLD_SIZE` and the rendezvous in its
     environment, for :func:`init_from_env`), and returns rank 0's return
-    value. A failing process stops the others and raises
+    value. The processes share this one's torch threads (at least one
+    each). A failing process stops the others and raises
     :class:`~torch.distributed.elastic.multiprocessing.errors.ChildFailedError`
     with its traceback; nothing is restarted.
 
@@ -80,11 +92,20 @@ def launch(num_processes: int, entrypoint: Callable[..., Any],
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.CRITICAL)
+    threads = max(1, torch.get_num_threads() // num_processes)
     try:
-        return elastic_launch(config, entrypoint)(*args)[0]
+        return elastic_launch(config, _sharing_threads)(threads, entrypoint,
+                                                         *args)[0]
     finally:
         for logger, level in zip(loggers, levels):
             logger.setLevel(level)
+
+
+def _sharing_threads(threads: int, entrypoint: Callable[..., Any],
+                     *args: Any) -> Any:
+    # A launched process: its share of the launching process's threads.
+    torch.set_num_threads(threads)
+    return entrypoint(*args)
 
 
 def init_from_env(device: torch.device) -> bool:

@@ -273,9 +273,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config, overrides_from_args(args),
                              dataset=args.dataset, setting=args.setting,
                              protocol=args.protocol, preset=args.preset)
-        # Processes started by torchrun (or a group that exists already):
-        started = (distributed.world_size() if distributed.is_distributed()
-                   else int(os.environ.get('WORLD_SIZE', '1')))
+        started = distributed.started_processes()  # (torchrun's)
         if started > 1 and config.processes not in (1, started):
             raise ValueError(f"'processes' is {config.processes} but the "
                              f"launcher started {started} processes")
@@ -388,18 +386,15 @@ def _launch(args: argparse.Namespace, processes: int) -> int:
     # they find (the same on each, or rank 0's alone) is reported here.
     import tempfile
 
-    import torch
     from torch.distributed.elastic.multiprocessing.errors import (
         ChildFailedError,
     )
 
     from pyg_rbm import distributed
     from pyg_rbm.cli.main import UsageError
-    threads = max(1, torch.get_num_threads() // processes)  # (shared)
     with tempfile.TemporaryDirectory(prefix='pyg_rbm_distill_') as folder:
         try:
-            return distributed.launch(processes, _process, args, threads,
-                                      folder)
+            return distributed.launch(processes, _process, args, folder)
         except ChildFailedError:
             # (The launcher stops the other processes at the first that
             # fails; the others may fail in turn, waiting for it.)
@@ -409,15 +404,12 @@ def _launch(args: argparse.Namespace, processes: int) -> int:
             raise
 
 
-def _process(args: argparse.Namespace, threads: int, folder: str) -> int:
+def _process(args: argparse.Namespace, folder: str) -> int:
     # One process of a run that `_launch` started; a usage error goes to
     # `folder`, for the launching process to report.
-    import torch
-
     from pyg_rbm.cli.main import UsageError
     from pyg_rbm.heap import retain_freed_memory
     retain_freed_memory()
-    torch.set_num_threads(threads)
     try:
         return run(args)
     except UsageError as error:

@@ -6,7 +6,6 @@ import os.path as osp
 import tempfile
 from typing import Any, Dict, List, Optional, Sequence
 
-import torch
 from torch_geometric import seed_everything
 from torch_geometric.graphgym import register
 from torch_geometric.graphgym.config import (
@@ -108,10 +107,8 @@ def run_experiment(cfg_file: str, repeat: int = 1,
             problem = _earlier_experiment(cfg_file)
             if problem is not None:  # (refused before any process starts)
                 raise ValueError(problem)
-            # The processes share this one's threads.
-            threads = max(1, torch.get_num_threads() // processes)
-            return distributed.launch(processes, _run_process, cfg_file,
-                                      repeat, list(opts), threads)
+            return distributed.launch(processes, run_experiment, cfg_file,
+                                      repeat, list(opts))
     else:
         problem = _launch_problem(processes)
         if problem is not None:
@@ -123,18 +120,9 @@ def run_experiment(cfg_file: str, repeat: int = 1,
     return summary
 
 
-def _run_process(cfg_file: str, repeat: int, opts: List[str],
-                 threads: int) -> Optional[Dict[str, Any]]:
-    # One process of a run that `run_experiment` launched.
-    torch.set_num_threads(threads)
-    return run_experiment(cfg_file, repeat, opts)
-
-
 def _launch_problem(processes: int) -> Optional[str]:
     # Why the processes a launcher started cannot run `processes`, if so.
-    started = int(os.environ.get('WORLD_SIZE', '1'))
-    if distributed.is_distributed():
-        started = distributed.world_size()
+    started = distributed.started_processes()
     if started > 1 and started != processes:
         return (f"'cfg.devices' is {processes} but the launcher started "
                 f"{started} processes: set 'devices {started}' or start "

@@ -280,11 +280,14 @@ def test_buffers_are_broadcast_only_for_running_statistics():
 
 def _launched(tag: str) -> tuple:
     return (os.environ['RANK'], os.environ['WORLD_SIZE'],
-            os.environ['LOCAL_WORLD_SIZE'], tag)
+            os.environ['LOCAL_WORLD_SIZE'], tag, torch.get_num_threads())
 
 
-def test_launch_starts_the_processes_and_returns_rank_0s_value():
-    assert distributed.launch(2, _launched, 'x') == ('0', '2', '2', 'x')
+def test_launch_starts_the_processes_and_returns_rank_0s_value(
+        monkeypatch):
+    # The processes share the launching one's threads.
+    monkeypatch.setattr(torch, 'get_num_threads', lambda: 4)
+    assert distributed.launch(2, _launched, 'x') == ('0', '2', '2', 'x', 2)
     with pytest.raises(ValueError, match="'num_processes' must be positive"):
         distributed.launch(0, _launched, 'x')
 

@@ -20,7 +20,7 @@ from pyg_rbm.experiment import write_json_atomic
 from pyg_rbm.graphgym.loader.student_batch import student_batch
 from pyg_rbm.graphgym.register import registered
 from pyg_rbm.graphgym.train.epoch_logger import EpochLogger
-from pyg_rbm.graphgym.translate import distill_config_from_cfg, num_processes
+from pyg_rbm.graphgym.translate import distill_config_from_cfg
 from pyg_rbm.train.adam import with_multi_tensor_step
 from pyg_rbm.train.pipeline import (
     SeedResult,
@@ -86,7 +86,7 @@ def train_distill(loggers: Sequence[Logger], loaders: Sequence[Any],
     """
     seed = cfg.seed
     config = distill_config_from_cfg(cfg)
-    processes = num_processes(cfg)
+    processes = config.processes
     if processes > 1 and distributed.world_size() != processes:
         raise ValueError(f"'cfg.devices' is {processes} but this process "
                          f"trains in a group of {distributed.world_size()} "
